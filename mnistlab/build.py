@@ -1,0 +1,63 @@
+"""Spec → Keras model. The only place that knows how a LayerSpec maps to Keras."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mnistlab.spec import INPUT_SHAPE, NUM_CLASSES, LayerSpec, ModelSpec
+
+if TYPE_CHECKING:
+    import keras
+
+
+def _keras_layer(layer: LayerSpec, name: str) -> keras.layers.Layer:
+    import keras
+
+    if layer.kind == "dense":
+        return keras.layers.Dense(layer.units, activation=layer.activation, name=name)
+    if layer.kind == "conv2d":
+        return keras.layers.Conv2D(
+            layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
+            activation=layer.activation, name=name,
+        )
+    if layer.kind == "maxpool2d":
+        return keras.layers.MaxPooling2D(layer.pool_size, name=name)
+    if layer.kind == "dropout":
+        return keras.layers.Dropout(layer.rate, name=name)
+    if layer.kind == "flatten":
+        return keras.layers.Flatten(name=name)
+    return keras.layers.BatchNormalization(name=name)
+
+
+def make_optimizer(spec: ModelSpec) -> keras.optimizers.Optimizer:
+    """The optimizer with the spec's learning rate; `decay` becomes old Keras's 1/(1 + decay·step)."""
+    import keras
+
+    rate = spec.learning_rate
+    if spec.decay:
+        rate = keras.optimizers.schedules.InverseTimeDecay(rate, decay_steps=1, decay_rate=spec.decay)
+    if spec.optimizer == "sgd":
+        return keras.optimizers.SGD(rate, momentum=spec.momentum, nesterov=spec.nesterov)
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adagrad": keras.optimizers.Adagrad,
+        "adadelta": keras.optimizers.Adadelta,
+    }
+    return optimizers[spec.optimizer](rate)
+
+
+def build_model(spec: ModelSpec, compile: bool = True) -> keras.Model:
+    """A Keras model for `spec`: input 28×28×1 floats in [0, 1], output 10 probabilities."""
+    import keras
+
+    counts: dict[str, int] = {}
+    layers = [keras.Input(INPUT_SHAPE, name="image")]
+    for layer in spec.layers:
+        counts[layer.kind] = counts.get(layer.kind, 0) + 1
+        layers.append(_keras_layer(layer, f"{layer.kind}_{counts[layer.kind]}"))
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
+    model = keras.Sequential(layers, name=spec.name if spec.name.isidentifier() else "mnistlab_model")
+    if compile:
+        model.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model

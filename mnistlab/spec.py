@@ -1,0 +1,375 @@
+"""Models as values: `ModelSpec` describes a model and how to train it.
+
+A spec is immutable, hashable and JSON-round-trippable, so it can travel in a URL,
+be saved as a file and serve as the training cache key. It is validated when it is
+made; shapes and parameter counts are worked out here without TensorFlow, so the
+sidebar builder can update them on every click.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from mnistlab.errors import SpecError
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+LAYER_KINDS = ("dense", "conv2d", "maxpool2d", "dropout", "flatten", "batchnorm")
+LAYER_TITLES = {
+    "dense": "Dense",
+    "conv2d": "Conv2D",
+    "maxpool2d": "MaxPooling2D",
+    "dropout": "Dropout",
+    "flatten": "Flatten",
+    "batchnorm": "BatchNormalization",
+}
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "linear")
+PADDINGS = ("valid", "same")
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta")
+OPTIMIZER_TITLES = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+}
+
+# Which fields of LayerSpec mean something for each kind: the rest stay at their
+# defaults, so two specs that describe the same model compare (and hash) equal.
+_LAYER_FIELDS = {
+    "dense": ("units", "activation"),
+    "conv2d": ("filters", "kernel_size", "strides", "padding", "activation"),
+    "maxpool2d": ("pool_size",),
+    "dropout": ("rate",),
+    "flatten": (),
+    "batchnorm": (),
+}
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One hidden layer. Only the fields its kind uses are kept."""
+
+    kind: str
+    units: int = 0
+    filters: int = 0
+    kernel_size: int = 0
+    strides: int = 0
+    padding: str = ""
+    activation: str = ""
+    pool_size: int = 0
+    rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYER_KINDS:
+            raise SpecError(f"Unknown layer kind {self.kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+
+    @property
+    def title(self) -> str:
+        return LAYER_TITLES[self.kind]
+
+    def describe(self) -> str:
+        """Short human description, e.g. 'Dense 512 tanh' or 'Conv2D 6 3×3 tanh'."""
+        if self.kind == "dense":
+            return f"Dense {self.units} {self.activation}"
+        if self.kind == "conv2d":
+            extra = "" if self.strides == 1 else f" stride {self.strides}"
+            extra += "" if self.padding == "valid" else f" {self.padding}"
+            return f"Conv2D {self.filters} {self.kernel_size}×{self.kernel_size}{extra} {self.activation}"
+        if self.kind == "maxpool2d":
+            return f"MaxPooling2D {self.pool_size}"
+        if self.kind == "dropout":
+            return f"Dropout {self.rate:g}"
+        return self.title
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **{name: getattr(self, name) for name in _LAYER_FIELDS[self.kind]}}
+
+
+def dense(units: int, activation: str = "relu") -> LayerSpec:
+    return LayerSpec("dense", units=units, activation=activation)
+
+
+def conv2d(
+    filters: int, kernel_size: int = 3, activation: str = "relu", strides: int = 1, padding: str = "valid"
+) -> LayerSpec:
+    return LayerSpec(
+        "conv2d", filters=filters, kernel_size=kernel_size, strides=strides, padding=padding, activation=activation
+    )
+
+
+def maxpool2d(pool_size: int = 2) -> LayerSpec:
+    return LayerSpec("maxpool2d", pool_size=pool_size)
+
+
+def dropout(rate: float) -> LayerSpec:
+    return LayerSpec("dropout", rate=rate)
+
+
+def flatten() -> LayerSpec:
+    return LayerSpec("flatten")
+
+
+def batchnorm() -> LayerSpec:
+    return LayerSpec("batchnorm")
+
+
+_LAYER_DEFAULTS = {
+    "dense": dense(128),
+    "conv2d": conv2d(32),
+    "maxpool2d": maxpool2d(),
+    "dropout": dropout(0.2),
+    "flatten": flatten(),
+    "batchnorm": batchnorm(),
+}
+
+
+def default_layer(kind: str) -> LayerSpec:
+    """The layer the builder adds when the user picks a kind."""
+    if kind not in _LAYER_DEFAULTS:
+        raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+    return _LAYER_DEFAULTS[kind]
+
+
+def layer_from_dict(data: Any) -> LayerSpec:
+    if not isinstance(data, dict) or "kind" not in data:
+        raise SpecError(f"A layer must be an object with a 'kind', got {data!r}.")
+    kind = data["kind"]
+    if kind not in _LAYER_FIELDS:
+        raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+    base = _LAYER_DEFAULTS[kind]
+    unknown = set(data) - {"kind", *_LAYER_FIELDS[kind]}
+    if unknown:
+        raise SpecError(f"A {LAYER_TITLES[kind]} layer has no setting {', '.join(sorted(unknown))}.")
+    values = {}
+    for name in _LAYER_FIELDS[kind]:
+        default = getattr(base, name)
+        value = data.get(name, default)
+        values[name] = _coerce(value, type(default), f"{LAYER_TITLES[kind]} {name}")
+    return LayerSpec(kind, **values)
+
+
+def _coerce(value: Any, kind: type, what: str) -> Any:
+    """Accept JSON numbers and strings for the field's type, refusing anything else."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise SpecError(f"{what} must be true or false, got {value!r}.")
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise SpecError(f"{what} must be a whole number, got {value!r}.")
+        return int(value)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{what} must be a number, got {value!r}.")
+        return float(value)
+    if not isinstance(value, str):
+        raise SpecError(f"{what} must be text, got {value!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model and its training settings. The output layer, Dense 10 softmax, is implied."""
+
+    layers: tuple[LayerSpec, ...] = (LayerSpec("flatten"),)
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    momentum: float = 0.0
+    nesterov: bool = False
+    decay: float = 0.0
+    batch_size: int = 128
+    epochs: int = 5
+    validation_split: float = 0.1
+    train_size: int = 0
+    seed: int = 42
+    # A label only: two specs that differ only by name describe the same training.
+    name: str = field(default="custom", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        for layer in self.layers:
+            if not isinstance(layer, LayerSpec):
+                raise SpecError(f"Layers must be LayerSpec values, got {layer!r}.")
+        _check_training(self)
+        layer_table(self)  # raises SpecError on an impossible architecture
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["layers"] = [layer.to_dict() for layer in self.layers]
+        return data
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ModelSpec:
+        if not isinstance(data, dict):
+            raise SpecError("A model spec must be a JSON object.")
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise SpecError(f"Unknown spec setting(s): {', '.join(sorted(unknown))}.")
+        layers = data.get("layers", [])
+        if not isinstance(layers, list):
+            raise SpecError("'layers' must be a list.")
+        values: dict[str, Any] = {"layers": tuple(layer_from_dict(item) for item in layers)}
+        for name, f in known.items():
+            if name == "layers" or name not in data:
+                continue
+            values[name] = _coerce(data[name], type(f.default), name)
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ModelSpec:
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError) as exc:
+            raise SpecError(f"Not a valid JSON model spec: {exc}.") from None
+        return cls.from_dict(data)
+
+    def with_layers(self, layers: tuple[LayerSpec, ...] | list[LayerSpec]) -> ModelSpec:
+        return replace(self, layers=tuple(layers))
+
+    def replace(self, **changes: Any) -> ModelSpec:
+        return replace(self, **changes)
+
+
+def _check_training(spec: ModelSpec) -> None:
+    if spec.optimizer not in OPTIMIZERS:
+        raise SpecError(f"Unknown optimizer {spec.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+    if not (math.isfinite(spec.learning_rate) and 0 < spec.learning_rate <= 10):
+        raise SpecError(f"Learning rate must be above 0 and at most 10, got {spec.learning_rate:g}.")
+    if not 0 <= spec.momentum < 1:
+        raise SpecError(f"Momentum must be in [0, 1), got {spec.momentum:g}.")
+    if spec.nesterov and spec.optimizer != "sgd":
+        raise SpecError("Nesterov momentum applies to SGD only.")
+    if not (math.isfinite(spec.decay) and spec.decay >= 0):
+        raise SpecError(f"Learning-rate decay must be 0 or more, got {spec.decay:g}.")
+    if not 1 <= spec.batch_size <= 65536:
+        raise SpecError(f"Batch size must be between 1 and 65,536, got {spec.batch_size}.")
+    if not 1 <= spec.epochs <= 1000:
+        raise SpecError(f"Epochs must be between 1 and 1,000, got {spec.epochs}.")
+    if not 0 <= spec.validation_split < 0.9:
+        raise SpecError(f"Validation split must be in [0, 0.9), got {spec.validation_split:g}.")
+    if spec.train_size != 0 and spec.train_size < 10:
+        raise SpecError(f"Training subset must be 0 (all) or at least 10 images, got {spec.train_size}.")
+    if not 0 <= spec.seed < 2**31:
+        raise SpecError(f"Seed must be between 0 and 2,147,483,647, got {spec.seed}.")
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """A row of the model summary: what a layer makes of its input."""
+
+    index: int  # 1-based position among the hidden layers; 0 for the output layer
+    layer: str
+    output_shape: Shape
+    params: int
+
+
+OUTPUT_LAYER = LayerSpec("dense", units=NUM_CLASSES, activation="softmax")
+
+
+def layer_table(spec: ModelSpec) -> list[LayerRow]:
+    """Output shape and parameter count after every layer, output layer last.
+
+    Raises SpecError naming the layer when the architecture is impossible.
+    """
+    shape: Shape = INPUT_SHAPE
+    rows = []
+    for index, layer in enumerate(spec.layers, start=1):
+        shape, params = _apply(layer, shape, f"Layer {index} ({layer.title})")
+        rows.append(LayerRow(index, layer.describe(), shape, params))
+    if len(shape) != 1:
+        raise SpecError(
+            f"The output layer needs a flat input but gets {_show(shape)} images: add a Flatten layer at the end."
+        )
+    rows.append(LayerRow(0, "Dense 10 softmax (output)", (NUM_CLASSES,), shape[0] * NUM_CLASSES + NUM_CLASSES))
+    return rows
+
+
+def output_shapes(spec: ModelSpec) -> list[Shape]:
+    """The output shape after each layer, without the batch axis, output layer last."""
+    return [row.output_shape for row in layer_table(spec)]
+
+
+def param_count(spec: ModelSpec) -> int:
+    """Trainable plus non-trainable parameters, as Keras's `count_params()` counts them."""
+    return sum(row.params for row in layer_table(spec))
+
+
+def _show(shape: Shape) -> str:
+    return "×".join(str(n) for n in shape)
+
+
+def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
+    spatial = len(shape) == 3
+    if layer.kind == "dense":
+        if layer.units < 1:
+            raise SpecError(f"{where}: units must be at least 1, got {layer.units}.")
+        if layer.units > 16384:
+            raise SpecError(f"{where}: {layer.units} units is too many for this app (at most 16,384).")
+        _check_activation(layer, where)
+        if spatial:
+            raise SpecError(f"{where}: its input is {_show(shape)} images; add a Flatten layer before it.")
+        return (layer.units,), shape[0] * layer.units + layer.units
+    if layer.kind == "conv2d":
+        if not spatial:
+            raise SpecError(f"{where}: Conv2D needs images but its input is already flat; it cannot come after Flatten or Dense.")
+        if layer.filters < 1:
+            raise SpecError(f"{where}: filters must be at least 1, got {layer.filters}.")
+        if layer.filters > 1024:
+            raise SpecError(f"{where}: {layer.filters} filters is too many for this app (at most 1,024).")
+        if layer.kernel_size < 1 or layer.strides < 1:
+            raise SpecError(f"{where}: kernel size and strides must be at least 1.")
+        if layer.padding not in PADDINGS:
+            raise SpecError(f"{where}: padding must be 'valid' or 'same', got {layer.padding!r}.")
+        _check_activation(layer, where)
+        height, width, channels = shape
+        if layer.padding == "same":
+            out_h, out_w = math.ceil(height / layer.strides), math.ceil(width / layer.strides)
+        else:
+            out_h = (height - layer.kernel_size) // layer.strides + 1
+            out_w = (width - layer.kernel_size) // layer.strides + 1
+        if out_h < 1 or out_w < 1:
+            raise SpecError(
+                f"{where}: a {layer.kernel_size}×{layer.kernel_size} kernel does not fit its "
+                f"{_show(shape)} input; use a smaller kernel or 'same' padding."
+            )
+        params = layer.kernel_size * layer.kernel_size * channels * layer.filters + layer.filters
+        return (out_h, out_w, layer.filters), params
+    if layer.kind == "maxpool2d":
+        if not spatial:
+            raise SpecError(f"{where}: pooling needs images but its input is already flat.")
+        if layer.pool_size < 1:
+            raise SpecError(f"{where}: pool size must be at least 1, got {layer.pool_size}.")
+        height, width, channels = shape
+        out_h, out_w = height // layer.pool_size, width // layer.pool_size
+        if out_h < 1 or out_w < 1:
+            raise SpecError(
+                f"{where}: pooling {_show(shape)} by {layer.pool_size} would leave less than 1×1; "
+                "remove a pooling layer or use a smaller pool size."
+            )
+        return (out_h, out_w, channels), 0
+    if layer.kind == "dropout":
+        if not (math.isfinite(layer.rate) and 0 <= layer.rate < 1):
+            raise SpecError(f"{where}: the dropout rate must be in [0, 1), got {layer.rate:g}.")
+        return shape, 0
+    if layer.kind == "flatten":
+        return (math.prod(shape),), 0
+    # batchnorm: gamma, beta, moving mean and moving variance per channel
+    return shape, 4 * shape[-1]
+
+
+def _check_activation(layer: LayerSpec, where: str) -> None:
+    if layer.activation not in ACTIVATIONS:
+        raise SpecError(
+            f"{where}: unknown activation {layer.activation!r}; choose one of {', '.join(ACTIVATIONS)}."
+        )

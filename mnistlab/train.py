@@ -1,0 +1,267 @@
+"""Training a spec on a dataset, with plain callbacks, a stop switch and a disk cache.
+
+The data stays uint8: the model is trained inside a thin wrapper that scales each batch
+to [0, 1] on the way in, so no float copy of the training set is ever made, and the
+model that comes out takes [0, 1] images like every MNIST tutorial's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mnistlab.spec import INPUT_SHAPE, ModelSpec
+
+if TYPE_CHECKING:
+    import keras
+
+    from mnistlab.data import Dataset
+
+CACHE_VERSION = 1
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a training run is; passed to the on_epoch and on_batch callbacks."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch; equals `batches` in an epoch report
+    batches: int
+    elapsed: float  # seconds since training started
+    logs: dict[str, float] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, ((self.epoch - 1) + self.batch / max(self.batches, 1)) / self.epochs)
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the pace so far, once there is a pace to go by."""
+        done = self.fraction
+        return self.elapsed * (1 - done) / done if done > 0 else None
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    history: dict[str, list[float]]
+    seconds: float
+    epochs_done: int
+    stopped: bool = False  # the user stopped it; the model is the partly trained one
+    diverged: bool = False  # the loss became NaN or infinite
+    cached: bool = False
+    key: str = ""
+    message: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return not (self.stopped or self.diverged)
+
+
+def cache_key(spec: ModelSpec, dataset: Dataset) -> str:
+    """Same dataset + spec (with its training settings and seed) → same key. The name does not count."""
+    settings = spec.to_dict()
+    settings.pop("name")
+    text = json.dumps({"v": CACHE_VERSION, "data": dataset.fingerprint, "spec": settings}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("MNISTLAB_CACHE_DIR") or Path.home() / ".cache" / "mnistlab")
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """A seeded random split, so the validation set is not just the last digits of the file."""
+    if fraction <= 0:
+        return x, y, None, None
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = max(1, int(round(len(x) * fraction)))
+    val, fit = order[:n_val], np.sort(order[n_val:])
+    return x[fit], y[fit], x[val], y[val]
+
+
+def training_wrapper(model: keras.Model) -> keras.Model:
+    """uint8 (N, 28, 28) in, the model's probabilities out; shares the model's weights."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((28, 28), dtype="uint8", name="pixels"),
+            keras.layers.Rescaling(1 / 255, name="scale"),
+            keras.layers.Reshape(INPUT_SHAPE, name="channel"),
+            model,
+        ],
+        name="uint8_trainer",
+    )
+
+
+def train(
+    spec: ModelSpec,
+    dataset: Dataset,
+    on_epoch: Callable[[Progress], None] | None = None,
+    on_batch: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+) -> TrainResult:
+    """Train `spec` on `dataset`, or return the result cached on disk for the same key.
+
+    Only complete runs are cached; a stopped or diverged run returns its partial model.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = cache_key(spec, dataset)
+    if use_cache:
+        hit = load_cached(cache, key)
+        if hit is not None:
+            return hit
+    result = _fit(spec, dataset, on_epoch, on_batch, should_stop)
+    result.key = key
+    if use_cache and result.complete:
+        store_result(cache, result)
+    return result
+
+
+def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
+    import keras
+
+    from mnistlab.build import build_model, make_optimizer
+
+    data = dataset.subset_train(spec.train_size, spec.seed) if spec.train_size else dataset
+    x_fit, y_fit, x_val, y_val = split_validation(data.x_train, data.y_train, spec.validation_split, spec.seed)
+    keras.utils.set_random_seed(spec.seed)
+    model = build_model(spec)
+    trainer = training_wrapper(model)
+    trainer.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
+    watcher = _make_watcher(spec, math.ceil(len(x_fit) / spec.batch_size), on_epoch, on_batch, should_stop)
+    validation = (x_val, keras.utils.to_categorical(y_val, 10)) if x_val is not None else None
+    trainer.fit(
+        x_fit, keras.utils.to_categorical(y_fit, 10), batch_size=spec.batch_size, epochs=spec.epochs,
+        validation_data=validation, shuffle=True, verbose=0, callbacks=[watcher],
+    )
+    seconds = time.perf_counter() - watcher.started
+    done = len(watcher.history["loss"])
+    if watcher.diverged:
+        message = (
+            f"The loss became NaN in epoch {watcher.diverged_at}: the weights blew up. "
+            "The learning rate is probably too high — try 10 times smaller."
+        )
+    elif watcher.stopped:
+        message = f"Stopped during epoch {done} of {spec.epochs}; the partly trained model is kept."
+    else:
+        message = f"Trained {done} epochs in {seconds:.1f} s."
+    return TrainResult(
+        model, watcher.history, seconds, done, stopped=watcher.stopped and not watcher.diverged,
+        diverged=watcher.diverged, message=message,
+    )
+
+
+def _watcher_class():
+    import keras
+
+    class Watcher(keras.callbacks.Callback):
+        """Turns Keras's callback hooks into our plain callbacks, a stop switch and a NaN guard."""
+
+        def __init__(self, spec, batches, on_epoch, on_batch, should_stop):
+            super().__init__()
+            self.spec, self.batches = spec, batches
+            self.on_epoch, self.on_batch, self.should_stop = on_epoch, on_batch, should_stop
+            self.history: dict[str, list[float]] = {"epoch_seconds": []}
+            self.stopped = self.diverged = False
+            self.diverged_at = 0
+            self.epoch = 0
+            self.started = self.epoch_started = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+            self.epoch_started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = float((logs or {}).get("loss", 0.0))
+            if not math.isfinite(loss):
+                self.diverged, self.diverged_at = True, self.epoch
+                self.model.stop_training = True
+            elif self.should_stop is not None and self.should_stop():
+                self.stopped = True
+                self.model.stop_training = True
+            if self.on_batch is not None:
+                self.on_batch(self._progress(batch + 1, logs))
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            for name in HISTORY_KEYS:
+                if name in logs:
+                    self.history.setdefault(name, []).append(logs[name])
+            self.history["epoch_seconds"].append(time.perf_counter() - self.epoch_started)
+            if self.on_epoch is not None:
+                self.on_epoch(self._progress(self.batches, logs))
+
+        def _progress(self, batch, logs):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            return Progress(
+                self.epoch, self.spec.epochs, batch, self.batches, time.perf_counter() - self.started,
+                logs, {k: list(v) for k, v in self.history.items()},
+            )
+
+    return Watcher
+
+
+def _make_watcher(*args):
+    """The Keras callback class is made on first use, so importing this module stays light."""
+    return _watcher_class()(*args)
+
+
+# --- the disk cache -------------------------------------------------------------------
+
+
+def _entry(cache: Path, key: str) -> Path:
+    return cache / "runs" / key
+
+
+def load_cached(cache: Path, key: str) -> TrainResult | None:
+    """The stored result for `key`, or None if there is none or it cannot be read."""
+    import keras
+
+    folder = _entry(cache, key)
+    try:
+        meta = json.loads((folder / "result.json").read_text())
+        model = keras.saving.load_model(folder / "model.keras", compile=False)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return TrainResult(
+        model, meta["history"], meta["seconds"], meta["epochs_done"], cached=True, key=key,
+        message=f"Loaded from the cache: trained {meta['epochs_done']} epochs in {meta['seconds']:.1f} s before.",
+    )
+
+
+def store_result(cache: Path, result: TrainResult, extra: dict[str, Any] | None = None) -> Path:
+    """Write the model and its history into the cache; readers see all of it or none of it."""
+    final = _entry(cache, result.key)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{result.key}-", dir=final.parent))
+    try:
+        result.model.save(staging / "model.keras")
+        meta = {"history": result.history, "seconds": result.seconds, "epochs_done": result.epochs_done}
+        (staging / "result.json").write_text(json.dumps({**meta, **(extra or {})}))
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.replace(staging, final)
+        except OSError:  # another process stored the same key first: theirs is as good
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final

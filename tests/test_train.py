@@ -1,0 +1,103 @@
+"""train(): history, callbacks, stop, NaN, and the disk cache."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mnistlab import PRESETS, ModelSpec, train
+from mnistlab.spec import dense, flatten
+from mnistlab.train import cache_key, split_validation
+
+SMALL = ModelSpec((flatten(), dense(32, "relu")), "adam", 0.003, batch_size=32, epochs=2, name="small")
+
+
+def test_training_learns_and_reports_every_epoch(tiny, isolated_cache):
+    epochs = []
+    result = train(SMALL, tiny, on_epoch=epochs.append)
+    assert [p.epoch for p in epochs] == [1, 2]
+    assert epochs[-1].fraction == 1.0 and epochs[-1].history["loss"] == result.history["loss"]
+    assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"}
+    assert len(result.history["loss"]) == 2 and result.epochs_done == 2
+    assert result.history["loss"][1] < result.history["loss"][0]
+    assert result.history["accuracy"][-1] > 0.5
+    assert result.complete and not result.cached
+    assert result.model.output_shape == (None, 10)
+
+
+def test_same_spec_and_data_comes_from_the_cache(tiny, isolated_cache):
+    first = train(SMALL, tiny)
+    again = train(SMALL.replace(name="renamed"), tiny)
+    assert again.cached and again.key == first.key
+    assert again.history == first.history
+    x = tiny.x_test[:5].astype("float32")[..., None] / 255
+    np.testing.assert_allclose(again.model(x), first.model(x), atol=1e-6)
+    assert (isolated_cache / "runs" / first.key / "model.keras").exists()
+
+
+def test_a_different_seed_trains_again(tiny):
+    assert cache_key(SMALL, tiny) != cache_key(SMALL.replace(seed=7), tiny)
+    assert cache_key(SMALL, tiny) != cache_key(SMALL.replace(epochs=3), tiny)
+
+
+def test_corrupt_cache_entry_is_retrained(tiny, isolated_cache):
+    first = train(SMALL, tiny)
+    (isolated_cache / "runs" / first.key / "model.keras").write_bytes(b"garbage")
+    again = train(SMALL, tiny)
+    assert not again.cached and again.complete
+
+
+def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) > 3
+
+    result = train(SMALL.replace(epochs=5), tiny, should_stop=should_stop)
+    assert result.stopped and result.epochs_done == 1
+    assert "Stopped" in result.message
+    assert result.model.predict(np.zeros((1, 28, 28, 1)), verbose=0).shape == (1, 10)
+    assert not (isolated_cache / "runs" / result.key).exists()
+
+
+def test_nan_loss_stops_with_an_explanation(tiny):
+    wild = ModelSpec((flatten(), dense(256, "linear"), dense(256, "linear")), "sgd", 10.0, batch_size=16, epochs=3)
+    result = train(wild, tiny)
+    assert result.diverged and not result.complete
+    assert "learning rate" in result.message
+    assert result.epochs_done == 1
+
+
+def test_batch_callback_sees_progress(tiny):
+    seen = []
+    train(SMALL.replace(epochs=1), tiny, on_batch=seen.append, use_cache=False)
+    assert seen[-1].batch == seen[-1].batches and seen[0].batch == 1
+    assert 0 < seen[0].fraction < seen[-1].fraction == 1.0
+
+
+def test_train_size_uses_a_subset(tiny):
+    result = train(SMALL.replace(train_size=100, validation_split=0.0, epochs=1), tiny, use_cache=False)
+    assert "val_loss" not in result.history
+
+
+def test_validation_split_is_seeded_and_disjoint():
+    x = np.arange(100)
+    y = np.arange(100)
+    xa, _, xv, _ = split_validation(x, y, 0.2, seed=1)
+    xb, _, xw, _ = split_validation(x, y, 0.2, seed=1)
+    assert len(xv) == 20 and not set(xa) & set(xv)
+    np.testing.assert_array_equal(xv, xw)
+    np.testing.assert_array_equal(xa, xb)
+
+
+def test_cache_entry_is_readable_json(tiny, isolated_cache):
+    result = train(SMALL.replace(epochs=1), tiny)
+    meta = json.loads((isolated_cache / "runs" / result.key / "result.json").read_text())
+    assert meta["epochs_done"] == 1
+
+
+@pytest.mark.parametrize("name", ["cnn_lenet_tanh"])
+def test_a_cnn_preset_trains_one_epoch(tiny, name):
+    result = train(PRESETS[name].spec.replace(epochs=1), tiny, use_cache=False)
+    assert result.complete and result.history["accuracy"][0] > 0.1
