@@ -157,7 +157,7 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     if watcher.diverged:
         message = (
             f"The loss became NaN in epoch {watcher.diverged_at}: the weights blew up. "
-            "The learning rate is probably too high — try 10 times smaller."
+            "Learning rate too high? Try one 10 times smaller."
         )
     elif watcher.stopped:
         message = f"Stopped during epoch {done} of {spec.epochs}; the partly trained model is kept."

@@ -65,7 +65,7 @@ def test_nan_loss_stops_with_an_explanation(tiny):
     wild = ModelSpec((flatten(), dense(256, "linear"), dense(256, "linear")), "sgd", 10.0, batch_size=16, epochs=3)
     result = train(wild, tiny)
     assert result.diverged and not result.complete
-    assert "learning rate" in result.message
+    assert "Learning rate too high?" in result.message
     assert result.epochs_done == 1
 
 

@@ -1,0 +1,124 @@
+"""The sidebar builder and the Train page, driven through AppTest as a student would."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_train_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def quick_settings(at: AppTest, epochs: int = 1, train_size: int = 500, **extra) -> None:
+    at.number_input(key="opt_epochs").set_value(epochs)
+    at.number_input(key="opt_train_size").set_value(train_size)
+    for key, value in extra.items():
+        at.number_input(key=key).set_value(value)
+    at.run()
+
+
+def train_until_done(at: AppTest, timeout: float = 120) -> None:
+    at.button(key="train_start").click().run()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if at.button(key="train_stop").disabled:  # nothing running any more
+            break
+        time.sleep(0.5)
+        at.run()
+    at.run()
+    assert not at.exception
+
+
+def summary_layers(at: AppTest) -> list[str]:
+    return list(at.sidebar.dataframe[0].value["Layer"])
+
+
+def test_builder_starts_from_a_preset_and_adds_a_layer():
+    at = open_train_page()
+    assert summary_layers(at)[-1] == "Dense 10 softmax (output)"
+    assert "669,706" in at.sidebar.metric[0].value
+    at.sidebar.selectbox(key="builder_new_kind").set_value("dense")
+    at.sidebar.button(key="builder_add").click().run()
+    assert summary_layers(at)[-2] == "Dense 128 relu"
+    assert at.sidebar.metric[0].value == f"{669_706 + 512 * 128 + 128 - 5130 + 128 * 10 + 10:,}"
+
+
+def test_an_impossible_model_is_explained_and_cannot_train():
+    at = open_train_page()
+    at.sidebar.selectbox(key="builder_new_kind").set_value("conv2d")
+    at.sidebar.button(key="builder_add").click().run()
+    errors = [e.value for e in at.sidebar.error]
+    assert any("Conv2D needs images" in e for e in errors)
+    assert at.button(key="train_start").disabled
+    assert not at.exception
+
+
+def test_zero_units_is_a_message_not_a_traceback():
+    at = open_train_page()
+    uid_key = next(w.key for w in at.sidebar.number_input if w.key.endswith("_units"))
+    at.sidebar.number_input(key=uid_key).set_value(0).run()
+    assert any("units must be at least 1" in e.value for e in at.sidebar.error)
+    assert not at.exception
+
+
+def test_loading_a_cnn_preset_shows_its_shapes():
+    at = open_train_page()
+    at.sidebar.selectbox(key="builder_preset").set_value("cnn_lenet_tanh")
+    at.sidebar.button(key="builder_load").click().run()
+    table = at.sidebar.dataframe[0].value
+    assert list(table["Output shape"])[:5] == ["26×26×6", "13×13×6", "12×12×16", "6×6×16", "576"]
+    assert "150,742" in at.sidebar.metric[0].value
+
+
+def test_short_training_gives_curves_a_test_accuracy_and_a_model():
+    at = open_train_page()
+    quick_settings(at)
+    train_until_done(at)
+    assert at.success, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert "Test accuracy" in labels
+    accuracy = float(next(m.value for m in at.metric if m.label == "Test accuracy").rstrip("%")) / 100
+    assert 0.3 < accuracy <= 1.0
+    assert at.session_state["active_model"].model.output_shape == (None, 10)
+
+
+def test_the_same_training_in_a_second_session_is_not_repeated():
+    from ui.state import registry
+
+    first = open_train_page()
+    quick_settings(first, train_size=600)
+    train_until_done(first)
+    executed = registry().trainings_executed
+    second = open_train_page()
+    quick_settings(second, train_size=600)
+    train_until_done(second)
+    assert registry().trainings_executed == executed
+    assert second.session_state["active_model"].key == first.session_state["active_model"].key
+
+
+def test_a_learning_rate_that_blows_up_is_explained():
+    at = open_train_page()
+    at.sidebar.selectbox(key="opt_optimizer").set_value("sgd").run()
+    for key in [w.key for w in at.sidebar.selectbox if w.key and w.key.endswith("_activation")]:
+        at.sidebar.selectbox(key=key).set_value("linear")
+    quick_settings(at, epochs=3, train_size=500, opt_learning_rate=10.0, opt_batch_size=16)
+    train_until_done(at)
+    assert any("Learning rate too high?" in e.value for e in at.error)
+    assert not at.exception
+
+
+@pytest.mark.parametrize("kind", ["maxpool2d"])
+def test_pooling_after_flatten_is_refused(kind):
+    at = open_train_page()
+    at.sidebar.selectbox(key="builder_new_kind").set_value(kind)
+    at.sidebar.button(key="builder_add").click().run()
+    assert any("already flat" in e.value for e in at.sidebar.error)

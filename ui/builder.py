@@ -1,0 +1,251 @@
+"""The sidebar model builder: a preset or an empty model, layers, training settings.
+
+The draft lives in session_state as (uid, kind) pairs plus one widget key per setting,
+so it survives page switches; the spec is rebuilt from the widgets on every run and
+validated by the core. Changing it never touches a training already running: that job
+holds its own copy of the spec.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from mnistlab.errors import SpecError
+from mnistlab.presets import PRESETS
+from mnistlab.spec import (
+    ACTIVATIONS,
+    LAYER_KINDS,
+    LAYER_TITLES,
+    OPTIMIZER_TITLES,
+    OPTIMIZERS,
+    PADDINGS,
+    LayerSpec,
+    ModelSpec,
+    default_layer,
+    layer_table,
+)
+
+LAYERS_KEY = "builder_layers"  # list of [uid, kind]
+SPEC_KEY = "spec"  # the current valid ModelSpec, or None
+ERROR_KEY = "spec_error"  # the SpecError message, or ""
+ORIGIN_KEY = "builder_origin"  # the preset the draft started from
+DEFAULT_PRESET = "mlp_relu_adam"
+EMPTY = "empty"
+
+# Training settings: widget key → spec field
+SETTINGS = {
+    "opt_optimizer": "optimizer",
+    "opt_learning_rate": "learning_rate",
+    "opt_momentum": "momentum",
+    "opt_nesterov": "nesterov",
+    "opt_decay": "decay",
+    "opt_batch_size": "batch_size",
+    "opt_epochs": "epochs",
+    "opt_validation_split": "validation_split",
+    "opt_train_size": "train_size",
+    "opt_seed": "seed",
+}
+_LAYER_FIELDS = {  # what the builder lets a student change, per kind
+    "dense": ("units", "activation"),
+    "conv2d": ("filters", "kernel_size", "strides", "padding", "activation"),
+    "maxpool2d": ("pool_size",),
+    "dropout": ("rate",),
+    "flatten": (),
+    "batchnorm": (),
+}
+
+
+def _field_key(uid: int, name: str) -> str:
+    return f"layer_{uid}_{name}"
+
+
+def _next_uid() -> int:
+    st.session_state["builder_uid"] = st.session_state.get("builder_uid", 0) + 1
+    return st.session_state["builder_uid"]
+
+
+def _add_layer_state(layer: LayerSpec) -> list:
+    uid = _next_uid()
+    for name in _LAYER_FIELDS[layer.kind]:
+        st.session_state[_field_key(uid, name)] = getattr(layer, name)
+    return [uid, layer.kind]
+
+
+def load_spec(spec: ModelSpec, origin: str) -> None:
+    """Replace the draft with `spec` (a callback: runs before the widgets are drawn)."""
+    st.session_state[LAYERS_KEY] = [_add_layer_state(layer) for layer in spec.layers]
+    for key, name in SETTINGS.items():
+        st.session_state[key] = getattr(spec, name)
+    st.session_state[ORIGIN_KEY] = origin
+
+
+def _load_preset() -> None:
+    choice = st.session_state["builder_preset"]
+    if choice == EMPTY:
+        load_spec(ModelSpec(), EMPTY)
+    else:
+        load_spec(PRESETS[choice].spec, choice)
+
+
+def _add_layer() -> None:
+    kind = st.session_state["builder_new_kind"]
+    st.session_state[LAYERS_KEY].append(_add_layer_state(default_layer(kind)))
+
+
+def _move(index: int, step: int) -> None:
+    layers = st.session_state[LAYERS_KEY]
+    other = index + step
+    if 0 <= other < len(layers):
+        layers[index], layers[other] = layers[other], layers[index]
+
+
+def _remove(index: int) -> None:
+    st.session_state[LAYERS_KEY].pop(index)
+
+
+def _import_json() -> None:
+    upload = st.session_state.get("builder_import")
+    if upload is None:
+        return
+    try:
+        spec = ModelSpec.from_json(upload.getvalue()[:100_000])
+    except SpecError as exc:
+        st.session_state["builder_import_error"] = f"{upload.name}: {exc}"
+        return
+    st.session_state["builder_import_error"] = ""
+    load_spec(spec, spec.name)
+
+
+def _init_state() -> None:
+    if LAYERS_KEY in st.session_state:
+        return
+    shared = st.query_params.get("spec")
+    if shared:
+        try:
+            load_spec(ModelSpec.from_json(shared), "shared link")
+            return
+        except SpecError as exc:
+            st.session_state["builder_import_error"] = f"The shared link's model could not be used: {exc}"
+    load_spec(PRESETS[DEFAULT_PRESET].spec, DEFAULT_PRESET)
+
+
+def _layer_from_state(uid: int, kind: str) -> LayerSpec:
+    values = {name: st.session_state.get(_field_key(uid, name)) for name in _LAYER_FIELDS[kind]}
+    base = default_layer(kind)
+    return LayerSpec(kind, **{k: (v if v is not None else getattr(base, k)) for k, v in values.items()})
+
+
+def draft_spec() -> tuple[ModelSpec | None, str]:
+    """The spec the widgets describe, or None and the reason it is impossible."""
+    layers = [_layer_from_state(uid, kind) for uid, kind in st.session_state[LAYERS_KEY]]
+    settings = {name: st.session_state[key] for key, name in SETTINGS.items()}
+    if settings["optimizer"] != "sgd":
+        settings.update(momentum=0.0, nesterov=False)
+    origin = st.session_state.get(ORIGIN_KEY, "custom")
+    try:
+        spec = ModelSpec(tuple(layers), **settings)
+    except SpecError as exc:
+        return None, str(exc)
+    preset = PRESETS.get(origin)
+    return spec.replace(name=origin if preset is not None and preset.spec == spec else "custom"), ""
+
+
+def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
+    layer = _layer_from_state(uid, kind)
+    with st.expander(f"{index + 1}. {layer.describe()}", expanded=False):
+        if kind == "dense":
+            st.number_input("Units", 0, 16384, step=16, key=_field_key(uid, "units"))
+        if kind == "conv2d":
+            left, right = st.columns(2)
+            left.number_input("Filters", 0, 1024, step=8, key=_field_key(uid, "filters"))
+            right.number_input("Kernel size", 1, 28, key=_field_key(uid, "kernel_size"))
+            left.number_input("Strides", 1, 4, key=_field_key(uid, "strides"))
+            right.selectbox("Padding", PADDINGS, key=_field_key(uid, "padding"))
+        if kind in ("dense", "conv2d"):
+            st.selectbox("Activation", ACTIVATIONS, key=_field_key(uid, "activation"))
+        if kind == "maxpool2d":
+            st.number_input("Pool size", 1, 8, key=_field_key(uid, "pool_size"))
+        if kind == "dropout":
+            st.number_input("Rate (fraction of units dropped while training)", 0.0, 1.0, step=0.05,
+                            key=_field_key(uid, "rate"))
+        up, down, remove = st.columns(3)
+        up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
+                  help="Move up", width="stretch")
+        down.button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), disabled=index == count - 1,
+                    help="Move down", width="stretch")
+        remove.button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help="Remove this layer",
+                      width="stretch")
+
+
+def _training_widgets() -> None:
+    with st.expander("Training settings", expanded=False):
+        st.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer")
+        st.number_input("Learning rate", 0.0, 10.0, step=0.0005, format="%.4f", key="opt_learning_rate")
+        if st.session_state["opt_optimizer"] == "sgd":
+            st.number_input("Momentum", 0.0, 0.99, step=0.05, key="opt_momentum")
+            st.checkbox("Nesterov momentum", key="opt_nesterov")
+        st.number_input("Learning-rate decay (old Keras `decay`)", 0.0, 1.0, step=1e-6, format="%.6f",
+                        key="opt_decay")
+        left, right = st.columns(2)
+        left.number_input("Batch size", 1, 4096, key="opt_batch_size")
+        right.number_input("Epochs", 1, 200, key="opt_epochs")
+        st.slider("Validation split", 0.0, 0.5, step=0.05, key="opt_validation_split",
+                  help="The share of the training images kept aside to check the model on unseen data each epoch.")
+        left, right = st.columns(2)
+        left.number_input("Training subset (0 = all)", 0, 60000, step=500, key="opt_train_size",
+                          help="Train on this many images, the same number from each class: quick runs in class.")
+        right.number_input("Random seed", 0, 2**31 - 1, key="opt_seed")
+
+
+def summary_rows(spec: ModelSpec) -> list[dict[str, Any]]:
+    return [
+        {"Layer": row.layer, "Output shape": "×".join(map(str, row.output_shape)), "Params": row.params}
+        for row in layer_table(spec)
+    ]
+
+
+def model_builder() -> None:
+    """Draw the builder in the sidebar and leave the current spec in session_state."""
+    _init_state()
+    sidebar = st.sidebar
+    with sidebar:
+        st.subheader("Model builder")
+        names = [*PRESETS, EMPTY]
+        if st.session_state.get("builder_preset") not in names:
+            st.session_state["builder_preset"] = st.session_state.get(ORIGIN_KEY) if st.session_state.get(
+                ORIGIN_KEY) in names else DEFAULT_PRESET
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.selectbox("Start from", names, key="builder_preset",
+                       format_func=lambda n: "Empty model" if n == EMPTY else PRESETS[n].title)
+        right.button("Load", key="builder_load", on_click=_load_preset, width="stretch")
+        layers = st.session_state[LAYERS_KEY]
+        st.caption(f"Input 28×28×1 → {len(layers)} layer(s) → Dense 10 softmax")
+        for index, (uid, kind) in enumerate(layers):
+            _layer_widgets(index, uid, kind, len(layers))
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.selectbox("New layer", LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind")
+        right.button("Add", key="builder_add", on_click=_add_layer, width="stretch")
+        _training_widgets()
+        spec, error = draft_spec()
+        st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
+        if error:
+            st.error(error, icon="🚫")
+        else:
+            st.dataframe(summary_rows(spec), hide_index=True, width="stretch", key="builder_summary")
+            st.metric("Parameters", f"{sum(r.params for r in layer_table(spec)):,}")
+        _share_widgets(spec)
+
+
+def _share_widgets(spec: ModelSpec | None) -> None:
+    with st.expander("Share or import this model"):
+        if spec is not None:
+            st.caption("Add this to the app's address to share the model:")
+            st.code("?spec=" + json.dumps(spec.to_dict(), separators=(",", ":")), language=None, wrap_lines=True)
+            st.download_button("Download spec (JSON)", spec.to_json(indent=2), file_name=f"{spec.name}.json",
+                               mime="application/json", key="builder_export")
+        st.file_uploader("Import a spec (JSON)", type=["json"], key="builder_import", on_change=_import_json)
+    if st.session_state.get("builder_import_error"):
+        st.error(st.session_state["builder_import_error"])

@@ -1,0 +1,104 @@
+"""What every page shares: the data, the job registry, the session's model.
+
+Process-wide things (datasets, the registry, evaluations) live in `st.cache_resource`
+so 30 students share one copy; per-student things live in `st.session_state`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from mnistlab.data import DATASET_NAMES, Dataset, load_dataset
+from mnistlab.errors import DataError
+from mnistlab.jobs import JobRegistry
+from mnistlab.spec import ModelSpec
+
+DATASET_KEY = "dataset_name"
+UPLOADED_KEY = "uploaded_dataset"
+MODEL_KEY = "active_model"
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    """The model this session evaluates and draws with, and where it came from."""
+
+    model: Any  # keras.Model; typed loosely so this module never imports Keras
+    label: str  # what the user reads: "mlp_relu_adam, 4 epochs on MNIST sample"
+    key: str  # identifies the weights: a training cache key or an upload's hash
+    dataset_name: str
+    spec: ModelSpec | None = None
+
+
+@st.cache_resource(show_spinner="Loading the data…")
+def shared_dataset(name: str, source: str = "auto") -> Dataset:
+    """Loaded once per process, read-only, shared by every session."""
+    return load_dataset(name, source)
+
+
+@st.cache_resource
+def registry() -> JobRegistry:
+    return JobRegistry()
+
+
+def session_id() -> str:
+    if "session_id" not in st.session_state:
+        st.session_state.session_id = uuid.uuid4().hex
+    return st.session_state.session_id
+
+
+def dataset_name() -> str:
+    return st.session_state.get(DATASET_KEY, "mnist")
+
+
+def current_dataset() -> Dataset | None:
+    """The dataset chosen in the sidebar, or None after showing why it cannot be had."""
+    name = dataset_name()
+    if name == "custom":
+        uploaded = st.session_state.get(UPLOADED_KEY)
+        if uploaded is None:
+            st.info("No uploaded dataset yet: upload one on the Dataset page, or choose MNIST.")
+        return uploaded
+    try:
+        return shared_dataset(name)
+    except DataError as exc:
+        st.error(str(exc))
+        return None
+
+
+def dataset_title(name: str) -> str:
+    return DATASET_NAMES.get(name, "Uploaded data")
+
+
+def active_model() -> ActiveModel | None:
+    return st.session_state.get(MODEL_KEY)
+
+
+def set_active_model(active: ActiveModel | None) -> None:
+    st.session_state[MODEL_KEY] = active
+
+
+def require_model() -> ActiveModel:
+    """The session's model, or a pointer to where to get one (and the page stops)."""
+    active = active_model()
+    if active is None:
+        st.info("No trained model in this session yet. Train one first — a 1-epoch run on a "
+                "subset takes a few seconds.")
+        st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+        st.stop()
+    return active
+
+
+@st.cache_resource(max_entries=32, show_spinner="Evaluating on the test set…")
+def evaluation(_model: Any, model_key: str, _dataset: Dataset, dataset_key: str):
+    """Evaluations are shared: students who trained the identical job see the same numbers."""
+    from mnistlab.evaluate import evaluate
+
+    return evaluate(_model, _dataset)
+
+
+def evaluate_active(active: ActiveModel, dataset: Dataset):
+    return evaluation(active.model, active.key, dataset, dataset.fingerprint)
