@@ -8,6 +8,7 @@ stops leaves the job; the job itself stops only when nobody follows it any more.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mnistlab.data import Dataset
     from mnistlab.spec import ModelSpec
 
+logger = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 
 
@@ -66,11 +68,12 @@ class JobRegistry:
     """One per process. Thread-safe; every public method returns quickly."""
 
     def __init__(self, max_jobs: int | None = None, cache_dir: str | os.PathLike | None = None,
-                 keep_finished: int = 64, on_finish: Any = None):
+                 keep_finished: int = 64, on_finish: Any = None, trainer: Any = train):
         self.max_jobs = max_jobs or default_max_jobs()
         self.cache_dir = cache_dir
         self.keep_finished = keep_finished
         self.on_finish = on_finish  # called with each job that ends (done or stopped), in its thread
+        self.trainer = trainer  # train(); replaceable so the queue can be tested without TensorFlow
         self.trainings_executed = 0  # cache hits do not count
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -144,7 +147,7 @@ class JobRegistry:
             job.progress = progress
 
         try:
-            result = train(job.spec, job.dataset, on_epoch=report, on_batch=report,
+            result = self.trainer(job.spec, job.dataset, on_epoch=report, on_batch=report,
                            should_stop=job.stop_event.is_set, cache_dir=self.cache_dir)
         except Exception as exc:  # a bug or a resource error: the job says so, the app goes on
             result, error = None, f"Training failed: {type(exc).__name__}: {exc}"
@@ -166,4 +169,7 @@ class JobRegistry:
             self._end(job, state)
             self._start_waiting()
         if self.on_finish is not None and result is not None:
-            self.on_finish(job)
+            try:
+                self.on_finish(job)
+            except Exception:  # recording is a side effect: the student still gets the model
+                logger.exception("Recording the run of job %s failed", job.key)

@@ -322,7 +322,9 @@ def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
         return (layer.units,), shape[0] * layer.units + layer.units
     if layer.kind == "conv2d":
         if not spatial:
-            raise SpecError(f"{where}: Conv2D needs images but its input is already flat; it cannot come after Flatten or Dense.")
+            raise SpecError(
+                f"{where}: Conv2D needs images but its input is already flat; it cannot come after Flatten or Dense."
+            )
         if layer.filters < 1:
             raise SpecError(f"{where}: filters must be at least 1, got {layer.filters}.")
         if layer.filters > 1024:

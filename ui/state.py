@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from mnistlab.data import DATASET_NAMES, Dataset, load_dataset
 from mnistlab.errors import DataError
 from mnistlab.jobs import JobRegistry
+from mnistlab.runs import RunStore, record_job
 from mnistlab.spec import ModelSpec
 
 DATASET_KEY = "dataset_name"
@@ -40,8 +42,21 @@ def shared_dataset(name: str, source: str = "auto") -> Dataset:
 
 
 @st.cache_resource
+def run_store() -> RunStore:
+    """SQLite under the cache folder, or the `[connections.runs]` database of the app's secrets."""
+    try:
+        configured = "runs" in st.secrets.get("connections", {})
+    except (FileNotFoundError, KeyError, StreamlitSecretNotFoundError):
+        configured = False
+    if configured:
+        return RunStore(st.connection("runs", type="sql").engine)
+    return RunStore()
+
+
+@st.cache_resource
 def registry() -> JobRegistry:
-    return JobRegistry()
+    store = run_store()
+    return JobRegistry(on_finish=lambda job: record_job(store, job))
 
 
 def session_id() -> str:

@@ -1,0 +1,179 @@
+"""The experiment store: every finished or stopped run, with its model, in one database.
+
+SQLite on disk by default; any SQLAlchemy URL or engine (a class's PostgreSQL, through
+Streamlit's `st.connection`) works the same. Models are stored in the database as the
+bytes of their `.keras` file, so a run and its model are written in one transaction:
+a crash leaves either both or neither. A row that cannot be read is reported on that
+row; the others still load.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from mnistlab.errors import MnistlabError
+
+_metadata = sa.MetaData()
+RUNS = sa.Table(
+    "mnistlab_runs",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("dataset", sa.String(200), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("history_json", sa.Text, nullable=False),
+    sa.Column("test_accuracy", sa.Float),
+    sa.Column("test_loss", sa.Float),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("epochs_done", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("cache_key", sa.String(64), nullable=False),
+    sa.Column("model", sa.LargeBinary),
+)
+
+
+class StoreError(MnistlabError):
+    """The experiment store cannot do what was asked."""
+
+
+@dataclass
+class Run:
+    """One stored run. `problem` is set, and the rest may be empty, when its row is damaged."""
+
+    id: int
+    created: float
+    name: str
+    dataset: str
+    source: str
+    status: str
+    seconds: float
+    epochs_done: int
+    test_accuracy: float | None
+    test_loss: float | None
+    cache_key: str
+    spec: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    has_model: bool = False
+    problem: str = ""
+
+
+def default_store_url() -> str:
+    folder = Path(os.environ.get("MNISTLAB_CACHE_DIR") or Path.home() / ".cache" / "mnistlab")
+    return os.environ.get("MNISTLAB_RUNS_URL") or f"sqlite:///{folder / 'runs.sqlite'}"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+class RunStore:
+    def __init__(self, url_or_engine: str | sa.Engine | None = None):
+        target = url_or_engine or default_store_url()
+        if isinstance(target, str):
+            if target.startswith("sqlite:///"):
+                Path(target.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(target)
+        else:
+            self.engine = target
+        _metadata.create_all(self.engine)
+
+    def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
+            seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
+            test_accuracy: float | None = None, test_loss: float | None = None) -> int:
+        row = {
+            "created": time.time(), "name": name, "dataset": dataset, "source": source, "spec_json": spec_json,
+            "history_json": json.dumps(history), "test_accuracy": _finite(test_accuracy),
+            "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
+            "cache_key": cache_key, "model": model_bytes,
+        }
+        with self.engine.begin() as connection:
+            return int(connection.execute(sa.insert(RUNS).values(**row)).inserted_primary_key[0])
+
+    def list(self) -> list[Run]:
+        """Every run, newest first, without their models."""
+        columns = [c for c in RUNS.columns if c.name != "model"]
+        has_model = (RUNS.c.model.is_not(None)).label("has_model")
+        query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc())
+        with self.engine.connect() as connection:
+            return [self._run(row._mapping) for row in connection.execute(query)]
+
+    def get(self, run_id: int) -> Run:
+        runs = [run for run in self.list() if run.id == run_id]
+        if not runs:
+            raise StoreError(f"Run {run_id} is not in the store (deleted?).")
+        return runs[0]
+
+    def model_bytes(self, run_id: int) -> bytes:
+        with self.engine.connect() as connection:
+            value = connection.execute(sa.select(RUNS.c.model).where(RUNS.c.id == run_id)).scalar_one_or_none()
+        if not value:
+            raise StoreError(f"Run {run_id} has no stored model.")
+        return bytes(value)
+
+    def load_model(self, run_id: int):
+        """The run's Keras model; a damaged one is a StoreError naming the run."""
+        from mnistlab.modelfile import load_model_bytes
+
+        try:
+            return load_model_bytes(self.model_bytes(run_id), f"run {run_id}")
+        except MnistlabError as exc:
+            raise StoreError(f"The model of run {run_id} cannot be loaded: {exc}") from None
+
+    def delete(self, run_id: int) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(RUNS).where(RUNS.c.id == run_id))
+
+    @staticmethod
+    def _run(row: Any) -> Run:
+        run = Run(
+            id=row["id"], created=row["created"] or 0.0, name=row["name"] or "?", dataset=row["dataset"] or "?",
+            source=row["source"] or "", status=row["status"] or "?", seconds=row["seconds"] or 0.0,
+            epochs_done=row["epochs_done"] or 0, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
+            cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]),
+        )
+        try:
+            run.spec = json.loads(row["spec_json"])
+            run.history = json.loads(row["history_json"])
+            if not isinstance(run.spec, dict) or not isinstance(run.history, dict):
+                raise ValueError("not an object")
+        except (TypeError, ValueError) as exc:
+            run.problem = f"This row is damaged ({exc}); its curves and settings cannot be shown."
+        return run
+
+
+def keras_bytes(model) -> bytes:
+    """A model as the bytes of its `.keras` file."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def record_job(store: RunStore, job) -> int | None:
+    """Store a finished job's run with its test scores; a result served from the cache was stored before."""
+    from mnistlab.evaluate import evaluate
+
+    result = job.result
+    if result is None or result.cached:
+        return None
+    status = "diverged" if result.diverged else "stopped" if result.stopped else "done"
+    accuracy = loss = None
+    if not result.diverged:
+        scores = evaluate(result.model, job.dataset)
+        accuracy, loss = scores.accuracy, scores.loss
+    return store.add(
+        name=job.spec.name, dataset=job.dataset.name, source=job.dataset.source, spec_json=job.spec.to_json(),
+        history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=status,
+        cache_key=job.key, model_bytes=keras_bytes(result.model), test_accuracy=accuracy, test_loss=loss,
+    )
