@@ -1,0 +1,208 @@
+"""Plotly figures from plain data (arrays, lists, dicts), shared by every page.
+
+No Streamlit and no TensorFlow here: a figure is a function of numbers, so it can be
+tested, and used from a notebook, without either. Each builder fixes its own height and
+margins so pages only have to place it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import DEFAULT_PLOTLY_COLORS
+from plotly.subplots import make_subplots
+
+TRAIN_COLOR = "#2563eb"  # the theme's primary blue
+TEST_COLOR = "#f59e0b"
+HIGHLIGHT_COLOR = "#dc2626"
+MUTED_COLOR = "#94a3b8"
+INK_SCALE = "gray_r"  # 0 = white paper, 255 = black ink: the numbers stay readable
+METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None, **kwargs) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=dict(text=title, x=0, xanchor="left") if title else None,
+                      template="plotly_white", **kwargs)
+    return fig
+
+
+def _hide_axes(fig: go.Figure, **where) -> None:
+    fig.update_xaxes(visible=False, **where)
+    fig.update_yaxes(visible=False, autorange="reversed", **where)
+
+
+def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = 10, zoom: int = 2) -> np.ndarray:
+    """Not a figure but one uint8 picture: the first `per_class` images of each class, one
+    row per class, white 2 px gaps, each pixel drawn `zoom`×`zoom` so it stays crisp.
+    One PNG shows far faster than 100 images or a figure of 100 heat maps."""
+    cell = 28 + 2
+    grid = np.full((10 * cell - 2, per_class * cell - 2), 255, np.uint8)
+    for c in range(10):
+        for k, i in enumerate(np.flatnonzero(y == c)[:per_class]):
+            grid[c * cell:c * cell + 28, k * cell:k * cell + 28] = x[i]
+    return np.kron(grid, np.ones((zoom, zoom), np.uint8))
+
+
+def class_counts_chart(train_counts: Sequence[int], test_counts: Sequence[int],
+                       class_names: Sequence[str]) -> go.Figure:
+    """How many examples of each class, training and test side by side."""
+    names = list(class_names)
+    fig = go.Figure([
+        go.Bar(name="training", x=names, y=list(train_counts), marker_color=TRAIN_COLOR),
+        go.Bar(name="test", x=names, y=list(test_counts), marker_color=TEST_COLOR),
+    ])
+    fig.update_xaxes(title="class", type="category")
+    fig.update_yaxes(title="images")
+    return _layout(fig, 340, barmode="group", legend=dict(orientation="h", y=1.02, x=1,
+                                                          xanchor="right", yanchor="bottom"))
+
+
+def pixel_matrix_chart(image28: np.ndarray) -> go.Figure:
+    """A 28×28 image as a heat map with each pixel's value (0–255) written in its cell."""
+    image = np.asarray(image28)
+    fig = go.Figure(go.Heatmap(
+        z=image, colorscale=INK_SCALE, zmin=0, zmax=255, showscale=False,
+        texttemplate="%{z}", textfont=dict(size=8), xgap=0.5, ygap=0.5,
+        hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+    fig.update_xaxes(side="top", showgrid=False, zeroline=False, dtick=4, constrain="domain",
+                     title="column")
+    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, dtick=4,
+                     scaleanchor="x", constrain="domain", title="row")
+    return _layout(fig, 680)
+
+
+def image_chart(image: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:
+    """One image in gray (white ink on black, as MNIST is usually drawn), no axes."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale="gray", zmin=0, zmax=255,
+                               showscale=False, hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+    _hide_axes(fig)
+    fig.update_yaxes(scaleanchor="x", constrain="domain")
+    fig.update_xaxes(constrain="domain")
+    return _layout(fig, height, title)
+
+
+def mean_images_chart(means: np.ndarray, class_names: Sequence[str]) -> go.Figure:
+    """The average image of each class in a 2×5 grid: where each class puts its ink."""
+    names = list(class_names)
+    fig = make_subplots(rows=2, cols=5, subplot_titles=names, horizontal_spacing=0.02,
+                        vertical_spacing=0.08)
+    for c, mean in enumerate(np.asarray(means)):
+        fig.add_trace(go.Heatmap(z=np.round(mean, 1), coloraxis="coloraxis", name=names[c],
+                                 hovertemplate=f"{names[c]}: row %{{y}}, column %{{x}}: %{{z}}<extra></extra>"),
+                      row=c // 5 + 1, col=c % 5 + 1)
+    _hide_axes(fig)
+    for c in range(1, 10):  # square panels: each y axis follows its own x axis
+        fig.layout[f"yaxis{c + 1}"].scaleanchor = f"x{c + 1}"
+    fig.layout.yaxis.scaleanchor = "x"
+    fig.update_annotations(font=dict(size=14, color="#0f172a"))
+    return _layout(fig, 380, coloraxis=dict(colorscale="gray", cmin=0, cmax=255, showscale=False))
+
+
+def intensity_histogram(x_uint8: np.ndarray, log_y: bool = False, max_images: int = 2000,
+                        seed: int = 0) -> go.Figure:
+    """How often each pixel value 0–255 occurs, counted on at most `max_images` images
+    (a fixed random subsample): 256 bars, whatever the dataset's size."""
+    x = np.asarray(x_uint8)
+    if len(x) > max_images:
+        x = x[np.sort(np.random.default_rng(seed).choice(len(x), max_images, replace=False))]
+    counts = np.bincount(x.ravel(), minlength=256)[:256]
+    fig = go.Figure(go.Bar(x=np.arange(256), y=counts, marker_color=TRAIN_COLOR, marker_line_width=0,
+                           hovertemplate="value %{x}: %{y:,} pixels<extra></extra>"))
+    fig.update_xaxes(title="pixel value (0 = background, 255 = full ink)", range=[-2, 257])
+    fig.update_yaxes(title="pixels (log scale)" if log_y else "pixels", type="log" if log_y else "linear")
+    return _layout(fig, 320, f"Pixel values in {len(x):,} images ({x.size:,} pixels)", bargap=0)
+
+
+def _epochs(values: Sequence[float]) -> list[int]:
+    return list(range(1, len(values) + 1))
+
+
+def _epoch_axis(fig: go.Figure, n_epochs: int) -> None:
+    fig.update_xaxes(title="epoch", tick0=1, dtick=max(1, int(np.ceil(n_epochs / 10))), rangemode="tozero")
+
+
+def history_chart(history: Mapping[str, Sequence[float]], metric: str) -> go.Figure:
+    """One metric per epoch, training and (when there is one) validation."""
+    fig = go.Figure()
+    train, val = list(history.get(metric) or []), list(history.get(f"val_{metric}") or [])
+    fig.add_trace(go.Scatter(x=_epochs(train), y=train, mode="lines+markers", name="training",
+                             line_color=TRAIN_COLOR))
+    if val:
+        fig.add_trace(go.Scatter(x=_epochs(val), y=val, mode="lines+markers", name="validation",
+                                 line_color=TEST_COLOR))
+    _epoch_axis(fig, max(len(train), len(val)))
+    fig.update_yaxes(title=metric)
+    return _layout(fig, 320, METRIC_TITLES.get(metric, metric.capitalize()),
+                   legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+
+
+def overlay_chart(histories: Mapping[str, Mapping[str, Sequence[float]]], metric: str) -> go.Figure:
+    """Several runs' curves of one metric: training solid, validation dashed, one colour a run."""
+    fig = go.Figure()
+    longest = 0
+    for i, (label, history) in enumerate(histories.items()):
+        color = DEFAULT_PLOTLY_COLORS[i % len(DEFAULT_PLOTLY_COLORS)]
+        for key, dash, suffix in ((metric, "solid", "training"), (f"val_{metric}", "dash", "validation")):
+            values = list(history.get(key) or [])
+            if values:
+                longest = max(longest, len(values))
+                fig.add_trace(go.Scatter(x=_epochs(values), y=values, mode="lines+markers",
+                                         name=f"{label} ({suffix})", legendgroup=label,
+                                         line=dict(color=color, dash=dash)))
+    _epoch_axis(fig, longest)
+    fig.update_yaxes(title=metric)
+    return _layout(fig, 380, METRIC_TITLES.get(metric, metric.capitalize()))
+
+
+def probability_bars(probabilities: Sequence[float], class_names: Sequence[str]) -> go.Figure:
+    """The model's 10 probabilities; the class it picks in red."""
+    p = np.asarray(probabilities, dtype=float)
+    colors = [MUTED_COLOR] * len(p)
+    colors[int(np.argmax(p))] = HIGHLIGHT_COLOR
+    fig = go.Figure(go.Bar(x=list(class_names), y=p, marker_color=colors,
+                           text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside",
+                           cliponaxis=False, hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title="class", type="category")
+    fig.update_yaxes(title="probability", range=[0, 1.1], tickformat=".0%")
+    return _layout(fig, 300)
+
+
+def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
+                    selected: tuple[int, int] | None = None) -> go.Figure:
+    """The confusion matrix as 100 square markers (not a heat map: Streamlit can report
+    which scatter points were clicked, not which heat-map cells). x = predicted,
+    y = true (row 0 on top); each point's customdata is [true, predicted].
+
+    Colour follows the square root of the count, so a handful of errors still shows
+    next to a diagonal of a thousand."""
+    counts = np.asarray(confusion, dtype=np.int64)
+    n = counts.shape[0]
+    names = list(class_names)
+    true, pred = np.divmod(np.arange(n * n), n)
+    flat = counts.ravel()
+    shade = np.sqrt(flat)
+    top = max(float(shade.max()), 1.0)
+    ticks = np.unique(np.round(np.linspace(0, top, 5) ** 2)).astype(int)
+    outline = np.zeros(n * n)
+    if selected is not None:
+        outline[selected[0] * n + selected[1]] = 4
+    height = 560
+    cell_px = (height - 90) / n  # plot height / cells; the x axis follows via scaleanchor
+    fig = go.Figure(go.Scatter(
+        x=[names[p] for p in pred], y=[names[t] for t in true], mode="markers+text",
+        customdata=np.stack([true, pred], axis=1), text=[str(c) for c in flat],
+        textfont=dict(size=11, color=["white" if s > 0.55 * top else "#0f172a" for s in shade]),
+        marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
+                    colorscale="Blues", line=dict(width=outline, color=HIGHLIGHT_COLOR),
+                    colorbar=dict(title="count", tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks])),
+        hovertemplate="true %{y}, predicted %{x}: %{text} images<extra></extra>"))
+    fig.update_xaxes(title="predicted", type="category", categoryorder="array", categoryarray=names,
+                     side="top", showgrid=False, constrain="domain")
+    fig.update_yaxes(title="true", type="category", categoryorder="array", categoryarray=names,
+                     autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=30), template="plotly_white",
+                      clickmode="event+select", dragmode="select")
+    return fig

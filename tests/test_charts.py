@@ -1,0 +1,127 @@
+"""The figures carry exactly the numbers they were given."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from mnistlab import charts
+from mnistlab.data import CLASS_NAMES, DIGITS
+
+FASHION = CLASS_NAMES["fashion_mnist"]
+
+
+@pytest.fixture
+def image():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (28, 28), dtype=np.uint8)
+
+
+def test_sample_grid_puts_ten_of_each_class_in_rows(sample):
+    grid = charts.sample_grid(sample.x_train, sample.y_train, per_class=10, zoom=1)
+    assert grid.shape == (10 * 30 - 2, 10 * 30 - 2) and grid.dtype == np.uint8
+    fifth_seven = sample.x_train[np.flatnonzero(sample.y_train == 7)[4]]
+    np.testing.assert_array_equal(grid[7 * 30:7 * 30 + 28, 4 * 30:4 * 30 + 28], fifth_seven)
+    assert charts.sample_grid(sample.x_train, sample.y_train, zoom=2).shape == (2 * 298, 2 * 298)
+
+
+def test_class_counts_chart_has_grouped_train_and_test_bars():
+    train, test = np.arange(10) * 10, np.arange(10)
+    fig = charts.class_counts_chart(train, test, FASHION)
+    assert isinstance(fig, go.Figure)
+    assert [t.name for t in fig.data] == ["training", "test"]
+    assert list(fig.data[0].x) == list(FASHION)
+    assert list(fig.data[0].y) == list(train) and list(fig.data[1].y) == list(test)
+    assert fig.layout.barmode == "group"
+    assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
+def test_pixel_matrix_shows_the_image_values_upright_in_square_cells(image):
+    fig = charts.pixel_matrix_chart(image)
+    (heatmap,) = fig.data
+    np.testing.assert_array_equal(np.asarray(heatmap.z), image)
+    assert heatmap.texttemplate == "%{z}"
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_image_chart_draws_one_image_without_axes(image):
+    fig = charts.image_chart(image, title="label 3")
+    np.testing.assert_array_equal(np.asarray(fig.data[0].z), image)
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_mean_images_chart_has_one_titled_panel_per_class():
+    means = np.random.default_rng(1).uniform(0, 255, (10, 28, 28)).astype(np.float32)
+    fig = charts.mean_images_chart(means, FASHION)
+    assert len(fig.data) == 10
+    assert [a.text for a in fig.layout.annotations] == list(FASHION)
+    np.testing.assert_allclose(np.asarray(fig.data[9].z), np.round(means[9], 1))
+
+
+def test_intensity_histogram_counts_every_pixel_of_the_subsample():
+    x = np.random.default_rng(2).integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    full = charts.intensity_histogram(x)
+    assert len(full.data[0].y) == 256
+    np.testing.assert_array_equal(full.data[0].y, np.bincount(x.ravel(), minlength=256))
+
+    sub = charts.intensity_histogram(x, log_y=True, max_images=50)
+    assert int(np.sum(sub.data[0].y)) == 50 * 784
+    assert sub.layout.yaxis.type == "log"
+
+
+def test_history_chart_plots_train_and_validation_per_epoch():
+    history = {"loss": [0.9, 0.5, 0.3], "accuracy": [0.7, 0.85, 0.9],
+               "val_loss": [0.6, 0.4, 0.35], "val_accuracy": [0.8, 0.88, 0.9]}
+    fig = charts.history_chart(history, "loss")
+    assert fig.layout.title.text == "Loss"
+    assert [t.name for t in fig.data] == ["training", "validation"]
+    assert list(fig.data[0].x) == [1, 2, 3]
+    assert list(fig.data[1].y) == history["val_loss"]
+    assert fig.data[0].mode == "lines+markers"
+
+
+def test_history_chart_without_validation_has_one_line():
+    fig = charts.history_chart({"loss": [1.0], "accuracy": [0.5]}, "accuracy")
+    assert fig.layout.title.text == "Accuracy"
+    assert len(fig.data) == 1 and list(fig.data[0].y) == [0.5]
+
+
+def test_overlay_chart_draws_each_runs_curves():
+    histories = {"run a": {"accuracy": [0.5, 0.7], "val_accuracy": [0.6, 0.65]},
+                 "run b": {"accuracy": [0.4, 0.6, 0.8]}}
+    fig = charts.overlay_chart(histories, "accuracy")
+    assert [t.name for t in fig.data] == ["run a (training)", "run a (validation)", "run b (training)"]
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
+    assert list(fig.data[2].x) == [1, 2, 3]
+
+
+def test_probability_bars_highlight_the_most_likely_class():
+    p = np.full(10, 0.02)
+    p[7] = 0.82
+    fig = charts.probability_bars(p, DIGITS)
+    (bars,) = fig.data
+    np.testing.assert_allclose(bars.y, p)
+    colors = list(bars.marker.color)
+    assert colors[7] == charts.HIGHLIGHT_COLOR
+    assert colors.count(charts.HIGHLIGHT_COLOR) == 1
+
+
+def test_confusion_chart_is_100_selectable_squares_with_true_and_predicted():
+    confusion = np.random.default_rng(3).integers(0, 50, (10, 10))
+    np.fill_diagonal(confusion, 950)
+    fig = charts.confusion_chart(confusion, DIGITS, selected=(4, 9))
+    (points,) = fig.data
+    assert isinstance(points, go.Scatter) and points.marker.symbol == "square"
+    pairs = np.asarray(points.customdata)
+    assert pairs.shape == (100, 2)
+    for (true, pred), text, x, y in zip(pairs, points.text, points.x, points.y, strict=True):
+        assert int(text) == confusion[true, pred]
+        assert (x, y) == (DIGITS[pred], DIGITS[true])
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.xaxis.title.text == "predicted" and fig.layout.yaxis.title.text == "true"
+    widths = np.asarray(points.marker.line.width)
+    assert widths[4 * 10 + 9] > 0 and np.count_nonzero(widths) == 1
+    # A few errors are still visibly coloured next to the big diagonal (sqrt scale).
+    shade = np.asarray(points.marker.color)
+    assert shade[1] / shade.max() > confusion[0, 1] / 950 or confusion[0, 1] == 0
