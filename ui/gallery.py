@@ -8,7 +8,8 @@ import numpy as np
 import streamlit as st
 
 THUMB_SCALE = 3  # 28 px → 84 px
-THUMB_WIDTH = 28 * THUMB_SCALE
+THUMB_GAP = 6  # transparent px each side: black thumbnails side by side would merge into one strip
+THUMB_WIDTH = 28 * THUMB_SCALE + 2 * THUMB_GAP  # wide enough for "P 0, C 0 · 100%" on one line
 
 
 def upscale(image: np.ndarray, scale: int = THUMB_SCALE) -> np.ndarray:
@@ -21,11 +22,21 @@ def upscale(image: np.ndarray, scale: int = THUMB_SCALE) -> np.ndarray:
     return np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)
 
 
-def gallery(images: Sequence[np.ndarray], captions: Sequence[str], width: int = THUMB_WIDTH) -> None:
-    """One row-wrapping strip of small images with a caption under each."""
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """An upscaled image as gray + alpha, with a transparent margin left and right."""
+    big = upscale(image)
+    out = np.zeros((big.shape[0], big.shape[1] + 2 * THUMB_GAP, 4), dtype=np.uint8)
+    out[:, THUMB_GAP:-THUMB_GAP, :3] = big[:, :, None]
+    out[:, THUMB_GAP:-THUMB_GAP, 3] = 255
+    return out
+
+
+def gallery(images: Sequence[np.ndarray], captions: Sequence[str]) -> None:
+    """Small images in rows that wrap, with a caption under each."""
     if len(images) == 0:
         return
-    st.image([upscale(image) for image in images], caption=list(captions), width=width, output_format="PNG")
+    st.image([thumbnail(image) for image in images], caption=list(captions), width=THUMB_WIDTH,
+             output_format="PNG")
 
 
 def how_many_shown(key: str, total: int, step: int, context: object = None) -> int:

@@ -1,0 +1,217 @@
+"""Evaluate: how good is the session's model on the test set, and where does it fail."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from mnistlab.charts import confusion_chart, probability_bars
+from mnistlab.errors import MnistlabError
+from mnistlab.evaluate import Evaluation
+from ui.gallery import gallery, how_many_shown, show_more_button, upscale
+from ui.state import current_dataset, dataset_title, evaluate_active, require_model
+
+TRUE_KEY, PRED_KEY = "eval_cell_true", "eval_cell_pred"
+PAGE = 30  # images per "Show more"
+PAIRS_SHOWN = 10
+EXAMPLES_PER_PAIR = 6
+ROW_PX = 64  # a row of the confused-pairs table: room for 56 px examples
+
+
+def _images(n: int) -> str:
+    return "test image" if n == 1 else "test images"
+
+
+def caption(ev: Evaluation, index: int) -> str:
+    """The tutorials' "P {predicted}, C {correct}" title, with the model's confidence."""
+    names = ev.class_names
+    return f"P {names[ev.y_pred[index]]}, C {names[ev.y_true[index]]} · {ev.confidence[index]:.0%}"
+
+
+def indexed_gallery(ev: Evaluation, x_test: np.ndarray, indices: np.ndarray, key: str, context: object) -> None:
+    """The first images of `indices` (already in the order to show), with "Show more"."""
+    shown = how_many_shown(key, len(indices), PAGE, context)
+    gallery([x_test[i] for i in indices[:shown]], [caption(ev, i) for i in indices[:shown]])
+    show_more_button(key, len(indices), PAGE, shown, context)
+
+
+def clicked_cell(point: dict) -> tuple[int, int] | None:
+    """(true, predicted) of a clicked confusion-matrix square, from its customdata.
+
+    Plotly sends customdata made from a NumPy array as a typed array, which arrives
+    here as {"0": true, "1": predicted} rather than a list; both are accepted."""
+    data = point.get("customdata")
+    if isinstance(data, dict):
+        data = [data.get(k) for k in ("0", "1")]
+    try:
+        true, pred = (int(v) for v in list(data)[:2])
+    except (TypeError, ValueError):
+        return None
+    return (true, pred) if 0 <= true < 10 and 0 <= pred < 10 else None
+
+
+def _chart_clicked() -> None:
+    """A click on a confusion-matrix square chooses that cell in the two selectboxes."""
+    event = st.session_state.get("confusion")
+    points = event["selection"]["points"] if event else []
+    cell = clicked_cell(points[0]) if points else None
+    if cell is not None:
+        st.session_state[TRUE_KEY], st.session_state[PRED_KEY] = cell
+
+
+def confusion_section(ev: Evaluation, x_test: np.ndarray, context: object) -> None:
+    names = ev.class_names
+    st.subheader("Confusion matrix")
+    st.caption("Rows are the true classes, columns what the model answered: the diagonal holds the "
+               "right answers, every other square a kind of mistake. Click a square, or choose it on the "
+               "right, to see exactly those test images.")
+    if TRUE_KEY not in st.session_state or PRED_KEY not in st.session_state:
+        true, pred, _ = ev.confused_pairs[0] if ev.confused_pairs else (0, 0, 0)
+        st.session_state[TRUE_KEY], st.session_state[PRED_KEY] = true, pred
+    chart_col, cell_col = st.columns([3, 2], gap="large")
+    with chart_col:
+        figure = confusion_chart(ev.confusion, names, selected=(st.session_state[TRUE_KEY], st.session_state[PRED_KEY]))
+        # Streamlit turns click-to-select off when a figure's dragmode is "select" (only a
+        # dragged box would then select), so a click needs another dragmode; fixed axes
+        # keep that mode from panning the matrix away.
+        figure.update_layout(dragmode="pan")
+        figure.update_xaxes(fixedrange=True)
+        figure.update_yaxes(fixedrange=True)
+        st.plotly_chart(figure, on_select=_chart_clicked,
+                        selection_mode="points", key="confusion", config={"displayModeBar": False})
+    with cell_col:
+        left, right = st.columns(2)
+        true = left.selectbox("True class", range(10), format_func=names.__getitem__, key=TRUE_KEY)
+        pred = right.selectbox("Predicted as", range(10), format_func=names.__getitem__, key=PRED_KEY)
+        indices = ev.cell_indices(true, pred)
+        if true == pred:
+            st.markdown(f"**{len(indices):,}** {_images(len(indices))} of **{names[true]}** that the model got right.")
+        else:
+            st.markdown(f"**{len(indices):,}** {_images(len(indices))} of **{names[true]}** that the model read as "
+                        f"**{names[pred]}**.")
+        if len(indices) == 0:
+            st.caption("None: this square is empty.")
+        indexed_gallery(ev, x_test, indices, "cell_gallery", (context, true, pred))
+
+
+def per_class_section(ev: Evaluation) -> None:
+    st.subheader("Per class")
+    st.caption("**Precision**: of the images the model called this class, the share that were. "
+               "**Recall**: of the images of this class, the share the model found. "
+               "**F1**: the two combined (their harmonic mean). **Support**: test images of the class.")
+    table = pd.DataFrame({"class": ev.class_names, "precision": 100 * ev.precision, "recall": 100 * ev.recall,
+                          "F1": 100 * ev.f1, "support": ev.support})
+    percent = {"format": "%.1f%%", "width": "small"}
+    st.dataframe(table, hide_index=True, key="per_class", width="content", column_config={
+        "class": st.column_config.TextColumn("class"),
+        "precision": st.column_config.NumberColumn("precision", **percent),
+        "recall": st.column_config.NumberColumn("recall", **percent),
+        "F1": st.column_config.NumberColumn("F1", **percent),
+        "support": st.column_config.NumberColumn("support", format="localized", width="small"),
+    })
+
+
+def errors_section(ev: Evaluation, x_test: np.ndarray, context: object) -> None:
+    st.subheader("Mistakes")
+    if len(ev.errors) == 0:
+        st.success("No mistakes at all on the test set.")
+        return
+    st.caption(f"The {len(ev.errors):,} test images the model got wrong, the most confident mistakes first. "
+               "P = predicted, C = correct, then how sure the model was.")
+    indexed_gallery(ev, x_test, ev.errors, "error_gallery", context)
+
+    st.markdown("##### One mistake up close")
+    shown = how_many_shown("error_gallery", len(ev.errors), PAGE, context)
+    pick_col, _ = st.columns([1, 2])
+    pick = pick_col.selectbox("Mistake", list(range(shown)), key="error_pick",
+                              format_func=lambda rank: f"#{rank + 1}: {caption(ev, ev.errors[rank])}")
+    index = int(ev.errors[pick if pick is not None else 0])
+    image_col, bars_col = st.columns([1, 3], vertical_alignment="center")
+    image_col.image(upscale(x_test[index], 6), caption=caption(ev, index), width=168, output_format="PNG")
+    bars_col.plotly_chart(probability_bars(ev.probabilities[index], ev.class_names), key="error_probabilities",
+                          config={"displayModeBar": False})
+
+
+def correct_section(ev: Evaluation, x_test: np.ndarray, context: object) -> None:
+    st.subheader("Right answers")
+    if len(ev.correct) == 0:
+        st.info("The model got no test image right.")
+        return
+    order = st.radio("Order", ["most confident first", "least confident first"], key="correct_order",
+                     horizontal=True, label_visibility="collapsed")
+    indices = ev.correct if order == "most confident first" else ev.correct[::-1]
+    st.caption(f"{len(ev.correct):,} test images the model got right. The least confident ones are the "
+               "near misses.")
+    indexed_gallery(ev, x_test, indices, "correct_gallery", (context, order))
+
+
+def _strip(images: list[np.ndarray]) -> str:
+    """Example images side by side, as a data URI a table cell can show."""
+    gap = np.full((56, 4), 255, dtype=np.uint8)  # white between the black digits
+    row = np.concatenate([part for image in images for part in (upscale(image, 2), gap)][:-1], axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(row).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def pairs_section(ev: Evaluation, x_test: np.ndarray) -> None:
+    st.subheader("Most confused pairs")
+    if not ev.confused_pairs:
+        st.caption("No pair of classes is ever confused.")
+        return
+    names = ev.class_names
+    rows = []
+    for true, pred, count in ev.confused_pairs[:PAIRS_SHOWN]:
+        examples = ev.cell_indices(true, pred)[:EXAMPLES_PER_PAIR]
+        rows.append({"true → predicted": f"{names[true]} → {names[pred]}", "count": count,
+                     "of the class": 100 * count / max(int(ev.support[true]), 1),
+                     "examples": _strip([x_test[i] for i in examples])})
+    st.caption("Which true class is most often read as which other class, with a few of those images "
+               "(most confident mistakes first).")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="confused_pairs", row_height=ROW_PX, width="content",
+                 height=len(rows) * ROW_PX + 40,  # every row and the header, no inner scrolling
+                 column_config={
+                     "count": st.column_config.NumberColumn("count", width="small"),
+                     "of the class": st.column_config.NumberColumn(
+                         "of the class", format="%.0f%%", width="small",
+                         help="The share of the true class's test images read as the other class."),
+                     "examples": st.column_config.ImageColumn("examples", width="large", alignment="left"),
+                 })
+
+
+st.title("Evaluate")
+active = require_model()
+dataset = current_dataset()
+if dataset is None:
+    st.stop()
+if active.dataset_name != dataset.name:
+    st.warning(f"This model was trained on {dataset_title(active.dataset_name)} but is being evaluated on "
+               f"{dataset_title(dataset.name)}: expect poor results. Choose {dataset_title(active.dataset_name)} "
+               "in the sidebar to evaluate it on the data it learned from.")
+try:
+    ev = evaluate_active(active, dataset)
+except MnistlabError as exc:
+    st.error(str(exc))
+    st.stop()
+
+sample_note = " (the offline sample)" if dataset.is_sample else ""
+st.markdown(f"Model: **{active.label}** · test set: {len(ev.y_true):,} images of "
+            f"{dataset_title(dataset.name)}{sample_note}")
+accuracy_col, loss_col, errors_col = st.columns(3)
+accuracy_col.metric("Test accuracy", f"{ev.accuracy:.2%}", border=True)
+loss_col.metric("Test loss", f"{ev.loss:.4f}", border=True,
+                help="Categorical cross-entropy on the test set: lower is better.")
+errors_col.metric("Mistakes", f"{len(ev.errors):,} of {len(ev.y_true):,}", border=True)
+
+context = (active.key, dataset.fingerprint)
+x_test = dataset.x_test
+confusion_section(ev, x_test, context)
+per_class_section(ev)
+errors_section(ev, x_test, context)
+correct_section(ev, x_test, context)
+pairs_section(ev, x_test)
