@@ -5,18 +5,21 @@ import streamlit as st
 
 from ui.builder import model_builder
 from ui.sidebar import dataset_picker
+from ui.state import adopt_finished_job
 
-st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon="🔢", layout="wide")
+st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon=":material/pin:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/dataset.py", title="Dataset", icon="🖼️"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/evaluate.py", title="Evaluate", icon="🔍"),
-    st.Page("pages/draw.py", title="Draw", icon="✏️"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/search:"),
+    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:"),
 ]
 
 page = st.navigation(PAGES)
 dataset_picker()
 model_builder()
+adopt_finished_job()
 page.run()

@@ -193,7 +193,7 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     cell_px = (height - 90) / n  # plot height / cells; the x axis follows via scaleanchor
     fig = go.Figure(go.Scatter(
         x=[names[p] for p in pred], y=[names[t] for t in true], mode="markers+text",
-        customdata=np.stack([true, pred], axis=1), text=[str(c) for c in flat],
+        customdata=np.stack([true, pred], axis=1).tolist(), text=[str(c) for c in flat],
         textfont=dict(size=11, color=["white" if s > 0.55 * top else "#0f172a" for s in shade]),
         marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
                     colorscale="Blues", line=dict(width=outline, color=HIGHLIGHT_COLOR),
@@ -203,6 +203,10 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
                      side="top", showgrid=False, constrain="domain")
     fig.update_yaxes(title="true", type="category", categoryorder="array", categoryarray=names,
                      autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain")
+    # Streamlit turns click-to-select off when dragmode is "select" (only a dragged box would
+    # select), so a click needs another mode; fixed axes keep "pan" from moving the matrix.
+    fig.update_xaxes(fixedrange=True)
+    fig.update_yaxes(fixedrange=True)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=30), template="plotly_white",
-                      clickmode="event+select", dragmode="select")
+                      clickmode="event+select", dragmode="pan")
     return fig

@@ -15,7 +15,7 @@ from mnistlab.spec import dense, flatten
 from ui.state import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]
-EVALUATE, DRAW = "pages/evaluate.py", "pages/draw.py"
+EVALUATE, DRAW = "app_pages/evaluate.py", "app_pages/draw.py"
 DEFAULT_LABEL = "default model: MLP relu/Adam, 3 epochs"
 
 
@@ -73,7 +73,7 @@ def test_evaluate_without_a_model_points_to_train() -> None:
     at.run()
     assert not at.exception
     assert any("No trained model" in info.value for info in at.info)
-    assert not at.metric
+    assert not at.main.metric
 
 
 def test_evaluate_shows_the_models_scores(small_model, expected) -> None:

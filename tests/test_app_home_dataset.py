@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from mnistlab.data import DEBIAN_FASHION_DIR, IDX_FILES
@@ -24,26 +23,6 @@ from ui.state import UPLOADED_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-# AppTest 1.67 resets PagesManager.uses_pages_directory before every run, so with a
-# pages/ folder beside app.py it falls back to the legacy multipage mode: from the second
-# run on it executes the page script alone — no app.py, no sidebar, no dataset choice.
-# `streamlit run` decides once, when st.navigation is first called; do the same here.
-NAVIGATION_ONLY = """
-from streamlit.runtime.pages_manager import PagesManager
-_init = PagesManager.__init__
-def _navigation_only(self, *args, **kwargs):
-    _init(self, *args, **kwargs)
-    PagesManager.uses_pages_directory = False
-PagesManager.__init__ = _navigation_only
-"""
-
-
-@pytest.fixture(autouse=True)
-def navigation_only(monkeypatch):
-    monkeypatch.setattr(PagesManager, "__init__", PagesManager.__init__)  # restored after the test
-    exec(NAVIGATION_ONLY, {})
-
-
 def open_page(page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -98,7 +77,7 @@ def test_home_shows_the_sample_in_numbers_with_a_grid_and_links():
 
 
 def test_dataset_page_counts_400_per_class_in_training():
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     counts = tables(at)["counts"]
     assert list(counts["training"]) == [400] * 10
     assert list(counts["test"]) == [100] * 10
@@ -107,7 +86,7 @@ def test_dataset_page_counts_400_per_class_in_training():
 
 
 def test_gallery_filtered_to_one_class_shows_only_that_class_and_pages_through_it(sample):
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     at.selectbox(key="gallery_class").set_value(3).run()
     assert not at.exception
     first_page = gallery_captions(at)
@@ -129,7 +108,7 @@ def test_gallery_filtered_to_one_class_shows_only_that_class_and_pages_through_i
 
 
 def test_choosing_another_image_updates_the_preprocessing(sample):
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     at.number_input(key="example_index").set_value(5).run()
     assert not at.exception
     label = int(sample.y_train[5])
@@ -147,7 +126,7 @@ def test_choosing_fashion_mnist_shows_the_full_set():
     assert metric(at, "Training images") == "60,000"
     assert metric(at, "Test images") == "10,000"
 
-    at.switch_page("pages/dataset.py").run()
+    at.switch_page("app_pages/dataset.py").run()
     assert not at.exception
     assert list(tables(at)["counts"]["training"]) == [6000] * 10
     at.selectbox(key="gallery_class").set_value(1).run()
@@ -155,7 +134,7 @@ def test_choosing_fashion_mnist_shows_the_full_set():
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_everything_else():
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     at.file_uploader(key="upload_files").set_value(("mnist.npz", b"not a zip file", "application/zip")).run()
     assert not at.exception
     assert any("mnist.npz" in error.value for error in at.error)
@@ -165,7 +144,7 @@ def test_a_bad_upload_shows_an_error_and_keeps_everything_else():
 
 
 def test_incomplete_idx_upload_names_what_is_missing(sample):
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     at.file_uploader(key="upload_files").set_value(
         [("train-images-idx3-ubyte.gz", idx_bytes(sample.x_train[:20]), "application/gzip")]).run()
     assert not at.exception
@@ -173,7 +152,7 @@ def test_incomplete_idx_upload_names_what_is_missing(sample):
 
 
 def test_an_uploaded_npz_becomes_a_choice_in_the_sidebar(sample):
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     at.file_uploader(key="upload_files").set_value(("mine.npz", npz_bytes(sample), "application/zip")).run()
     assert not at.exception
     assert any("Uploaded data" in success.value for success in at.success)
@@ -195,24 +174,24 @@ def test_the_four_idx_files_can_be_uploaded(sample):
     arrays = {("train", "images"): sample.x_train[:100], ("train", "labels"): sample.y_train[:100],
               ("test", "images"): sample.x_test[:30], ("test", "labels"): sample.y_test[:30]}
     files = [(IDX_FILES[role], idx_bytes(array), "application/gzip") for role, array in arrays.items()]
-    at = open_page("pages/dataset.py")
+    at = open_page("app_pages/dataset.py")
     at.file_uploader(key="upload_files").set_value(files).run()
     assert not at.exception
     assert any("100 train / 30 test" in success.value for success in at.success)
     at.sidebar.radio(key="dataset_name").set_value("custom").run()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     assert not at.exception
     assert metric(at, "Training images") == "100"
     assert metric(at, "Test images") == "30"
 
 
 def test_home_and_dataset_pages_never_import_tensorflow():
-    code = NAVIGATION_ONLY + textwrap.dedent(f"""
+    code = textwrap.dedent(f"""
         import sys
         from streamlit.testing.v1 import AppTest
         at = AppTest.from_file({APP!r}, default_timeout=60)
         at.run()
-        at.switch_page("pages/dataset.py")
+        at.switch_page("app_pages/dataset.py")
         at.run()
         at.selectbox(key="gallery_class").set_value(2).run()
         assert not at.exception, at.exception

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def open_train_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     assert not at.exception
     return at
@@ -39,12 +39,12 @@ def train_until_done(at: AppTest, timeout: float = 120) -> None:
 
 
 def summary_layers(at: AppTest) -> list[str]:
-    return list(at.sidebar.dataframe[0].value["Layer"])
+    return list(at.sidebar.table[0].value["Layer"])
 
 
 def test_builder_starts_from_a_preset_and_adds_a_layer():
     at = open_train_page()
-    assert summary_layers(at)[-1] == "Dense 10 softmax (output)"
+    assert summary_layers(at)[-1] == "Output"
     assert "669,706" in at.sidebar.metric[0].value
     at.sidebar.selectbox(key="builder_new_kind").set_value("dense")
     at.sidebar.button(key="builder_add").click().run()
@@ -74,8 +74,8 @@ def test_loading_a_cnn_preset_shows_its_shapes():
     at = open_train_page()
     at.sidebar.selectbox(key="builder_preset").set_value("cnn_lenet_tanh")
     at.sidebar.button(key="builder_load").click().run()
-    table = at.sidebar.dataframe[0].value
-    assert list(table["Output shape"])[:5] == ["26×26×6", "13×13×6", "12×12×16", "6×6×16", "576"]
+    table = at.sidebar.table[0].value
+    assert list(table["Shape"])[:5] == ["26×26×6", "13×13×6", "12×12×16", "6×6×16", "576"]
     assert "150,742" in at.sidebar.metric[0].value
 
 

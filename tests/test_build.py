@@ -29,7 +29,9 @@ def test_sgd_preset_has_nesterov_momentum_and_inverse_time_decay():
 
 
 layers = st.one_of(
-    st.builds(lambda u, a: LayerSpec("dense", units=u, activation=a), st.integers(-2, 64), st.sampled_from(ACTIVATIONS)),
+    st.builds(
+        lambda u, a: LayerSpec("dense", units=u, activation=a), st.integers(-2, 64), st.sampled_from(ACTIVATIONS)
+    ),
     st.builds(
         lambda f, k, s, p, a: LayerSpec("conv2d", filters=f, kernel_size=k, strides=s, padding=p, activation=a),
         st.integers(0, 8), st.integers(0, 8), st.integers(1, 3), st.sampled_from(["valid", "same"]),

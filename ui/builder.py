@@ -200,11 +200,14 @@ def _training_widgets() -> None:
         right.number_input("Random seed", 0, 2**31 - 1, key="opt_seed")
 
 
-def summary_rows(spec: ModelSpec) -> list[dict[str, Any]]:
-    return [
-        {"Layer": row.layer, "Output shape": "×".join(map(str, row.output_shape)), "Params": row.params}
-        for row in layer_table(spec)
-    ]
+def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
+    """The model summary: layer, output shape, parameters (compact: short names for the sidebar)."""
+    rows = []
+    for row in layer_table(spec):
+        name = "Output" if compact and row.index == 0 else row.layer
+        rows.append({"Layer": name, "Output shape" if not compact else "Shape": "×".join(map(str, row.output_shape)),
+                     "Params": f"{row.params:,}"})
+    return rows
 
 
 def model_builder() -> None:
@@ -217,10 +220,9 @@ def model_builder() -> None:
         if st.session_state.get("builder_preset") not in names:
             st.session_state["builder_preset"] = st.session_state.get(ORIGIN_KEY) if st.session_state.get(
                 ORIGIN_KEY) in names else DEFAULT_PRESET
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
-        left.selectbox("Start from", names, key="builder_preset",
-                       format_func=lambda n: "Empty model" if n == EMPTY else PRESETS[n].title)
-        right.button("Load", key="builder_load", on_click=_load_preset, width="stretch")
+        st.selectbox("Start from", names, key="builder_preset",
+                     format_func=lambda n: "Empty model" if n == EMPTY else PRESETS[n].title)
+        st.button("Load this preset", key="builder_load", on_click=_load_preset, width="stretch")
         layers = st.session_state[LAYERS_KEY]
         st.caption(f"Input 28×28×1 → {len(layers)} layer(s) → Dense 10 softmax")
         for index, (uid, kind) in enumerate(layers):
@@ -232,9 +234,9 @@ def model_builder() -> None:
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
         if error:
-            st.error(error, icon="🚫")
+            st.error(error, icon=":material/block:")
         else:
-            st.dataframe(summary_rows(spec), hide_index=True, width="stretch", key="builder_summary")
+            st.table(summary_rows(spec, compact=True))
             st.metric("Parameters", f"{sum(r.params for r in layer_table(spec)):,}")
         _share_widgets(spec)
 

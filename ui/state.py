@@ -96,13 +96,30 @@ def set_active_model(active: ActiveModel | None) -> None:
     st.session_state[MODEL_KEY] = active
 
 
+JOB_KEY = "train_job"  # the training job this session asked for (a mnistlab.jobs.Job)
+
+
+def adopt_finished_job() -> None:
+    """Once the session's training ends, its model becomes the session's model — whichever
+    page the student is on. Only once per job, so a model loaded later is not replaced."""
+    job = st.session_state.get(JOB_KEY)
+    if job is None or job.active or job.result is None or st.session_state.get("adopted_job") is job:
+        return
+    st.session_state["adopted_job"] = job
+    if job.result.diverged:
+        return
+    dataset_label = job.dataset.source.split(":")[0].split(",")[0]
+    label = f"{job.spec.name} · {job.result.epochs_done} epoch(s) · {dataset_label}"
+    set_active_model(ActiveModel(job.result.model, label, job.key, job.dataset.name, job.spec))
+
+
 def require_model() -> ActiveModel:
     """The session's model, or a pointer to where to get one (and the page stops)."""
     active = active_model()
     if active is None:
         st.info("No trained model in this session yet. Train one first — a 1-epoch run on a "
                 "subset takes a few seconds.")
-        st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     return active
 

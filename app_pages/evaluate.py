@@ -15,6 +15,7 @@ from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import Evaluation
 from ui.gallery import gallery, how_many_shown, show_more_button, upscale
 from ui.state import current_dataset, dataset_title, evaluate_active, require_model
+from ui.upload import model_uploader
 
 TRUE_KEY, PRED_KEY = "eval_cell_true", "eval_cell_pred"
 PAGE = 30  # images per "Show more"
@@ -76,12 +77,6 @@ def confusion_section(ev: Evaluation, x_test: np.ndarray, context: object) -> No
     chart_col, cell_col = st.columns([3, 2], gap="large")
     with chart_col:
         figure = confusion_chart(ev.confusion, names, selected=(st.session_state[TRUE_KEY], st.session_state[PRED_KEY]))
-        # Streamlit turns click-to-select off when a figure's dragmode is "select" (only a
-        # dragged box would then select), so a click needs another dragmode; fixed axes
-        # keep that mode from panning the matrix away.
-        figure.update_layout(dragmode="pan")
-        figure.update_xaxes(fixedrange=True)
-        figure.update_yaxes(fixedrange=True)
         st.plotly_chart(figure, on_select=_chart_clicked,
                         selection_mode="points", key="confusion", config={"displayModeBar": False})
     with cell_col:
@@ -185,6 +180,7 @@ def pairs_section(ev: Evaluation, x_test: np.ndarray) -> None:
 
 
 st.title("Evaluate")
+model_uploader("evaluate_upload")
 active = require_model()
 dataset = current_dataset()
 if dataset is None:

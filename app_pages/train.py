@@ -12,9 +12,7 @@ from mnistlab.codegen import to_keras_script
 from mnistlab.jobs import FAILED, QUEUED, RUNNING, Job
 from mnistlab.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
-from ui.state import ActiveModel, active_model, current_dataset, evaluate_active, registry, session_id, set_active_model
-
-JOB_KEY = "train_job"
+from ui.state import JOB_KEY, adopt_finished_job, current_dataset, evaluation, registry, session_id
 
 
 def start(spec: ModelSpec, dataset) -> None:
@@ -55,7 +53,7 @@ def show_live(job: Job) -> None:
     if job.state == QUEUED:
         position = registry().position(job)
         st.info(f"Waiting for a free trainer: number {position} in the queue. "
-                "Other trainings are using the machine; yours starts by itself.", icon="⏳")
+                "Other trainings are using the machine; yours starts by itself.", icon=":material/hourglass_top:")
         return
     progress = job.progress
     if progress is None:
@@ -73,16 +71,6 @@ def show_live(job: Job) -> None:
     curves(progress.history)
 
 
-def adopt(job: Job) -> None:
-    """Make a finished job's model this session's model, once."""
-    current = active_model()
-    if job.result is None or (current is not None and current.key == job.key):
-        return
-    dataset_label = job.dataset.source.split(":")[0].split(",")[0]
-    label = f"{job.spec.name} · {job.result.epochs_done} epoch(s) · {dataset_label}"
-    set_active_model(ActiveModel(job.result.model, label, job.key, job.dataset.name, job.spec))
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def model_file(_model, key: str) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
@@ -97,23 +85,23 @@ def show_result(job: Job, dataset) -> None:
         st.error(job.error or "Training failed.")
         return
     if result.diverged:
-        st.error(result.message, icon="💥")
+        st.error(result.message, icon=":material/error:")
     elif result.stopped:
-        st.warning(result.message, icon="⏹️")
+        st.warning(result.message, icon=":material/stop_circle:")
     else:
         st.success(result.message + ("" if not result.cached else " (This exact training was done before.)"))
-    adopt(job)
+    adopt_finished_job()
     cols = st.columns(4)
-    if not result.diverged and active_model() is not None:
-        evaluation = evaluate_active(active_model(), dataset)
-        cols[0].metric("Test accuracy", f"{evaluation.accuracy:.2%}")
-        cols[1].metric("Test loss", f"{evaluation.loss:.4f}")
+    if not result.diverged:
+        scores = evaluation(result.model, job.key, job.dataset, job.dataset.fingerprint)
+        cols[0].metric("Test accuracy", f"{scores.accuracy:.2%}")
+        cols[1].metric("Test loss", f"{scores.loss:.4f}")
     if result.history.get("val_accuracy"):
         cols[2].metric("Validation accuracy", f"{result.history['val_accuracy'][-1]:.2%}")
     cols[3].metric("Training time", f"{result.seconds:.1f} s")
     curves(result.history)
     if not result.diverged:
-        st.page_link("pages/evaluate.py", label="See its mistakes on Evaluate", icon="🔍")
+        st.page_link("app_pages/evaluate.py", label="See its mistakes on Evaluate", icon=":material/search:")
         st.download_button("Download the trained model (.keras)", model_file(result.model, job.key),
                            file_name=f"{job.spec.name}.keras", key="download_model")
 
@@ -127,7 +115,7 @@ def main() -> None:
     error = st.session_state.get(ERROR_KEY, "")
     st.caption(f"Data: {dataset.source}")
     if error:
-        st.error(f"This model cannot be built: {error} Fix it in the sidebar to train.", icon="🚫")
+        st.error(f"This model cannot be built: {error} Fix it in the sidebar to train.", icon=":material/block:")
     elif spec is not None:
         st.markdown(f"**{spec.name}** · {param_count(spec):,} parameters · {spec.optimizer} "
                     f"(learning rate {spec.learning_rate:g}) · batch {spec.batch_size} · {spec.epochs} epoch(s)"
@@ -159,7 +147,7 @@ def main() -> None:
         show_result(job, dataset)
     else:
         st.info("Press **Train** to train the model built in the sidebar. Start small: a few epochs on a "
-                "subset of a few thousand images trains in seconds.", icon="💡")
+                "subset of a few thousand images trains in seconds.", icon=":material/lightbulb:")
 
     if spec is not None:
         with st.expander("Model summary", expanded=job is None):

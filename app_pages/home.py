@@ -7,13 +7,13 @@ from ui.state import current_dataset, dataset_name, dataset_title
 
 PER_CLASS = 10
 PAGES = [  # (page, label, icon, what it is for)
-    ("pages/dataset.py", "Dataset", "🖼️", "Look at the images as numbers: classes, pixels, averages, "
+    ("app_pages/dataset.py", "Dataset", "🖼️", "Look at the images as numbers: classes, pixels, averages, "
                                           "and how they are prepared for a network."),
-    ("pages/train.py", "Train", "🏋️", "Build a model in the sidebar (or start from a tutorial preset) "
+    ("app_pages/train.py", "Train", "🏋️", "Build a model in the sidebar (or start from a tutorial preset) "
                                      "and watch it learn, epoch by epoch."),
-    ("pages/evaluate.py", "Evaluate", "🔍", "See which test images your model gets wrong, and what it "
+    ("app_pages/evaluate.py", "Evaluate", "🔍", "See which test images your model gets wrong, and what it "
                                            "confuses them with."),
-    ("pages/draw.py", "Draw", "✏️", "Draw a digit with the mouse and see what your model thinks it is."),
+    ("app_pages/draw.py", "Draw", "✏️", "Draw a digit with the mouse and see what your model thinks it is."),
 ]
 
 
@@ -55,7 +55,7 @@ def main() -> None:
             "online (it downloads MNIST into `~/.keras/datasets`), or run "
             "`python -m mnistlab train …` on a machine that is online, or upload an `mnist.npz` "
             "on the Dataset page.",
-            icon="ℹ️",
+            icon=":material/info:",
         )
 
     st.header("Ten examples of each class")

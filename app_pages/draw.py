@@ -26,6 +26,7 @@ from ui.state import (
     set_active_model,
     shared_dataset,
 )
+from ui.upload import model_uploader
 
 CANVAS_PX = 280  # 10× MNIST's 28 px
 STROKE_PX = 20  # about the pen width of an MNIST digit at that scale
@@ -102,6 +103,7 @@ def _clear() -> None:
 
 
 st.title("Draw")
+model_uploader("draw_upload")
 active = active_model()
 if active is None:
     if dataset_name() != "mnist":
@@ -111,7 +113,7 @@ if active is None:
 if active.label == DEFAULT_LABEL:
     st.info("You are drawing for the **default model** (an MLP with relu and Adam, 3 epochs on MNIST). "
             "Train your own on the Train page and it is used here instead.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
 else:
     st.caption(f"Model: **{active.label}**")
 if active.dataset_name == "fashion_mnist":
