@@ -186,9 +186,6 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     shade = np.sqrt(flat)
     top = max(float(shade.max()), 1.0)
     ticks = np.unique(np.round(np.linspace(0, top, 5) ** 2)).astype(int)
-    outline = np.zeros(n * n)
-    if selected is not None:
-        outline[selected[0] * n + selected[1]] = 4
     height = 560
     cell_px = (height - 90) / n  # plot height / cells; the x axis follows via scaleanchor
     fig = go.Figure(go.Scatter(
@@ -196,9 +193,14 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
         customdata=np.stack([true, pred], axis=1).tolist(), text=[str(c) for c in flat],
         textfont=dict(size=11, color=["white" if s > 0.55 * top else "#0f172a" for s in shade]),
         marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
-                    colorscale="Blues", line=dict(width=outline, color=HIGHLIGHT_COLOR),
+                    colorscale="Blues", line=dict(width=0),
                     colorbar=dict(title="count", tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks])),
         hovertemplate="true %{y}, predicted %{x}: %{text} images<extra></extra>"))
+    if selected is not None:  # an open square drawn over the others, so no neighbour hides it
+        fig.add_trace(go.Scatter(
+            x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", customdata=[list(selected)],
+            marker=dict(symbol="square-open", size=cell_px * 0.98, color=HIGHLIGHT_COLOR, line=dict(width=3)),
+            hoverinfo="skip", showlegend=False))
     fig.update_xaxes(title="predicted", type="category", categoryorder="array", categoryarray=names,
                      side="top", showgrid=False, constrain="domain")
     fig.update_yaxes(title="true", type="category", categoryorder="array", categoryarray=names,

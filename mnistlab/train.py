@@ -162,7 +162,7 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     elif watcher.stopped:
         message = f"Stopped during epoch {done} of {spec.epochs}; the partly trained model is kept."
     else:
-        message = f"Trained {done} epochs in {seconds:.1f} s."
+        message = f"Trained {done} epoch{'' if done == 1 else 's'} in {seconds:.1f} s."
     return TrainResult(
         model, watcher.history, seconds, done, stopped=watcher.stopped and not watcher.diverged,
         diverged=watcher.diverged, message=message,

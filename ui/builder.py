@@ -150,7 +150,9 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
     except SpecError as exc:
         return None, str(exc)
     preset = PRESETS.get(origin)
-    return spec.replace(name=origin if preset is not None and preset.spec == spec else "custom"), ""
+    if preset is None:
+        return spec.replace(name="custom"), ""
+    return spec.replace(name=origin if preset.spec == spec else f"{origin}_modified"), ""
 
 
 def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
