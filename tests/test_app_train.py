@@ -122,3 +122,35 @@ def test_pooling_after_flatten_is_refused(kind):
     at.sidebar.selectbox(key="builder_new_kind").set_value(kind)
     at.sidebar.button(key="builder_add").click().run()
     assert any("already flat" in e.value for e in at.sidebar.error)
+
+
+def test_stop_keeps_the_partly_trained_model():
+    at = open_train_page()
+    quick_settings(at, epochs=50, train_size=2000, opt_batch_size=16)
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    deadline = time.monotonic() + 60
+    while (job.progress is None or job.progress.batch < 5) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    at.button(key="train_stop").click().run()
+    assert job.state == "stopped" and job.result.epochs_done < 50
+    assert any("partly trained model is kept" in w.value for w in at.warning)
+    assert at.session_state["active_model"].key == job.key
+    assert not at.exception
+
+
+def test_a_shared_link_loads_its_model_and_a_bad_one_says_why():
+    from mnistlab import PRESETS
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["spec"] = PRESETS["cnn_lenet_tanh"].spec.to_json()
+    at.run()
+    assert "150,742" in at.sidebar.metric[0].value
+
+    bad = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    bad.query_params["spec"] = '{"layers": [{"kind": "warp"}]}'
+    bad.run()
+    assert any("shared link" in e.value and "warp" in e.value for e in bad.sidebar.error)
+    assert "669,706" in bad.sidebar.metric[0].value  # the default model, nothing lost
+    assert not bad.exception
