@@ -40,7 +40,7 @@ OPTIMIZER_TITLES = {
 
 # Which fields of LayerSpec mean something for each kind: the rest stay at their
 # defaults, so two specs that describe the same model compare (and hash) equal.
-_LAYER_FIELDS = {
+LAYER_FIELDS = {
     "dense": ("units", "activation"),
     "conv2d": ("filters", "kernel_size", "strides", "padding", "activation"),
     "maxpool2d": ("pool_size",),
@@ -89,7 +89,7 @@ class LayerSpec:
         return self.title
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **{name: getattr(self, name) for name in _LAYER_FIELDS[self.kind]}}
+        return {"kind": self.kind, **{name: getattr(self, name) for name in LAYER_FIELDS[self.kind]}}
 
 
 def dense(units: int, activation: str = "relu") -> LayerSpec:
@@ -141,14 +141,14 @@ def layer_from_dict(data: Any) -> LayerSpec:
     if not isinstance(data, dict) or "kind" not in data:
         raise SpecError(f"A layer must be an object with a 'kind', got {data!r}.")
     kind = data["kind"]
-    if kind not in _LAYER_FIELDS:
+    if kind not in LAYER_FIELDS:
         raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
     base = _LAYER_DEFAULTS[kind]
-    unknown = set(data) - {"kind", *_LAYER_FIELDS[kind]}
+    unknown = set(data) - {"kind", *LAYER_FIELDS[kind]}
     if unknown:
         raise SpecError(f"A {LAYER_TITLES[kind]} layer has no setting {', '.join(sorted(unknown))}.")
     values = {}
-    for name in _LAYER_FIELDS[kind]:
+    for name in LAYER_FIELDS[kind]:
         default = getattr(base, name)
         value = data.get(name, default)
         values[name] = _coerce(value, type(default), f"{LAYER_TITLES[kind]} {name}")

@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from apptest import open_app
 
 from mnistlab import ModelSpec, build_model
 from mnistlab.runs import keras_bytes
@@ -28,13 +28,8 @@ def add(name, model_bytes=None, history=None):
     )
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/experiments.py")
-    at.run()
-    assert not at.exception
-    return at
+def open_page():
+    return open_app("app_pages/experiments.py")
 
 
 def row_of(at, run_id) -> int:

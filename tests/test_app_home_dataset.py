@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
 from mnistlab.data import DEBIAN_FASHION_DIR, IDX_FILES
@@ -24,13 +25,7 @@ from ui.state import UPLOADED_KEY
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 def open_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception
-    return at
+    return open_app(page, timeout=60)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -4,18 +4,14 @@ import time
 from pathlib import Path
 
 import pytest
+from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def open_train_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/train.py")
-    at.run()
-    assert not at.exception
-    return at
+    return open_app("app_pages/train.py")
 
 
 def quick_settings(at: AppTest, epochs: int = 1, train_size: int = 500, **extra) -> None:

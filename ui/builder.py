@@ -17,6 +17,7 @@ from mnistlab.errors import SpecError
 from mnistlab.presets import PRESETS
 from mnistlab.spec import (
     ACTIVATIONS,
+    LAYER_FIELDS,
     LAYER_KINDS,
     LAYER_TITLES,
     OPTIMIZER_TITLES,
@@ -48,14 +49,6 @@ SETTINGS = {
     "opt_train_size": "train_size",
     "opt_seed": "seed",
 }
-_LAYER_FIELDS = {  # what the builder lets a student change, per kind
-    "dense": ("units", "activation"),
-    "conv2d": ("filters", "kernel_size", "strides", "padding", "activation"),
-    "maxpool2d": ("pool_size",),
-    "dropout": ("rate",),
-    "flatten": (),
-    "batchnorm": (),
-}
 
 
 def _field_key(uid: int, name: str) -> str:
@@ -69,7 +62,7 @@ def _next_uid() -> int:
 
 def _add_layer_state(layer: LayerSpec) -> list:
     uid = _next_uid()
-    for name in _LAYER_FIELDS[layer.kind]:
+    for name in LAYER_FIELDS[layer.kind]:
         st.session_state[_field_key(uid, name)] = getattr(layer, name)
     return [uid, layer.kind]
 
@@ -133,7 +126,7 @@ def _init_state() -> None:
 
 
 def _layer_from_state(uid: int, kind: str) -> LayerSpec:
-    values = {name: st.session_state.get(_field_key(uid, name)) for name in _LAYER_FIELDS[kind]}
+    values = {name: st.session_state.get(_field_key(uid, name)) for name in LAYER_FIELDS[kind]}
     base = default_layer(kind)
     return LayerSpec(kind, **{k: (v if v is not None else getattr(base, k)) for k, v in values.items()})
 
