@@ -154,7 +154,10 @@ def overlay_chart(histories: Mapping[str, Mapping[str, Sequence[float]]], metric
                                          line=dict(color=color, dash=dash)))
     _epoch_axis(fig, longest)
     fig.update_yaxes(title=metric)
-    return _layout(fig, 380, METRIC_TITLES.get(metric, metric.capitalize()))
+    fig = _layout(fig, 420, METRIC_TITLES.get(metric, metric.capitalize()))
+    # the run names are long: a legend under the plot keeps the plot its full width
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
+    return fig
 
 
 def probability_bars(probabilities: Sequence[float], class_names: Sequence[str]) -> go.Figure:

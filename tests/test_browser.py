@@ -184,5 +184,22 @@ def test_drawing_a_stroke_gives_a_prediction(page, server):
     page.mouse.up()
     page.get_by_text("It's a").first.wait_for(timeout=SLOW)
     wait_idle(page)
+    page.locator(".js-plotly-plot").first.wait_for()  # the 10 probabilities
     no_exception(page)
     shoot(page, "draw")
+
+
+def test_finished_runs_are_listed_in_experiments(page, server):
+    train_quickly(page, server)  # served from the cache if an earlier test trained it
+    open_page(page, server, "experiments")
+    grid = page.locator('[data-testid="stDataFrame"]')
+    grid.wait_for()
+    assert "No runs yet" not in page.content()
+    # the grid is drawn on a canvas: tick the first row's checkbox by its position
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+    wait_idle(page)
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # its loss and accuracy curves
+    page.get_by_role("button", name="Use this model").first.wait_for()
+    no_exception(page)
+    shoot(page, "experiments_runs")
