@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
@@ -16,7 +16,9 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from mnistlab.data import DATASET_NAMES, Dataset, load_dataset
 from mnistlab.errors import DataError
 from mnistlab.jobs import JobRegistry
-from mnistlab.runs import RunStore, record_job
+
+if TYPE_CHECKING:
+    from mnistlab.runs import RunStore
 from mnistlab.spec import ModelSpec
 
 DATASET_KEY = "dataset_name"
@@ -44,6 +46,8 @@ def shared_dataset(name: str, source: str = "auto") -> Dataset:
 @st.cache_resource
 def run_store() -> RunStore:
     """SQLite under the cache folder, or the `[connections.runs]` database of the app's secrets."""
+    from mnistlab.runs import RunStore
+
     try:
         configured = "runs" in st.secrets.get("connections", {})
     except (FileNotFoundError, KeyError, StreamlitSecretNotFoundError):
@@ -55,6 +59,8 @@ def run_store() -> RunStore:
 
 @st.cache_resource
 def registry() -> JobRegistry:
+    from mnistlab.runs import record_job
+
     store = run_store()
     return JobRegistry(on_finish=lambda job: record_job(store, job))
 
