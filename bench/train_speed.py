@@ -1,12 +1,22 @@
-"""train() against plain `model.fit` on the same model and data, interleaved in one run.
+"""Training speed: mnistlab's train() against a plain `model.fit`, same model, same data.
 
 Plain fit is what the tutorials do: convert the whole training set to float32 once, then
-fit. train() keeps the data uint8 and scales each batch inside the graph. Both run the
-same spec for the same epochs with no validation; we time the whole call (build + data
-preparation + fit) and the fit epochs alone, and print the ratio plain / train()
-(above 1.0: train() is faster).
+fit. train() keeps the data uint8 and scales each batch inside the graph. Both fit the
+same spec (same build_model, seed, batch size and epochs) with no validation, in rounds
+that alternate which goes first, after one warm-up run of each.
 
-    python bench/train_speed.py [--rounds 2] [--epochs 1] [--dataset fashion_mnist]
+Three times are reported, medians over the rounds:
+  call     the whole call: build + data preparation + fit
+  epoch 1  the first epoch, which includes tracing the training step
+  later    the median of epochs 2.. (steady state; needs --epochs 2 or more)
+Epochs are timed the same way on both sides (from on_epoch_begin to on_epoch_end).
+
+How to read it: each ratio is plain / train(); above 1.0 means train() is faster, below
+1.0 slower. The machine is shared and noisy, so compare the two sides of one run only,
+and treat differences under about 10% as noise.
+
+    python bench/train_speed.py [--rounds 3] [--epochs 2] [--dataset fashion_mnist]
+                                [--presets mlp_relu_adam,cnn_lenet_tanh] [--train-size 0]
 """
 
 from __future__ import annotations
@@ -19,10 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import benchmark_dataset, median  # noqa: E402
+from _common import benchmark_dataset, epoch_timer, median  # noqa: E402
 
 
-def plain_fit(spec, dataset) -> tuple[float, float]:
+def plain_fit(spec, dataset) -> tuple[float, list[float]]:
+    """The tutorials' way; returns (whole call seconds, per-epoch seconds)."""
     import keras
     import numpy as np
 
@@ -33,44 +44,65 @@ def plain_fit(spec, dataset) -> tuple[float, float]:
     model = build_model(spec)
     x = np.expand_dims(dataset.x_train.astype("float32") / 255, -1)
     y = keras.utils.to_categorical(dataset.y_train, 10)
-    fit_started = time.perf_counter()
-    model.fit(x, y, batch_size=spec.batch_size, epochs=spec.epochs, shuffle=True, verbose=0)
-    done = time.perf_counter()
-    return done - started, done - fit_started
+    timer = epoch_timer()
+    model.fit(x, y, batch_size=spec.batch_size, epochs=spec.epochs, shuffle=True, verbose=0, callbacks=[timer])
+    return time.perf_counter() - started, timer.seconds
 
 
-def ours(spec, dataset) -> tuple[float, float]:
+def ours(spec, dataset) -> tuple[float, list[float]]:
+    """mnistlab.train without its disk cache; returns (whole call seconds, per-epoch seconds)."""
     from mnistlab import train
 
     started = time.perf_counter()
     result = train(spec, dataset, use_cache=False)
-    return time.perf_counter() - started, sum(result.history["epoch_seconds"])
+    return time.perf_counter() - started, result.history["epoch_seconds"]
+
+
+def summarise(runs: list[tuple[float, list[float]]]) -> tuple[float, float, float]:
+    """Medians over rounds of (whole call, first epoch, later epochs)."""
+    later = [s for _, epochs in runs for s in epochs[1:]]
+    return (
+        median([call for call, _ in runs]),
+        median([epochs[0] for _, epochs in runs]),
+        median(later) if later else float("nan"),
+    )
+
+
+def print_rows(name: str, plain: tuple[float, ...], mine: tuple[float, ...]) -> None:
+    print(f"{name:<16} {'plain':>8} " + " ".join(f"{v:>7.2f}s" for v in plain))
+    print(f"{'':<16} {'train()':>8} " + " ".join(f"{v:>7.2f}s" for v in mine))
+    print(f"{'':<16} {'ratio':>8} " + " ".join(f"{p / o:>8.2f}" for p, o in zip(plain, mine, strict=True)), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--presets", default="mlp_relu_adam,cnn_lenet_tanh")
+    parser.add_argument("--train-size", type=int, default=0, help="train on a subset of this many images (0: all)")
     args = parser.parse_args()
 
     from mnistlab import PRESETS
 
     dataset = benchmark_dataset(args.dataset)
-    print(f"{len(dataset.x_train):,} training images, {args.epochs} epoch(s), {args.rounds} interleaved rounds")
-    print(f"{'preset':<16} {'plain call':>10} {'train()':>10} {'ratio':>6}   {'plain fit':>9} {'our fit':>8} {'ratio':>6}")
+    if args.train_size:
+        dataset = dataset.subset_train(args.train_size, seed=0)
+    warm_data = dataset.subset_train(1000, seed=0)
+    print(f"{len(dataset.x_train):,} training images, {args.epochs} epoch(s), no validation, "
+          f"{args.rounds} alternating rounds after a warm-up; ratio = plain / train(), above 1.0: train() faster")
+    print(f"{'preset':<16} {'':>8} {'call':>8} {'epoch 1':>8} {'later':>8}")
     for name in args.presets.split(","):
-        spec = PRESETS[name].spec.replace(epochs=args.epochs, validation_split=0.0)
+        spec = PRESETS[name].spec.replace(epochs=args.epochs, validation_split=0.0, train_size=0)
+        warm = spec.replace(epochs=1)
+        plain_fit(warm, warm_data)
+        ours(warm, warm_data)
         plain_runs, our_runs = [], []
-        ours(spec.replace(epochs=1, train_size=1000), dataset)  # warm up TensorFlow once
-        for _ in range(args.rounds):
-            plain_runs.append(plain_fit(spec, dataset))
-            our_runs.append(ours(spec, dataset))
-        plain_call, plain_epochs = median([r[0] for r in plain_runs]), median([r[1] for r in plain_runs])
-        our_call, our_epochs = median([r[0] for r in our_runs]), median([r[1] for r in our_runs])
-        print(f"{name:<16} {plain_call:>9.2f}s {our_call:>9.2f}s {plain_call / our_call:>6.2f}   "
-              f"{plain_epochs:>8.2f}s {our_epochs:>7.2f}s {plain_epochs / our_epochs:>6.2f}", flush=True)
+        for round_ in range(args.rounds):
+            sides = [(plain_fit, plain_runs), (ours, our_runs)]
+            for run, runs in sides if round_ % 2 == 0 else sides[::-1]:
+                runs.append(run(spec, dataset))
+        print_rows(name, summarise(plain_runs), summarise(our_runs))
 
 
 if __name__ == "__main__":
