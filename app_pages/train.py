@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -106,6 +107,16 @@ def show_result(job: Job, dataset) -> None:
                            file_name=f"{job.spec.name}.keras", key="download_model")
 
 
+def warn_if_too_few_updates(spec: ModelSpec, dataset) -> None:
+    """A student's most common silent failure: too few weight updates to learn anything."""
+    images = min(spec.train_size or len(dataset.x_train), len(dataset.x_train))
+    updates = math.ceil(images * (1 - spec.validation_split) / spec.batch_size) * spec.epochs
+    if updates < 100:
+        st.warning(f"This training makes only {updates} weight updates ({spec.epochs} epoch(s) of "
+                   f"{images:,} images in batches of {spec.batch_size}): most models need a few hundred to "
+                   "learn. Add epochs or use smaller batches.", icon=":material/warning:")
+
+
 def main() -> None:
     st.title("Train")
     dataset = current_dataset()
@@ -120,6 +131,8 @@ def main() -> None:
         st.markdown(f"**{spec.name}** · {param_count(spec):,} parameters · {spec.optimizer} "
                     f"(learning rate {spec.learning_rate:g}) · batch {spec.batch_size} · {spec.epochs} epoch(s)"
                     + (f" · {spec.train_size:,} training images" if spec.train_size else ""))
+    if spec is not None:
+        warn_if_too_few_updates(spec, dataset)
     job = my_job()
     running = job is not None and job.state in (QUEUED, RUNNING)
     left, right, _ = st.columns([1, 1, 4])

@@ -150,3 +150,11 @@ def test_a_shared_link_loads_its_model_and_a_bad_one_says_why():
     assert any("shared link" in e.value and "warp" in e.value for e in bad.sidebar.error)
     assert "669,706" in bad.sidebar.metric[0].value  # the default model, nothing lost
     assert not bad.exception
+
+
+def test_too_few_weight_updates_are_pointed_out_before_training():
+    at = open_train_page()
+    quick_settings(at, epochs=1, train_size=500)
+    assert any("only 4 weight updates" in w.value for w in at.warning)
+    quick_settings(at, epochs=30, train_size=500)
+    assert not any("weight updates" in w.value for w in at.warning)
