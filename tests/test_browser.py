@@ -97,6 +97,9 @@ def wait_idle(page, timeout=SLOW):
 
 
 def shoot(page, name):
+    """A screenshot once the widgets' placeholders have been replaced by the widgets."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
+    page.wait_for_timeout(500)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
