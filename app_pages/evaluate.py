@@ -77,7 +77,7 @@ def confusion_section(ev: Evaluation, x_test: np.ndarray, context: object) -> No
     chart_col, cell_col = st.columns([3, 2], gap="large")
     with chart_col:
         figure = confusion_chart(ev.confusion, names, selected=(st.session_state[TRUE_KEY], st.session_state[PRED_KEY]))
-        st.plotly_chart(figure, on_select=_chart_clicked,
+        st.plotly_chart(figure, on_select=_chart_clicked, width="content",
                         selection_mode="points", key="confusion", config={"displayModeBar": False})
     with cell_col:
         left, right = st.columns(2)

@@ -189,8 +189,10 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     shade = np.sqrt(flat)
     top = max(float(shade.max()), 1.0)
     ticks = np.unique(np.round(np.linspace(0, top, 5) ** 2)).astype(int)
-    height = 560
-    cell_px = (height - 90) / n  # plot height / cells; the x axis follows via scaleanchor
+    # Markers are sized in pixels, so the figure has a fixed size and fixed margins (room for
+    # long class names): a cell is then exactly `cell_px` wide whatever the page's width.
+    size, margin = 600, dict(l=110, r=90, t=120, b=20)
+    cell_px = min(size - margin["l"] - margin["r"], size - margin["t"] - margin["b"]) / n
     fig = go.Figure(go.Scatter(
         x=[names[p] for p in pred], y=[names[t] for t in true], mode="markers+text",
         customdata=np.stack([true, pred], axis=1).tolist(), text=[str(c) for c in flat],
@@ -210,8 +212,8 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
                      autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain")
     # Streamlit turns click-to-select off when dragmode is "select" (only a dragged box would
     # select), so a click needs another mode; fixed axes keep "pan" from moving the matrix.
-    fig.update_xaxes(fixedrange=True)
-    fig.update_yaxes(fixedrange=True)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=30), template="plotly_white",
+    fig.update_xaxes(fixedrange=True, automargin=False)
+    fig.update_yaxes(fixedrange=True, automargin=False)
+    fig.update_layout(width=size, height=size, margin=margin, template="plotly_white", showlegend=False,
                       clickmode="event+select", dragmode="pan")
     return fig
