@@ -158,3 +158,35 @@ def test_too_few_weight_updates_are_pointed_out_before_training():
     assert any("only 4 weight updates" in w.value for w in at.warning)
     quick_settings(at, epochs=30, train_size=500)
     assert not any("weight updates" in w.value for w in at.warning)
+
+
+def wait_until_running(job, timeout=60):
+    deadline = time.monotonic() + timeout
+    while job.progress is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_two_sessions_share_a_running_job_and_a_third_waits_in_line():
+    from ui.state import registry
+
+    alice, bob, carol = open_train_page(), open_train_page(), open_train_page()
+    for at in (alice, bob):
+        quick_settings(at, epochs=40, train_size=2000, opt_batch_size=16, opt_seed=4242)
+    quick_settings(carol, epochs=40, train_size=2000, opt_batch_size=16, opt_seed=4243)
+    executed = registry().trainings_executed
+    alice.button(key="train_start").click().run()
+    job = alice.session_state["train_job"]
+    wait_until_running(job)
+    bob.button(key="train_start").click().run()
+    assert bob.session_state["train_job"] is job  # the same live job, not a second training
+    carol.button(key="train_start").click().run()
+    if registry().max_jobs == 1:  # one training at a time on 2 cores: carol waits
+        assert any("number 1 in the queue" in i.value for i in carol.info)
+
+    alice.button(key="train_stop").click().run()  # bob still follows: it keeps going
+    assert job.active and any("keeps going" in i.value for i in alice.info)
+    bob.button(key="train_stop").click().run()  # the last follower leaves: it stops
+    assert job.state == "stopped"
+    carol.button(key="train_stop").click().run()
+    assert registry().trainings_executed - executed <= 2
+    assert not (alice.exception or bob.exception or carol.exception)
