@@ -59,3 +59,15 @@ def test_an_empty_model_needs_nothing_but_a_flatten():
     at.sidebar.button(key="builder_load").click().run()
     assert list(at.sidebar.table[0].value["Layer"]) == ["Flatten", "Output"]
     assert at.sidebar.metric[0].value == "7,850"
+
+
+def test_switching_optimizer_and_back_keeps_the_momentum():
+    at = open_app("app_pages/train.py")
+    at.sidebar.selectbox(key="builder_preset").set_value("mlp_tanh_sgd")
+    at.sidebar.button(key="builder_load").click().run()
+    at.sidebar.selectbox(key="opt_optimizer").set_value("adam").run()
+    assert at.session_state["spec"].momentum == 0.0  # momentum means nothing to Adam
+    at.run()
+    at.sidebar.selectbox(key="opt_optimizer").set_value("sgd").run()
+    assert at.session_state["spec"].momentum == 0.9 and at.session_state["spec"].nesterov
+    assert not at.exception

@@ -179,9 +179,10 @@ def _training_widgets() -> None:
     with st.expander("Training settings", expanded=False):
         st.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer")
         st.number_input("Learning rate", 0.0, 10.0, step=0.0005, format="%.4f", key="opt_learning_rate")
-        if st.session_state["opt_optimizer"] == "sgd":
-            st.number_input("Momentum", 0.0, 0.99, step=0.05, key="opt_momentum")
-            st.checkbox("Nesterov momentum", key="opt_nesterov")
+        # always drawn (disabled for other optimizers) so that their values survive a switch
+        not_sgd = st.session_state["opt_optimizer"] != "sgd"
+        st.number_input("Momentum (SGD)", 0.0, 0.99, step=0.05, key="opt_momentum", disabled=not_sgd)
+        st.checkbox("Nesterov momentum (SGD)", key="opt_nesterov", disabled=not_sgd)
         st.number_input("Learning-rate decay (old Keras `decay`)", 0.0, 1.0, step=1e-6, format="%.6f",
                         key="opt_decay")
         left, right = st.columns(2)
