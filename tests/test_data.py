@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnistlab import data
+from mnistlab import data, formats
 from mnistlab.data import DataError
 
 KERAS_IDX_NAMES = {
@@ -340,7 +340,7 @@ def test_bad_npz_is_a_data_error_naming_the_file(problem, tmp_path):
 
 def test_npz_bomb_is_refused(monkeypatch):
     raw = npz_bytes(tiny_arrays(), compressed=True)
-    monkeypatch.setattr(data, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(formats, "MAX_BYTES", 10_000)
     with pytest.raises(DataError, match=r"bomb.npz.*refusing"):
         data.dataset_from_npz_bytes(raw, "bomb.npz")
 
@@ -384,7 +384,7 @@ def test_bad_idx_is_a_data_error_naming_the_file(problem, tmp_path):
 
 def test_gzip_bomb_is_refused(monkeypatch):
     bomb = gzip.compress(b"\x00\x00\x08\x01\x00\x01\x00\x00" + bytes(65536))
-    monkeypatch.setattr(data, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(formats, "MAX_BYTES", 10_000)
     with pytest.raises(DataError, match=r"bomb-labels.gz.*more than"):
         data.parse_idx(bomb, "bomb-labels.gz")
 
