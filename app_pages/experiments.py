@@ -69,6 +69,8 @@ def main() -> None:
     st.title("Experiments")
     st.caption("Every training that finished or was stopped, with its curves, test accuracy and model. "
                "Click a column header to sort; select rows to compare their curves.")
+    if run_store().problem:
+        st.warning(run_store().problem)
     runs = run_store().list()
     if not runs:
         st.info("No runs yet. Train a model on the Train page and it appears here.")

@@ -86,6 +86,7 @@ class RunStore:
             self.engine = sa.create_engine(target)
         else:
             self.engine = target
+        self.problem = ""  # set by a caller that had to fall back to this store
         _metadata.create_all(self.engine)
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],

@@ -75,3 +75,40 @@ def test_a_damaged_row_shows_a_note_and_the_page_still_works():
     at.button(key=f"use_{broken}").click().run()
     assert any("cannot be loaded" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_runs_go_to_the_database_named_in_the_app_secrets(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.state import run_store
+
+    run_store.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.secrets["connections"] = {"runs": {"url": f"sqlite:///{tmp_path / 'class.sqlite'}"}}
+        at.run()
+        at.switch_page("app_pages/experiments.py")
+        at.run()
+        assert not at.exception
+        assert any("No runs yet" in i.value for i in at.info)  # a new, empty class database
+        assert str(run_store().engine.url).endswith("class.sqlite")
+    finally:
+        run_store.clear()
+
+
+def test_a_runs_database_that_cannot_be_reached_is_explained(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.state import run_store
+
+    run_store.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.secrets["connections"] = {"runs": {"url": "nosuchdialect://user@host/db"}}
+        at.run()
+        at.switch_page("app_pages/experiments.py")
+        at.run()
+        assert not at.exception
+        assert any("cannot be used" in w.value and "local SQLite" in w.value for w in at.warning)
+    finally:
+        run_store.clear()

@@ -49,12 +49,20 @@ def run_store() -> RunStore:
     from mnistlab.runs import RunStore
 
     try:
-        configured = "runs" in st.secrets.get("connections", {})
-    except (FileNotFoundError, KeyError, StreamlitSecretNotFoundError):
-        configured = False
-    if configured:
-        return RunStore(st.connection("runs", type="sql").engine)
-    return RunStore()
+        config = dict(st.secrets.get("connections", {}).get("runs", {}))
+    except (FileNotFoundError, KeyError, AttributeError, StreamlitSecretNotFoundError):
+        config = {}
+    if not config:
+        return RunStore()
+    try:
+        if config.get("url"):
+            return RunStore(config["url"])
+        return RunStore(st.connection("runs", type="sql").engine)  # dialect/host/... settings
+    except Exception as exc:  # a wrong URL, a missing driver, a database that is down
+        fallback = RunStore()
+        fallback.problem = (f"The runs database in the app's secrets cannot be used ({type(exc).__name__}: {exc}); "
+                            "runs are kept in a local SQLite file on this server instead.")
+        return fallback
 
 
 @st.cache_resource
