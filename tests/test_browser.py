@@ -101,7 +101,14 @@ def shoot(page, name):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
     page.wait_for_timeout(500)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # Streamlit scrolls inside its main block, so a full-page shot is only the window: make
+    # the window as tall as the page for the shot, then put it back.
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
 
 
 def no_exception(page):
