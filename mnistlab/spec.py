@@ -234,9 +234,6 @@ class ModelSpec:
             raise SpecError(f"Not a valid JSON model spec: {exc}.") from None
         return cls.from_dict(data)
 
-    def with_layers(self, layers: tuple[LayerSpec, ...] | list[LayerSpec]) -> ModelSpec:
-        return replace(self, layers=tuple(layers))
-
     def replace(self, **changes: Any) -> ModelSpec:
         return replace(self, **changes)
 
@@ -272,9 +269,6 @@ class LayerRow:
     layer: str
     output_shape: Shape
     params: int
-
-
-OUTPUT_LAYER = LayerSpec("dense", units=NUM_CLASSES, activation="softmax")
 
 
 def layer_table(spec: ModelSpec) -> list[LayerRow]:
