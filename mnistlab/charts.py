@@ -17,6 +17,9 @@ from plotly.subplots import make_subplots
 TRAIN_COLOR = "#2563eb"  # the theme's primary blue
 TEST_COLOR = "#f59e0b"
 HIGHLIGHT_COLOR = "#dc2626"
+TEXT_COLOR = "#0f172a"
+# light to mid blue: dark numbers stay readable on every square, even the fullest
+CONFUSION_SCALE = [[0.0, "#f8fafc"], [0.35, "#bfdbfe"], [1.0, "#3b82f6"]]
 MUTED_COLOR = "#94a3b8"
 INK_SCALE = "gray_r"  # 0 = white paper, 255 = black ink: the numbers stay readable
 METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
@@ -191,20 +194,25 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     ticks = np.unique(np.round(np.linspace(0, top, 5) ** 2)).astype(int)
     # Markers are sized in pixels, so the figure has a fixed size and fixed margins (room for
     # long class names): a cell is then exactly `cell_px` wide whatever the page's width.
-    size, margin = 600, dict(l=110, r=90, t=120, b=20)
+    longest = max(len(name) for name in names)
+    size, margin = 600, dict(l=40 + 7 * longest, r=90, t=min(120, 50 + 6 * longest), b=20)
     cell_px = min(size - margin["l"] - margin["r"], size - margin["t"] - margin["b"]) / n
     fig = go.Figure(go.Scatter(
         x=[names[p] for p in pred], y=[names[t] for t in true], mode="markers+text",
         customdata=np.stack([true, pred], axis=1).tolist(), text=[str(c) for c in flat],
-        textfont=dict(size=11, color=["white" if s > 0.55 * top else "#0f172a" for s in shade]),
+        textfont=dict(size=11, color=TEXT_COLOR),
         marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
-                    colorscale="Blues", line=dict(width=0),
+                    colorscale=CONFUSION_SCALE, line=dict(width=0),
                     colorbar=dict(title="count", tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks])),
+        # a click selects a square; plotly would then fade all the others: keep them as they are
+        selected=dict(marker=dict(opacity=1), textfont=dict(color=TEXT_COLOR)),
+        unselected=dict(marker=dict(opacity=1), textfont=dict(color=TEXT_COLOR)),
         hovertemplate="true %{y}, predicted %{x}: %{text} images<extra></extra>"))
     if selected is not None:  # an open square drawn over the others, so no neighbour hides it
         fig.add_trace(go.Scatter(
             x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", customdata=[list(selected)],
             marker=dict(symbol="square-open", size=cell_px * 0.98, color=HIGHLIGHT_COLOR, line=dict(width=3)),
+            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
             hoverinfo="skip", showlegend=False))
     fig.update_xaxes(title="predicted", type="category", categoryorder="array", categoryarray=names,
                      side="top", showgrid=False, constrain="domain")
