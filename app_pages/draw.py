@@ -50,7 +50,7 @@ def default_model() -> ActiveModel:
         st.stop()
     job = registry().submit(DEFAULT_SPEC, mnist, session_id())
     if job.state == DONE and job.result is not None:
-        active = ActiveModel(job.result.model, DEFAULT_LABEL, job.key, mnist.name, DEFAULT_SPEC)
+        active = ActiveModel(job.result.model, DEFAULT_LABEL, job.model_key, mnist.name, DEFAULT_SPEC)
         set_active_model(active)
         return active
     if not job.active:  # failed, or stopped: it is gone from the registry, so a rerun trains again

@@ -94,7 +94,7 @@ def show_result(job: Job, dataset) -> None:
     adopt_finished_job()
     cols = st.columns(4)
     if not result.diverged:
-        scores = evaluation(result.model, job.key, job.dataset, job.dataset.fingerprint)
+        scores = evaluation(result.model, job.model_key, job.dataset, job.dataset.fingerprint)
         cols[0].metric("Test accuracy", f"{scores.accuracy:.2%}")
         cols[1].metric("Test loss", f"{scores.loss:.4f}")
     if result.history.get("val_accuracy"):
@@ -103,7 +103,7 @@ def show_result(job: Job, dataset) -> None:
     curves(result.history)
     if not result.diverged:
         st.page_link("app_pages/evaluate.py", label="See its mistakes on Evaluate", icon=":material/search:")
-        st.download_button("Download the trained model (.keras)", model_file(result.model, job.key),
+        st.download_button("Download the trained model (.keras)", model_file(result.model, job.model_key),
                            file_name=f"{job.spec.name}.keras", key="download_model")
 
 

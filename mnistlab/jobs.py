@@ -60,6 +60,14 @@ class Job:
             return self.result.history
         return self.progress.history if self.progress is not None else {}
 
+    @property
+    def model_key(self) -> str:
+        """Names the weights, for caches of what is computed from them. A complete run's weights
+        are those of every run with its key; a stopped or diverged run's are its own."""
+        if self.result is not None and not self.result.complete and not self.result.cached:
+            return f"{self.key}-partial-{self.result.epochs_done}-{id(self):x}"
+        return self.key
+
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished_event.wait(timeout)
 

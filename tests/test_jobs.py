@@ -83,6 +83,10 @@ def test_stop_with_two_followers_stops_only_when_both_left(trainer):
     # a stopped job is not handed to the next request: that one trains afresh
     again = registry.submit(spec(), DATA, "carol")
     assert again is not job
+    trainer.release.set()
+    assert again.wait(5) and again.state == DONE
+    # same key, different weights: caches of evaluations and downloads must tell them apart
+    assert again.key == job.key and again.model_key == job.key != job.model_key
 
 
 def test_stopping_a_queued_job_removes_it_from_the_queue(trainer):

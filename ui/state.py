@@ -124,7 +124,7 @@ def adopt_finished_job() -> None:
         return
     dataset_label = job.dataset.source.split(":")[0].split(",")[0]
     label = f"{job.spec.name} · {job.result.epochs_done} epoch(s) · {dataset_label}"
-    set_active_model(ActiveModel(job.result.model, label, job.key, job.dataset.name, job.spec))
+    set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))
 
 
 def require_model() -> ActiveModel:
