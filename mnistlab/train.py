@@ -7,6 +7,7 @@ model that comes out takes [0, 1] images like every MNIST tutorial's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -169,6 +170,7 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     )
 
 
+@functools.cache
 def _watcher_class():
     import keras
 

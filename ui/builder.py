@@ -27,6 +27,7 @@ from mnistlab.spec import (
     ModelSpec,
     default_layer,
     layer_table,
+    param_count,
 )
 
 LAYERS_KEY = "builder_layers"  # list of [uid, kind]
@@ -214,8 +215,8 @@ def model_builder() -> None:
         st.subheader("Model builder")
         names = [*PRESETS, EMPTY]
         if st.session_state.get("builder_preset") not in names:
-            st.session_state["builder_preset"] = st.session_state.get(ORIGIN_KEY) if st.session_state.get(
-                ORIGIN_KEY) in names else DEFAULT_PRESET
+            origin = st.session_state.get(ORIGIN_KEY)
+            st.session_state["builder_preset"] = origin if origin in names else DEFAULT_PRESET
         st.selectbox("Start from", names, key="builder_preset",
                      format_func=lambda n: "Empty model" if n == EMPTY else PRESETS[n].title)
         st.button("Load this preset", key="builder_load", on_click=_load_preset, width="stretch")
@@ -233,7 +234,7 @@ def model_builder() -> None:
             st.error(error, icon=":material/block:")
         else:
             st.table(summary_rows(spec, compact=True))
-            st.metric("Parameters", f"{sum(r.params for r in layer_table(spec)):,}")
+            st.metric("Parameters", f"{param_count(spec):,}")
         _share_widgets(spec)
 
 
