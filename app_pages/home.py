@@ -26,7 +26,7 @@ def page_links() -> None:
 
 
 def main() -> None:
-    st.title("🔢 mnistlab")
+    st.title(":material/pin: mnistlab")
     st.write(
         "mnistlab is a hands-on lab for learning deep learning with Keras on MNIST, the classic "
         "collection of small handwritten digits. You look at the images as the computer sees them "
