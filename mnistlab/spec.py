@@ -198,7 +198,10 @@ class ModelSpec:
             if not isinstance(layer, LayerSpec):
                 raise SpecError(f"Layers must be LayerSpec values, got {layer!r}.")
         _check_training(self)
-        layer_table(self)  # raises SpecError on an impossible architecture
+        rows = layer_table(self)  # raises SpecError on an impossible architecture
+        from mnistlab.budget import check_training_memory  # it reads specs: imported here, not at the top
+
+        check_training_memory(self, rows)
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -71,3 +71,17 @@ def test_switching_optimizer_and_back_keeps_the_momentum():
     at.sidebar.selectbox(key="opt_optimizer").set_value("sgd").run()
     assert at.session_state["spec"].momentum == 0.9 and at.session_state["spec"].nesterov
     assert not at.exception
+
+
+def test_the_builder_shows_training_memory_and_refuses_a_model_too_big_to_train():
+    at = open_app("app_pages/train.py")
+    assert [m.label for m in at.sidebar.metric] == ["Parameters", "Training memory"]
+    assert at.sidebar.metric[1].value == "14 MB"  # mlp_relu_adam: weights, gradients, Adam's two slots, a batch
+    unit_keys = [n.key for n in at.sidebar.number_input if n.key and n.key.endswith("_units")]
+    for key in unit_keys:
+        at.sidebar.number_input(key=key).set_value(16384)
+    at.run()
+    assert any("over the 1,000 MB" in e.value and "Shrink the weights of layer 4 (Dense 16384 relu)" in e.value
+               for e in at.sidebar.error)
+    assert at.button(key="train_start").disabled
+    assert not at.exception

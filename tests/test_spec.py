@@ -128,3 +128,77 @@ def test_layer_kind_is_checked():
 def test_partial_layer_json_takes_defaults():
     spec = ModelSpec.from_json('{"layers": [{"kind": "flatten"}, {"kind": "dense", "units": 64}]}')
     assert spec.layers[1] == dense(64, "relu")
+
+
+# --- training memory: estimated from the shapes, refused over the per-training budget --------------------------
+
+def test_three_dense_16384_layers_are_refused_naming_their_weights():
+    with pytest.raises(SpecError) as refused:
+        ModelSpec((flatten(), dense(16384), dense(16384), dense(16384)))
+    message = str(refused.value)
+    assert "needs about 8,441 MB, over the 1,000 MB" in message
+    assert "Adam's slots 4,196 MB" in message
+    assert "weights of layers 3 and 4 (Dense 16384 relu)" in message and "549,928,970 parameters" in message
+
+
+def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activations():
+    layers = (conv2d(1024, padding="same"), conv2d(1024, padding="same"), flatten())
+    with pytest.raises(SpecError) as refused:
+        ModelSpec(layers, batch_size=4096)
+    message = str(refused.value)
+    assert "over the 1,000 MB" in message
+    assert "Shrink the activations, mostly the outputs of layers 1 and 2 (Conv2D 1024 3×3 same relu)" in message
+    assert "batch size (now 4,096)" in message
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_fits_the_default_budget(name):
+    from mnistlab.budget import DEFAULT_TRAINING_MEMORY_MB, training_memory
+
+    assert 0 < training_memory(PRESETS[name].spec).total < DEFAULT_TRAINING_MEMORY_MB * 2**20 / 5
+
+
+def test_the_budget_is_a_setting(monkeypatch):
+    from mnistlab.budget import training_memory_budget
+
+    deep = PRESETS["cnn_deep_adagrad"].spec  # about 138 MB
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "100")
+    assert training_memory_budget() == 100 * 2**20
+    with pytest.raises(SpecError, match="over the 100 MB"):
+        ModelSpec.from_json(deep.to_json())
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "nonsense")
+    assert training_memory_budget() == 1000 * 2**20
+    assert ModelSpec.from_json(deep.to_json()) == deep
+
+
+def test_memory_parts_add_up_by_hand():
+    from mnistlab.budget import training_memory
+
+    estimate = training_memory(ModelSpec((flatten(), dense(32)), "sgd", 0.1, momentum=0.9, batch_size=10))
+    params = 784 * 32 + 32 + 330
+    assert (estimate.weights, estimate.gradients, estimate.optimizer_slots) == (4 * params,) * 3
+    # per image: the uint8 input, then floats for the scaled input, Flatten, Dense 32 and the output, ×2 for backward
+    assert estimate.activations == 10 * (784 + 4 * 2 * (784 + 784 + 32 + 10))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad", "adadelta"])
+def test_optimizer_slots_and_gradients_match_what_keras_allocates(optimizer):
+    from mnistlab.budget import training_memory
+    from mnistlab.build import build_model, make_optimizer
+
+    extra = {"momentum": 0.9} if optimizer == "sgd" else {}
+    spec = ModelSpec((conv2d(4), default_layer("batchnorm"), flatten(), dense(8)), optimizer, **extra)
+    model = build_model(spec, compile=False)
+    keras_optimizer = make_optimizer(spec)
+    keras_optimizer.build(model.trainable_variables)
+    slots = sum(int(v.numpy().size) for v in keras_optimizer.variables if len(v.shape) > 0)
+    estimate = training_memory(spec)
+    assert estimate.optimizer_slots == 4 * slots
+    assert estimate.gradients == 4 * sum(int(v.numpy().size) for v in model.trainable_variables)
+    assert estimate.weights == 4 * model.count_params()
+
+
+def test_sgd_without_momentum_keeps_no_slots():
+    from mnistlab.budget import training_memory
+
+    assert training_memory(ModelSpec((flatten(),), "sgd", 0.1)).optimizer_slots == 0

@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from mnistlab.budget import megabytes, training_memory, training_memory_budget
 from mnistlab.errors import SpecError
 from mnistlab.presets import PRESETS
 from mnistlab.spec import (
@@ -234,7 +235,12 @@ def model_builder() -> None:
             st.error(error, icon=":material/block:")
         else:
             st.table(summary_rows(spec, compact=True))
-            st.metric("Parameters", f"{param_count(spec):,}")
+            memory = training_memory(spec)
+            left, right = st.columns(2)
+            left.metric("Parameters", f"{param_count(spec):,}")
+            right.metric("Training memory", megabytes(memory.total),
+                         help=f"Estimated: {memory.parts()}. One training may use "
+                              f"{megabytes(training_memory_budget())} on this server.")
         _share_widgets(spec)
 
 

@@ -1,0 +1,160 @@
+"""How much memory training a spec takes, worked out from its shapes, and the per-training budget.
+
+One class shares one small server (Streamlit Community Cloud: about 2.7 GB), so a spec whose
+training would not fit is refused where it is made, with the numbers and what to shrink.
+The estimate counts float32 weights, their gradients, the optimizer's slots (Adam keeps two
+numbers per weight) and the activations of one batch: every layer's output, the training
+wrapper's uint8 input and its scaled copy included, kept for the backward pass, which needs
+about as much again for their gradients. It leaves out TensorFlow's own fixed overhead and the
+dataset, which every training shares.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from mnistlab.errors import SpecError
+from mnistlab.spec import INPUT_SHAPE, LayerRow, ModelSpec, layer_table
+
+FLOAT_BYTES = 4
+MB = 2**20
+DEFAULT_TRAINING_MEMORY_MB = 1000  # leaves room for TensorFlow, the data and a second training on 2.7 GB
+BUDGET_VARIABLE = "MNISTLAB_TRAINING_MEMORY_MB"
+BACKWARD_FACTOR = 2  # the backward pass holds a gradient for every activation it keeps
+
+
+def training_memory_budget() -> int:
+    """The per-training budget in bytes: MNISTLAB_TRAINING_MEMORY_MB, or the default."""
+    text = os.environ.get(BUDGET_VARIABLE, "").strip()
+    try:
+        megabytes = float(text) if text else DEFAULT_TRAINING_MEMORY_MB
+    except ValueError:
+        megabytes = DEFAULT_TRAINING_MEMORY_MB
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        megabytes = DEFAULT_TRAINING_MEMORY_MB
+    return int(megabytes * MB)
+
+
+def optimizer_slots(spec: ModelSpec) -> int:
+    """Numbers the optimizer keeps per trainable weight (Keras 3's defaults, as build.py makes them)."""
+    if spec.optimizer == "sgd":
+        return 1 if spec.momentum > 0 else 0  # the velocity
+    # Adam: first and second moments; RMSprop: the running mean square (momentum is SGD-only
+    # here); Adagrad: the sum of squares; Adadelta: running means of squared gradients and updates.
+    return {"adam": 2, "rmsprop": 1, "adagrad": 1, "adadelta": 2}[spec.optimizer]
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes needed to train a spec, by what holds them."""
+
+    weights: int
+    gradients: int
+    optimizer_slots: int
+    activations: int
+    params: int
+    trainable_params: int
+    batch_size: int
+    optimizer: str
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.gradients + self.optimizer_slots + self.activations
+
+    @property
+    def parameter_bytes(self) -> int:
+        return self.weights + self.gradients + self.optimizer_slots
+
+    def parts(self) -> str:
+        """E.g. 'weights 2,098 MB, gradients 2,098 MB, Adam's slots 4,196 MB, activations 50 MB (batch 128)'."""
+        from mnistlab.spec import OPTIMIZER_TITLES
+
+        return (f"weights {megabytes(self.weights)}, gradients {megabytes(self.gradients)}, "
+                f"{OPTIMIZER_TITLES[self.optimizer]}'s slots {megabytes(self.optimizer_slots)}, "
+                f"activations {megabytes(self.activations)} (batch {self.batch_size:,})")
+
+
+def megabytes(size: int) -> str:
+    value = size / MB
+    return f"{value:,.0f} MB" if value >= 10 else f"{value:.1f} MB"
+
+
+def _trainable(row: LayerRow) -> int:
+    # BatchNormalization's moving mean and variance are weights without gradients.
+    return row.params // 2 if row.layer == "BatchNormalization" else row.params
+
+
+def _activation_bytes(rows: list[LayerRow]) -> int:
+    """Per image: the wrapper's uint8 input, its float copy, then every layer's output."""
+    pixels = math.prod(INPUT_SHAPE)
+    floats = pixels + sum(math.prod(row.output_shape) for row in rows)
+    return pixels + floats * FLOAT_BYTES * BACKWARD_FACTOR
+
+
+def training_memory(spec: ModelSpec, rows: list[LayerRow] | None = None) -> MemoryEstimate:
+    """What training `spec` needs, in bytes; `rows` is its layer_table when the caller has it."""
+    rows = layer_table(spec) if rows is None else rows
+    params = sum(row.params for row in rows)
+    trainable = sum(_trainable(row) for row in rows)
+    return MemoryEstimate(
+        weights=params * FLOAT_BYTES,
+        gradients=trainable * FLOAT_BYTES,
+        optimizer_slots=optimizer_slots(spec) * trainable * FLOAT_BYTES,
+        activations=_activation_bytes(rows) * spec.batch_size,
+        params=params,
+        trainable_params=trainable,
+        batch_size=spec.batch_size,
+        optimizer=spec.optimizer,
+    )
+
+
+def _names(rows: list[LayerRow]) -> str:
+    """'layers 3 and 4 (Dense 16384 relu)', or each layer named when they differ."""
+    if len({r.layer for r in rows}) == 1 and all(r.index for r in rows):
+        numbers = [str(r.index) for r in rows]
+        listed = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+        return f"layer{'s' if len(rows) > 1 else ''} {listed} ({rows[0].layer})"
+    return ", ".join("the output layer" if r.index == 0 else f"layer {r.index} ({r.layer})" for r in rows)
+
+
+def _biggest(rows: list[LayerRow], size) -> list[LayerRow]:
+    """The fewest rows that hold at least 80% of the total `size`, at most three, in model order."""
+    ranked = sorted(rows, key=size, reverse=True)
+    total, held, chosen = sum(size(r) for r in rows), 0, []
+    for row in ranked[:3]:
+        chosen.append(row)
+        held += size(row)
+        if held >= 0.8 * total:
+            break
+    return sorted(chosen, key=lambda r: r.index or math.inf)
+
+
+def what_to_shrink(spec: ModelSpec, estimate: MemoryEstimate, rows: list[LayerRow]) -> str:
+    """Advice aimed at the biggest contributor: the weights of a few layers, or the activations."""
+    if estimate.parameter_bytes >= estimate.activations:
+        big = _biggest(rows, lambda r: r.params)
+        share = sum(r.params for r in big) / max(estimate.params, 1)
+        convolutions = all(r.layer.startswith("Conv2D") for r in big)
+        advice = "fewer filters" if convolutions else "fewer units, or a MaxPooling2D before Flatten"
+        return f"Shrink the weights of {_names(big)}, {share:.0%} of the {estimate.params:,} parameters: {advice}."
+    # Flatten, Dropout and BatchNormalization only pass their input's size on: name the layers that make it.
+    makers = [r for r in rows if r.layer.split()[0] not in ("Flatten", "Dropout", "BatchNormalization")]
+    big = _biggest(makers, lambda r: math.prod(r.output_shape))
+    return (f"Shrink the activations, mostly the outputs of {_names(big)}: a smaller batch size "
+            f"(now {spec.batch_size:,}), fewer filters, or a MaxPooling2D earlier.")
+
+
+def check_training_memory(spec: ModelSpec, rows: list[LayerRow] | None = None) -> MemoryEstimate:
+    """The estimate, or SpecError when it is over the per-training budget."""
+    rows = layer_table(spec) if rows is None else rows
+    estimate = training_memory(spec, rows)
+    budget = training_memory_budget()
+    if estimate.total > budget:
+        raise SpecError(
+            f"Training this model needs about {megabytes(estimate.total)}, over the {megabytes(budget)} "
+            f"one training may use on this server ({BUDGET_VARIABLE}): {estimate.parts()}. "
+            + what_to_shrink(spec, estimate, rows)
+        )
+    return estimate
