@@ -51,6 +51,63 @@ LAYER_FIELDS = {
 
 Shape = tuple[int, ...]
 
+# The bounds of every number a spec holds, in one place: the core checks them and the builder's
+# widgets take them as their min and max, so any value one accepts the other can show. The types
+# matter (Streamlit refuses a float bound on an int widget).
+LIMITS: dict[str, tuple[Any, Any]] = {
+    "learning_rate": (1e-6, 10.0),
+    "momentum": (0.0, 0.99),
+    "decay": (0.0, 1.0),
+    "batch_size": (1, 4096),
+    "epochs": (1, 200),
+    "validation_split": (0.0, 0.5),
+    "train_size": (0, 60_000),  # 0 means all; otherwise at least MIN_TRAIN_SUBSET
+    "seed": (0, 2**31 - 1),
+    "layers": (0, 30),
+    "units": (1, 16_384),
+    "filters": (1, 1_024),
+    "kernel_size": (1, 28),
+    "strides": (1, 4),
+    "pool_size": (1, 8),
+    "rate": (0.0, 0.9),
+}
+MIN_TRAIN_SUBSET = 10  # one image per class at least
+MAX_SPEC_JSON_CHARS = 20_000  # a 30-layer spec is about 3,000; a link or file longer is refused unread
+
+SETTING_TITLES = {
+    "learning_rate": "Learning rate",
+    "momentum": "Momentum",
+    "decay": "Learning-rate decay",
+    "batch_size": "Batch size",
+    "epochs": "Epochs",
+    "validation_split": "Validation split",
+    "train_size": "Training subset",
+    "seed": "Seed",
+    "layers": "The number of layers",
+    "units": "units",
+    "filters": "filters",
+    "kernel_size": "kernel size",
+    "strides": "strides",
+    "pool_size": "pool size",
+    "rate": "the dropout rate",
+}
+
+
+def _show_number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def check_limit(name: str, value: float, where: str = "") -> None:
+    """SpecError unless LIMITS[name] holds `value`; `where` prefixes the message (a layer's name)."""
+    low, high = LIMITS[name]
+    if isinstance(value, float) and not math.isfinite(value) or not low <= value <= high:
+        title = SETTING_TITLES[name]
+        if where:
+            bound = f"at least {_show_number(low)}" if value < low else f"at most {_show_number(high)}"
+            raise SpecError(f"{where}: {title} must be {bound}, got {_show_number(value)}.")
+        raise SpecError(f"{title} must be between {_show_number(low)} and {_show_number(high)}, "
+                        f"got {_show_number(value)}.")
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -141,7 +198,7 @@ def layer_from_dict(data: Any) -> LayerSpec:
     if not isinstance(data, dict) or "kind" not in data:
         raise SpecError(f"A layer must be an object with a 'kind', got {data!r}.")
     kind = data["kind"]
-    if kind not in LAYER_FIELDS:
+    if not isinstance(kind, str) or kind not in LAYER_FIELDS:
         raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
     base = _LAYER_DEFAULTS[kind]
     unknown = set(data) - {"kind", *LAYER_FIELDS[kind]}
@@ -162,11 +219,12 @@ def _coerce(value: Any, kind: type, what: str) -> Any:
             return value
         raise SpecError(f"{what} must be true or false, got {value!r}.")
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
             raise SpecError(f"{what} must be a whole number, got {value!r}.")
         return int(value)
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise SpecError(f"{what} must be a number, got {value!r}.")
         return float(value)
     if not isinstance(value, str):
@@ -222,6 +280,7 @@ class ModelSpec:
         layers = data.get("layers", [])
         if not isinstance(layers, list):
             raise SpecError("'layers' must be a list.")
+        check_limit("layers", len(layers))
         values: dict[str, Any] = {"layers": tuple(layer_from_dict(item) for item in layers)}
         for name, f in known.items():
             if name == "layers" or name not in data:
@@ -231,8 +290,14 @@ class ModelSpec:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ModelSpec:
+        """A spec from JSON text (a shared link, a file): SpecError for anything else, however odd."""
+        if len(text) > MAX_SPEC_JSON_CHARS:
+            raise SpecError(f"A model spec is at most {MAX_SPEC_JSON_CHARS:,} characters long; "
+                            f"this one has {len(text):,}.")
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise SpecError("Not a valid JSON model spec: it is nested too deeply.") from None
         except (ValueError, TypeError) as exc:
             raise SpecError(f"Not a valid JSON model spec: {exc}.") from None
         return cls.from_dict(data)
@@ -244,24 +309,15 @@ class ModelSpec:
 def _check_training(spec: ModelSpec) -> None:
     if spec.optimizer not in OPTIMIZERS:
         raise SpecError(f"Unknown optimizer {spec.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-    if not (math.isfinite(spec.learning_rate) and 0 < spec.learning_rate <= 10):
-        raise SpecError(f"Learning rate must be above 0 and at most 10, got {spec.learning_rate:g}.")
-    if not 0 <= spec.momentum < 1:
-        raise SpecError(f"Momentum must be in [0, 1), got {spec.momentum:g}.")
-    if spec.nesterov and spec.optimizer != "sgd":
-        raise SpecError("Nesterov momentum applies to SGD only.")
-    if not (math.isfinite(spec.decay) and spec.decay >= 0):
-        raise SpecError(f"Learning-rate decay must be 0 or more, got {spec.decay:g}.")
-    if not 1 <= spec.batch_size <= 65536:
-        raise SpecError(f"Batch size must be between 1 and 65,536, got {spec.batch_size}.")
-    if not 1 <= spec.epochs <= 1000:
-        raise SpecError(f"Epochs must be between 1 and 1,000, got {spec.epochs}.")
-    if not 0 <= spec.validation_split < 0.9:
-        raise SpecError(f"Validation split must be in [0, 0.9), got {spec.validation_split:g}.")
-    if spec.train_size != 0 and spec.train_size < 10:
-        raise SpecError(f"Training subset must be 0 (all) or at least 10 images, got {spec.train_size}.")
-    if not 0 <= spec.seed < 2**31:
-        raise SpecError(f"Seed must be between 0 and 2,147,483,647, got {spec.seed}.")
+    check_limit("layers", len(spec.layers))
+    for name in ("learning_rate", "momentum", "decay", "batch_size", "epochs", "validation_split", "seed"):
+        check_limit(name, getattr(spec, name))
+    if spec.optimizer != "sgd" and (spec.momentum or spec.nesterov):
+        raise SpecError("Momentum and Nesterov momentum apply to SGD only.")
+    check_limit("train_size", spec.train_size)
+    if 0 < spec.train_size < MIN_TRAIN_SUBSET:
+        raise SpecError(f"Training subset must be 0 (all) or at least {MIN_TRAIN_SUBSET} images, "
+                        f"got {spec.train_size}.")
 
 
 @dataclass(frozen=True)
@@ -309,10 +365,7 @@ def _show(shape: Shape) -> str:
 def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
     spatial = len(shape) == 3
     if layer.kind == "dense":
-        if layer.units < 1:
-            raise SpecError(f"{where}: units must be at least 1, got {layer.units}.")
-        if layer.units > 16384:
-            raise SpecError(f"{where}: {layer.units} units is too many for this app (at most 16,384).")
+        check_limit("units", layer.units, where)
         _check_activation(layer, where)
         if spatial:
             raise SpecError(f"{where}: its input is {_show(shape)} images; add a Flatten layer before it.")
@@ -322,12 +375,8 @@ def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
             raise SpecError(
                 f"{where}: Conv2D needs images but its input is already flat; it cannot come after Flatten or Dense."
             )
-        if layer.filters < 1:
-            raise SpecError(f"{where}: filters must be at least 1, got {layer.filters}.")
-        if layer.filters > 1024:
-            raise SpecError(f"{where}: {layer.filters} filters is too many for this app (at most 1,024).")
-        if layer.kernel_size < 1 or layer.strides < 1:
-            raise SpecError(f"{where}: kernel size and strides must be at least 1.")
+        for name in ("filters", "kernel_size", "strides"):
+            check_limit(name, getattr(layer, name), where)
         if layer.padding not in PADDINGS:
             raise SpecError(f"{where}: padding must be 'valid' or 'same', got {layer.padding!r}.")
         _check_activation(layer, where)
@@ -347,8 +396,7 @@ def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
     if layer.kind == "maxpool2d":
         if not spatial:
             raise SpecError(f"{where}: pooling needs images but its input is already flat.")
-        if layer.pool_size < 1:
-            raise SpecError(f"{where}: pool size must be at least 1, got {layer.pool_size}.")
+        check_limit("pool_size", layer.pool_size, where)
         height, width, channels = shape
         out_h, out_w = height // layer.pool_size, width // layer.pool_size
         if out_h < 1 or out_w < 1:
@@ -358,8 +406,7 @@ def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
             )
         return (out_h, out_w, channels), 0
     if layer.kind == "dropout":
-        if not (math.isfinite(layer.rate) and 0 <= layer.rate < 1):
-            raise SpecError(f"{where}: the dropout rate must be in [0, 1), got {layer.rate:g}.")
+        check_limit("rate", layer.rate, where)
         return shape, 0
     if layer.kind == "flatten":
         return (math.prod(shape),), 0

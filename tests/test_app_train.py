@@ -7,6 +7,8 @@ import pytest
 from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
+from mnistlab.spec import LIMITS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -58,11 +60,12 @@ def test_an_impossible_model_is_explained_and_cannot_train():
     assert not at.exception
 
 
-def test_zero_units_is_a_message_not_a_traceback():
+def test_zero_units_is_held_at_the_cores_lower_limit_not_a_traceback():
     at = open_train_page()
     uid_key = next(w.key for w in at.sidebar.number_input if w.key.endswith("_units"))
     at.sidebar.number_input(key=uid_key).set_value(0).run()
-    assert any("units must be at least 1" in e.value for e in at.sidebar.error)
+    assert at.sidebar.number_input(key=uid_key).value == LIMITS["units"][0] == 1  # the widget's min is the core's
+    assert at.session_state["spec"].layers[1].units == 1
     assert not at.exception
 
 

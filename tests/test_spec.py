@@ -54,7 +54,9 @@ def test_name_is_a_label_not_part_of_identity():
         ((flatten(), dropout(1.0)), "dropout rate"),
         ((flatten(), dropout(-0.1)), "dropout rate"),
         ((flatten(), dense(10, "swish")), "unknown activation"),
-        ((conv2d(8, 30),), "does not fit"),
+        ((maxpool2d(8), conv2d(8, 5)), "does not fit"),
+        ((conv2d(8, 30),), "kernel size must be at most 28"),
+        ((flatten(), dense(16385)), "units must be at most 16,384"),
         ((conv2d(8),), "add a Flatten"),
         ((dense(10),), "add a Flatten layer before it"),
         ((flatten(), maxpool2d()), "already flat"),
@@ -111,6 +113,13 @@ def batchnorm_layer():
         '{"layers": [{"kind": "dense", "colour": 3}]}',
         '{"layers": [{"kind": "flatten"}], "epochs": true}',
         '{"layers": [{"kind": "flatten"}], "wings": 2}',
+        '{"layers": [{"kind": ["dense"]}]}',
+        '{"layers": [{"kind": "flatten"}], "epochs": Infinity}',
+        '{"layers": [{"kind": "flatten"}], "learning_rate": NaN}',
+        '{"layers": [{"kind": "flatten"}], "epochs": 1e400}',
+        "[" * 6000,
+        '{"layers": [' + ", ".join(['{"kind": "flatten"}'] * 31) + "]}",
+        " " * 20_001,
     ],
 )
 def test_bad_json_is_a_spec_error(text):
@@ -202,3 +211,32 @@ def test_sgd_without_momentum_keeps_no_slots():
     from mnistlab.budget import training_memory
 
     assert training_memory(ModelSpec((flatten(),), "sgd", 0.1)).optimizer_slots == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"epochs": 201}, "Epochs must be between 1 and 200, got 201."),
+        ({"batch_size": 4097}, "Batch size must be between 1 and 4,096, got 4,097."),
+        ({"validation_split": 0.55}, "Validation split must be between 0 and 0.5, got 0.55."),
+        ({"learning_rate": 0.0}, "Learning rate must be between 1e-06 and 10, got 0."),
+        ({"train_size": 60_001}, "Training subset must be between 0 and 60,000"),
+        ({"optimizer": "rmsprop", "momentum": 0.9}, "apply to SGD only"),
+    ],
+)
+def test_training_settings_are_bounded_by_the_shared_limits(change, message):
+    with pytest.raises(SpecError) as refused:
+        ModelSpec((flatten(),), **change)
+    assert message in str(refused.value)
+
+
+def test_every_limit_is_reachable():
+    """The bounds are values a spec can hold, so a widget at its min or max shows a valid model."""
+    from mnistlab.spec import LIMITS
+
+    settings = ("learning_rate", "momentum", "decay", "batch_size", "epochs", "validation_split", "seed")
+    for name in settings:
+        for value in LIMITS[name]:
+            ModelSpec((flatten(),), "sgd", **{"learning_rate": 0.01, name: value})
+    assert ModelSpec((flatten(),) * LIMITS["layers"][1]).layers[-1] == flatten()
+    assert ModelSpec((flatten(), dropout(LIMITS["rate"][1]))).layers[1].rate == 0.9

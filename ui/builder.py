@@ -21,6 +21,7 @@ from mnistlab.spec import (
     LAYER_FIELDS,
     LAYER_KINDS,
     LAYER_TITLES,
+    LIMITS,
     OPTIMIZER_TITLES,
     OPTIMIZERS,
     PADDINGS,
@@ -154,19 +155,19 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
     layer = _layer_from_state(uid, kind)
     with st.expander(f"{index + 1}. {layer.describe()}", expanded=False):
         if kind == "dense":
-            st.number_input("Units", 0, 16384, step=16, key=_field_key(uid, "units"))
+            st.number_input("Units", *LIMITS["units"], step=16, key=_field_key(uid, "units"))
         if kind == "conv2d":
             left, right = st.columns(2)
-            left.number_input("Filters", 0, 1024, step=8, key=_field_key(uid, "filters"))
-            right.number_input("Kernel size", 1, 28, key=_field_key(uid, "kernel_size"))
-            left.number_input("Strides", 1, 4, key=_field_key(uid, "strides"))
+            left.number_input("Filters", *LIMITS["filters"], step=8, key=_field_key(uid, "filters"))
+            right.number_input("Kernel size", *LIMITS["kernel_size"], key=_field_key(uid, "kernel_size"))
+            left.number_input("Strides", *LIMITS["strides"], key=_field_key(uid, "strides"))
             right.selectbox("Padding", PADDINGS, key=_field_key(uid, "padding"))
         if kind in ("dense", "conv2d"):
             st.selectbox("Activation", ACTIVATIONS, key=_field_key(uid, "activation"))
         if kind == "maxpool2d":
-            st.number_input("Pool size", 1, 8, key=_field_key(uid, "pool_size"))
+            st.number_input("Pool size", *LIMITS["pool_size"], key=_field_key(uid, "pool_size"))
         if kind == "dropout":
-            st.number_input("Rate (fraction of units dropped while training)", 0.0, 1.0, step=0.05,
+            st.number_input("Rate (fraction of units dropped while training)", *LIMITS["rate"], step=0.05,
                             key=_field_key(uid, "rate"))
         up, down, remove = st.columns(3)
         up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
@@ -180,22 +181,23 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
 def _training_widgets() -> None:
     with st.expander("Training settings", expanded=False):
         st.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer")
-        st.number_input("Learning rate", 0.0, 10.0, step=0.0005, format="%.4f", key="opt_learning_rate")
+        # "%g" shows a shared link's 0.00123456789 as it is, not rounded to 0.0012
+        st.number_input("Learning rate", *LIMITS["learning_rate"], step=0.0005, format="%g", key="opt_learning_rate")
         # always drawn (disabled for other optimizers) so that their values survive a switch
         not_sgd = st.session_state["opt_optimizer"] != "sgd"
-        st.number_input("Momentum (SGD)", 0.0, 0.99, step=0.05, key="opt_momentum", disabled=not_sgd)
+        st.number_input("Momentum (SGD)", *LIMITS["momentum"], step=0.05, key="opt_momentum", disabled=not_sgd)
         st.checkbox("Nesterov momentum (SGD)", key="opt_nesterov", disabled=not_sgd)
-        st.number_input("Learning-rate decay (old Keras `decay`)", 0.0, 1.0, step=1e-6, format="%.6f",
+        st.number_input("Learning-rate decay (old Keras `decay`)", *LIMITS["decay"], step=1e-6, format="%g",
                         key="opt_decay")
         left, right = st.columns(2)
-        left.number_input("Batch size", 1, 4096, key="opt_batch_size")
-        right.number_input("Epochs", 1, 200, key="opt_epochs")
-        st.slider("Validation split", 0.0, 0.5, step=0.05, key="opt_validation_split",
+        left.number_input("Batch size", *LIMITS["batch_size"], key="opt_batch_size")
+        right.number_input("Epochs", *LIMITS["epochs"], key="opt_epochs")
+        st.slider("Validation split", *LIMITS["validation_split"], step=0.05, key="opt_validation_split",
                   help="The share of the training images kept aside to check the model on unseen data each epoch.")
         left, right = st.columns(2)
-        left.number_input("Training subset (0 = all)", 0, 60000, step=500, key="opt_train_size",
+        left.number_input("Training subset (0 = all)", *LIMITS["train_size"], step=500, key="opt_train_size",
                           help="Train on this many images, the same number from each class: quick runs in class.")
-        right.number_input("Random seed", 0, 2**31 - 1, key="opt_seed")
+        right.number_input("Random seed", *LIMITS["seed"], key="opt_seed")
 
 
 def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
@@ -227,7 +229,8 @@ def model_builder() -> None:
             _layer_widgets(index, uid, kind, len(layers))
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         left.selectbox("New layer", LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind")
-        right.button("Add", key="builder_add", on_click=_add_layer, width="stretch")
+        right.button("Add", key="builder_add", on_click=_add_layer, width="stretch",
+                     disabled=len(layers) >= LIMITS["layers"][1], help=f"At most {LIMITS['layers'][1]} layers")
         _training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
