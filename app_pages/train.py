@@ -168,7 +168,7 @@ def main() -> None:
             st.markdown(f"Total parameters: **{param_count(spec):,}** — each Dense layer computes "
                         "`output = activation(dot(input, kernel) + bias)`.")
         with st.expander("The same model as a plain Keras script"):
-            script = to_keras_script(spec)
+            script = to_keras_script(spec, dataset=dataset)
             st.code(script, language="python")
             st.download_button("Download the script", script, file_name=f"{spec.name}.py", key="download_script")
 

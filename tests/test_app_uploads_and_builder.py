@@ -85,3 +85,10 @@ def test_the_builder_shows_training_memory_and_refuses_a_model_too_big_to_train(
                for e in at.sidebar.error)
     assert at.button(key="train_start").disabled
     assert not at.exception
+
+
+def test_the_train_page_exports_a_script_for_the_data_it_trains_on():
+    at = open_app("app_pages/train.py")  # the tests run offline: the app uses its MNIST sample
+    script = next(c.value for c in at.main.code if c.language == "python")
+    assert "keras.datasets.mnist.load_data()" in script and "USE_OFFLINE_SAMPLE = True" in script
+    assert not at.exception

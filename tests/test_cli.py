@@ -1,8 +1,11 @@
 """The command line a teacher uses to pre-train before class."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from mnistlab.__main__ import main
 
@@ -36,3 +39,27 @@ def test_bad_source_is_a_message_not_a_traceback(tmp_path):
     )
     assert out.returncode == 2
     assert out.stderr.startswith("error:") and "Traceback" not in out.stderr
+
+
+def test_script_prints_a_preset_as_keras_for_the_chosen_dataset(capsys):
+    assert main(["script", "--preset", "cnn_lenet_tanh", "--dataset", "fashion_mnist", "--epochs", "3"]) == 0
+    script = capsys.readouterr().out
+    ast.parse(script)
+    assert "keras.datasets.fashion_mnist.load_data()" in script
+    assert "EPOCHS = 3\n" in script and "LEARNING_RATE = 1.0\n" in script and "Adadelta(LEARNING_RATE)" in script
+
+
+def test_script_writes_a_file_that_saves_a_model_of_the_same_name(tmp_path, capsys):
+    out = tmp_path / "lenet.py"
+    assert main(["script", "--preset", "cnn_lenet_tanh", "--train-size", "2000", "--out", str(out)]) == 0
+    script = out.read_text()
+    assert 'MODEL_FILE = "lenet.keras"' in script and "TRAIN_SIZE = 2000" in script
+    assert "python lenet.py" in script
+    assert f"Wrote {out}" in capsys.readouterr().out
+
+
+def test_script_refuses_settings_over_the_limits_with_a_message(capsys):
+    assert main(["script", "--preset", "mlp_relu_adam", "--epochs", "500"]) == 2
+    assert capsys.readouterr().err == "error: Epochs must be between 1 and 200, got 500.\n"
+    with pytest.raises(SystemExit):
+        main(["script", "--preset", "mlp_relu_adam", "--out", "model.keras"])
