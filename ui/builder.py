@@ -36,6 +36,7 @@ LAYERS_KEY = "builder_layers"  # list of [uid, kind]
 SPEC_KEY = "spec"  # the current valid ModelSpec, or None
 ERROR_KEY = "spec_error"  # the SpecError message, or ""
 ORIGIN_KEY = "builder_origin"  # the preset the draft started from
+LINK_ERROR_KEY = "builder_link_error"  # why the ?spec= link was refused, or ""
 DEFAULT_PRESET = "mlp_relu_adam"
 EMPTY = "empty"
 
@@ -76,6 +77,7 @@ def load_spec(spec: ModelSpec, origin: str) -> None:
     for key, name in SETTINGS.items():
         st.session_state[key] = getattr(spec, name)
     st.session_state[ORIGIN_KEY] = origin
+    st.session_state[LINK_ERROR_KEY] = ""  # a refused link's message stays until another model is loaded
 
 
 def _load_preset() -> None:
@@ -124,7 +126,9 @@ def _init_state() -> None:
             load_spec(ModelSpec.from_json(shared), "shared link")
             return
         except SpecError as exc:
-            st.session_state["builder_import_error"] = f"The shared link's model could not be used: {exc}"
+            load_spec(PRESETS[DEFAULT_PRESET].spec, DEFAULT_PRESET)
+            st.session_state[LINK_ERROR_KEY] = f"The shared link's model could not be used: {exc}"
+            return
     load_spec(PRESETS[DEFAULT_PRESET].spec, DEFAULT_PRESET)
 
 
@@ -167,7 +171,7 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
         if kind == "maxpool2d":
             st.number_input("Pool size", *LIMITS["pool_size"], key=_field_key(uid, "pool_size"))
         if kind == "dropout":
-            st.number_input("Rate (fraction of units dropped while training)", *LIMITS["rate"], step=0.05,
+            st.number_input("Rate (fraction of units dropped while training)", *LIMITS["rate"], step=0.05, format="%g",
                             key=_field_key(uid, "rate"))
         up, down, remove = st.columns(3)
         up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
@@ -181,18 +185,19 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
 def _training_widgets() -> None:
     with st.expander("Training settings", expanded=False):
         st.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer")
-        # "%g" shows a shared link's 0.00123456789 as it is, not rounded to 0.0012
+        # "%g" on every float: a shared link's 0.00123456789 shows as it is, not rounded to 0.0012
         st.number_input("Learning rate", *LIMITS["learning_rate"], step=0.0005, format="%g", key="opt_learning_rate")
         # always drawn (disabled for other optimizers) so that their values survive a switch
         not_sgd = st.session_state["opt_optimizer"] != "sgd"
-        st.number_input("Momentum (SGD)", *LIMITS["momentum"], step=0.05, key="opt_momentum", disabled=not_sgd)
+        st.number_input("Momentum (SGD)", *LIMITS["momentum"], step=0.05, format="%g", key="opt_momentum",
+                        disabled=not_sgd)
         st.checkbox("Nesterov momentum (SGD)", key="opt_nesterov", disabled=not_sgd)
         st.number_input("Learning-rate decay (old Keras `decay`)", *LIMITS["decay"], step=1e-6, format="%g",
                         key="opt_decay")
         left, right = st.columns(2)
         left.number_input("Batch size", *LIMITS["batch_size"], key="opt_batch_size")
         right.number_input("Epochs", *LIMITS["epochs"], key="opt_epochs")
-        st.slider("Validation split", *LIMITS["validation_split"], step=0.05, key="opt_validation_split",
+        st.slider("Validation split", *LIMITS["validation_split"], step=0.05, format="%g", key="opt_validation_split",
                   help="The share of the training images kept aside to check the model on unseen data each epoch.")
         left, right = st.columns(2)
         left.number_input("Training subset (0 = all)", *LIMITS["train_size"], step=500, key="opt_train_size",
@@ -216,6 +221,8 @@ def model_builder() -> None:
     sidebar = st.sidebar
     with sidebar:
         st.subheader("Model builder")
+        if st.session_state.get(LINK_ERROR_KEY):
+            st.error(st.session_state[LINK_ERROR_KEY], icon=":material/link_off:")
         names = [*PRESETS, EMPTY]
         if st.session_state.get("builder_preset") not in names:
             origin = st.session_state.get(ORIGIN_KEY)
@@ -239,9 +246,8 @@ def model_builder() -> None:
         else:
             st.table(summary_rows(spec, compact=True))
             memory = training_memory(spec)
-            left, right = st.columns(2)
-            left.metric("Parameters", f"{param_count(spec):,}")
-            right.metric("Training memory", megabytes(memory.total),
+            st.metric("Parameters", f"{param_count(spec):,}")
+            st.metric("Training memory", megabytes(memory.total),
                          help=f"Estimated: {memory.parts()}. One training may use "
                               f"{megabytes(training_memory_budget())} on this server.")
         _share_widgets(spec)
