@@ -48,3 +48,13 @@ def test_a_link_over_the_limits_is_refused_and_the_page_works(page, server):  # 
     no_exception(page)
     shoot(page, "link_refused")
     page.locator('[data-testid="stSidebar"]').screenshot(path=str(SHOTS / "link_refused_sidebar.png"))
+
+
+def test_six_kilobytes_of_brackets_in_the_link_break_no_page(page, server):  # noqa: F811
+    open_page(page, server, "?spec=" + "%5B" * 6000)
+    page.get_by_text("nested too deeply").wait_for()
+    for name in ("Dataset", "Train", "Experiments"):
+        page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+        page.get_by_role("heading", name=name).first.wait_for()
+        no_exception(page)
+    shoot(page, "link_brackets")
