@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from mnistlab.errors import SpecError
-from mnistlab.spec import INPUT_SHAPE, LayerRow, ModelSpec, layer_table
+from mnistlab.spec import INPUT_SHAPE, OPTIMIZER_TITLES, LayerRow, ModelSpec, layer_table
 
 FLOAT_BYTES = 4
 MB = 2**20
@@ -69,8 +69,6 @@ class MemoryEstimate:
 
     def parts(self) -> str:
         """E.g. 'weights 2,098 MB, gradients 2,098 MB, Adam's slots 4,196 MB, activations 50 MB (batch 128)'."""
-        from mnistlab.spec import OPTIMIZER_TITLES
-
         return (f"weights {megabytes(self.weights)}, gradients {megabytes(self.gradients)}, "
                 f"{OPTIMIZER_TITLES[self.optimizer]}'s slots {megabytes(self.optimizer_slots)}, "
                 f"activations {megabytes(self.activations)} (batch {self.batch_size:,})")

@@ -100,7 +100,7 @@ def _show_number(value: float) -> str:
 def check_limit(name: str, value: float, where: str = "") -> None:
     """SpecError unless LIMITS[name] holds `value`; `where` prefixes the message (a layer's name)."""
     low, high = LIMITS[name]
-    if isinstance(value, float) and not math.isfinite(value) or not low <= value <= high:
+    if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
         title = SETTING_TITLES[name]
         if where:
             bound = f"at least {_show_number(low)}" if value < low else f"at most {_show_number(high)}"
