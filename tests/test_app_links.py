@@ -104,3 +104,15 @@ def test_every_builder_widget_takes_its_bounds_from_the_core():
             assert (widget.min, widget.max) == LIMITS[name], widget.key
             checked.add(name)
     assert checked == set(LIMITS) - {"layers"}
+
+
+def test_an_imported_spec_file_follows_the_same_rules_as_a_link():
+    at = open_link(json.dumps(PRESETS["mlp_relu_adam"].spec.to_dict()))
+    uploader = at.sidebar.get("file_uploader")[0]
+    assert uploader.key == "builder_import"
+    uploader.set_value(("big.json", b" " * 30_000 + b"{}", "application/json")).run()
+    assert any("big.json: A model spec is at most 20,000 characters long" in e.value for e in at.sidebar.error)
+    good = PRESETS["cnn_lenet_tanh"].spec.replace(epochs=200)
+    at.sidebar.get("file_uploader")[0].set_value(("lenet.json", good.to_json().encode(), "application/json")).run()
+    assert at.session_state["spec"] == good and at.number_input(key="opt_epochs").value == 200
+    assert not at.exception

@@ -22,6 +22,7 @@ from mnistlab.spec import (
     LAYER_KINDS,
     LAYER_TITLES,
     LIMITS,
+    MAX_SPEC_JSON_CHARS,
     OPTIMIZER_TITLES,
     OPTIMIZERS,
     PADDINGS,
@@ -109,7 +110,7 @@ def _import_json() -> None:
     if upload is None:
         return
     try:
-        spec = ModelSpec.from_json(upload.getvalue()[:100_000])
+        spec = ModelSpec.from_json(upload.getvalue()[:MAX_SPEC_JSON_CHARS + 1])  # longer is refused anyway
     except SpecError as exc:
         st.session_state["builder_import_error"] = f"{upload.name}: {exc}"
         return
