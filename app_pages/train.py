@@ -131,6 +131,10 @@ def main() -> None:
         st.markdown(f"**{spec.name}** · {param_count(spec):,} parameters · {spec.optimizer} "
                     f"(learning rate {spec.learning_rate:g}) · batch {spec.batch_size} · {spec.epochs} epoch(s)"
                     + (f" · {spec.train_size:,} training images" if spec.train_size else ""))
+    if spec is not None and spec.augmentation != "off":
+        st.caption(f"Augmentation {spec.augmentation}: every training batch is turned, zoomed and shifted a little "
+                   "at random, so the model learns the shapes of digits rather than their exact pixels — which is "
+                   "what reading digits drawn by hand on the Draw page, never placed like MNIST's, needs.")
     if spec is not None:
         warn_if_too_few_updates(spec, dataset)
     job = my_job()
