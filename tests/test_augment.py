@@ -126,3 +126,21 @@ def test_builder_augmentation_reaches_the_spec_the_link_and_the_script():
     assert any("Augmentation light" in caption.value for caption in at.caption)
     at.selectbox(key="opt_augmentation").set_value("off").run()
     assert not any("Augmentation light" in caption.value for caption in at.caption)
+
+
+def test_exported_script_with_augmentation_trains_and_saves_a_plain_model(tiny, tmp_path, monkeypatch, capsys):
+    import runpy
+
+    import keras
+
+    data = ((np.array(tiny.x_train), np.array(tiny.y_train)), (np.array(tiny.x_test), np.array(tiny.y_test)))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: data)
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "exported.py"
+    script.write_text(to_keras_script(SMALL.replace(augmentation="strong", epochs=1), model_file="out.keras"))
+    runpy.run_path(str(script), run_name="__main__")
+    accuracy = float(capsys.readouterr().out.split("Test accuracy:")[1].split()[0])
+    assert 0.0 <= accuracy <= 1.0
+    model = keras.saving.load_model(tmp_path / "out.keras")
+    assert [layer.__class__.__name__ for layer in model.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense",
+                                                                     "Dense"]
