@@ -38,12 +38,12 @@ STRENGTHS: dict[str, Strength] = {
     "strong": Strength(rotation_degrees=15, zoom=0.15, shift_pixels=3, stroke_width=0.6),
 }
 
-TITLES = {name: f"{name.title()} ({STRENGTHS[name].describe()})" if name in STRENGTHS else name.title()
-          for name in AUGMENTATIONS}
+TITLES = {name: name.title() for name in AUGMENTATIONS}
 HELP = (
     "Each training batch is changed at random a little — turned, zoomed, shifted (and, when strong, "
     "drawn thinner or thicker) — so the model learns digits rather than exact pixel positions. "
-    "Only while training: validation, testing and the saved model see the images unchanged. "
+    + " ".join(f"{TITLES[name]}: {strength.describe()}." for name, strength in STRENGTHS.items())
+    + " Only while training: validation, testing and the saved model see the images unchanged. "
     "It helps most with digits drawn on the Draw page, which are never centred or sized exactly like "
     "MNIST's; it needs more epochs to pay off."
 )
