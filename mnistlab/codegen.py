@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mnistlab.augment import STRENGTHS
 from mnistlab.data import DATASET_NAMES, SAMPLE_SEED
 from mnistlab.errors import DataError
-from mnistlab.spec import LayerSpec, ModelSpec
+from mnistlab.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
     from mnistlab.data import Dataset
@@ -210,17 +211,76 @@ model = keras.Sequential(
 model.summary()'''
 
 
+_STROKE_WIDTH_CLASS = '''
+class RandomStrokeWidth(layers.Layer):
+    """While training, makes each image's strokes randomly thinner or thicker (3×3 min/max filter)."""
+
+    def __init__(self, factor, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        thicker = keras.ops.max_pool(images, 3, strides=1, padding="same")
+        thinner = -keras.ops.max_pool(-images, 3, strides=1, padding="same")
+        amount = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), -self.factor, self.factor,
+                                      seed=self.seed_generator)
+        target = keras.ops.where(amount > 0, thicker, thinner)
+        changed = images + keras.ops.abs(amount) * (target - images)
+        peak = keras.ops.max(images, axis=(1, 2, 3), keepdims=True)
+        return changed * peak / keras.ops.maximum(keras.ops.max(changed, axis=(1, 2, 3), keepdims=True), 1e-3)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+'''
+
+
+def _augmentation_code(spec: ModelSpec) -> str:
+    """The training-only augmentation block (the same layers and seeds as mnistlab.augment), or ""."""
+    if spec.augmentation == "off":
+        return ""
+    strength = STRENGTHS[spec.augmentation]
+    size, seed = INPUT_SHAPE[0], spec.seed
+    shift = f"{strength.shift_pixels} / {size}"
+    lines = [
+        f'layers.RandomRotation({strength.rotation_degrees:g} / 360, fill_mode="constant", seed={seed})',
+        f'layers.RandomZoom({strength.zoom:g}, fill_mode="constant", seed={seed + 1})',
+        f'layers.RandomTranslation({shift}, {shift}, fill_mode="constant", interpolation="nearest", '
+        f"seed={seed + 2})",
+    ]
+    if strength.stroke_width:
+        lines.append(f"RandomStrokeWidth({strength.stroke_width:g}, seed={seed + 3})")
+    layer_lines = "\n".join(f"        {line}," for line in lines)
+    layer_class = f"\n{_STROKE_WIDTH_CLASS}\n" if strength.stroke_width else ""
+    return f'''{layer_class}
+# Augmentation ("{spec.augmentation}"): while training, every batch is randomly changed a little, so
+# the model learns digits rather than exact pixel positions. It wraps the model for training only:
+# evaluation and the saved model see the images unchanged (these layers do nothing outside training).
+augmentation = keras.Sequential(
+    [
+{layer_lines}
+    ],
+    name="augmentation",
+)
+trainer = keras.Sequential([keras.Input(shape=INPUT_SHAPE), augmentation, model])
+'''
+
+
 def _train(spec: ModelSpec) -> str:
     validation = ", validation_data=(x_val, y_val)" if spec.validation_split else ""
+    trainer = "model" if spec.augmentation == "off" else "trainer"
     return f'''# Train the model
 {_optimizer_code(spec)}
-model.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
-history = model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS{validation})'''
+{trainer}.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
+history = {trainer}.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS{validation})'''
 
 
-def _evaluate() -> str:
-    return '''# Evaluate the trained model
-score = model.evaluate(x_test, y_test, verbose=0)
+def _evaluate(spec: ModelSpec) -> str:
+    trainer = "model" if spec.augmentation == "off" else "trainer"  # the one that was compiled
+    return f'''# Evaluate the trained model
+score = {trainer}.evaluate(x_test, y_test, verbose=0)
 print("Test loss:", score[0])
 print("Test accuracy:", score[1])
 
@@ -232,8 +292,9 @@ Path(HISTORY_FILE).write_text(json.dumps(history.history, indent=1))'''
 def script_sections(spec: ModelSpec, data: str, sample: bool, model_file: str) -> list[str]:
     """The script's parts in reading order: header and constants, load, prepare, build, train, evaluate.
     They are joined with two blank lines, as PEP 8 wants around the functions some of them define."""
-    return [_header(spec, data, sample, model_file), _load(data), _prepare(spec), _build(spec), _train(spec),
-            _evaluate()]
+    sections = [_header(spec, data, sample, model_file), _load(data), _prepare(spec), _build(spec)]
+    augmentation = _augmentation_code(spec)
+    return [*sections, *([augmentation.strip()] if augmentation else []), _train(spec), _evaluate(spec)]
 
 
 def to_keras_script(spec: ModelSpec, dataset: str | Dataset = "mnist", model_file: str | None = None) -> str:

@@ -37,6 +37,8 @@ OPTIMIZER_TITLES = {
     "adagrad": "Adagrad",
     "adadelta": "Adadelta",
 }
+# Random changes to the training images (see mnistlab.augment for what each one does).
+AUGMENTATIONS = ("off", "light", "strong")
 
 # Which fields of LayerSpec mean something for each kind: the rest stay at their
 # defaults, so two specs that describe the same model compare (and hash) equal.
@@ -247,6 +249,7 @@ class ModelSpec:
     validation_split: float = 0.1
     train_size: int = 0
     seed: int = 42
+    augmentation: str = "off"
     # A label only: two specs that differ only by name describe the same training.
     name: str = field(default="custom", compare=False)
 
@@ -318,6 +321,8 @@ def _check_training(spec: ModelSpec) -> None:
     if 0 < spec.train_size < MIN_TRAIN_SUBSET:
         raise SpecError(f"Training subset must be 0 (all) or at least {MIN_TRAIN_SUBSET} images, "
                         f"got {spec.train_size}.")
+    if spec.augmentation not in AUGMENTATIONS:
+        raise SpecError(f"Unknown augmentation {spec.augmentation!r}; choose one of {', '.join(AUGMENTATIONS)}.")
 
 
 @dataclass(frozen=True)
