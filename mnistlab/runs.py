@@ -21,26 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
+from mnistlab.storeschema import RUNS, SchemaError, prepare
 
-_metadata = sa.MetaData()
-RUNS = sa.Table(
-    "mnistlab_runs",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created", sa.Float, nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("dataset", sa.String(200), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("spec_json", sa.Text, nullable=False),
-    sa.Column("history_json", sa.Text, nullable=False),
-    sa.Column("test_accuracy", sa.Float),
-    sa.Column("test_loss", sa.Float),
-    sa.Column("seconds", sa.Float, nullable=False),
-    sa.Column("epochs_done", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("cache_key", sa.String(64), nullable=False),
-    sa.Column("model", sa.LargeBinary),
-)
+__all__ = ["RUNS", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
 
 
 class StoreError(MnistlabError):
@@ -73,21 +56,71 @@ def default_store_url() -> str:
     return os.environ.get("MNISTLAB_RUNS_URL") or f"sqlite:///{folder / 'runs.sqlite'}"
 
 
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+# What can go wrong opening a database: a folder that cannot be made, a bad URL, a missing
+# driver, a server that is down, a file that is not a database.
+_OPEN_ERRORS = (OSError, ImportError, ValueError, sa.exc.SQLAlchemyError)
+
+
+def _open(url: str) -> sa.Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    try:
+        prepare(engine)
+    except _OPEN_ERRORS:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _fallback_engine() -> sa.Engine:
+    """A temporary SQLite file, or memory when not even the temp folder can be written."""
+    try:
+        handle, path = tempfile.mkstemp(prefix="mnistlab-runs-", suffix=".sqlite")
+        os.close(handle)
+        return _open(f"sqlite:///{path}")
+    except _OPEN_ERRORS:
+        engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool,
+                                  connect_args={"check_same_thread": False})
+        prepare(engine)
+        return engine
+
+
 class RunStore:
+    """Runs (and labelled drawings) in one database. With no URL: `default_store_url()`, and
+    when that cannot be used, a temporary database with `problem` saying so — never an error."""
+
     def __init__(self, url_or_engine: str | sa.Engine | None = None):
-        target = url_or_engine or default_store_url()
-        if isinstance(target, str):
-            if target.startswith("sqlite:///"):
-                Path(target.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(target)
+        self.problem = ""  # what the pages show when the store is not where it should be
+        if isinstance(url_or_engine, sa.Engine):
+            self.engine = url_or_engine
+            prepare(self.engine)
+        elif url_or_engine:
+            try:
+                self.engine = _open(url_or_engine)
+            except SchemaError:
+                raise
+            except _OPEN_ERRORS as exc:
+                raise StoreError(f"The runs database {url_or_engine!r} cannot be used ({_reason(exc)}).") from None
         else:
-            self.engine = target
-        self.problem = ""  # set by a caller that had to fall back to this store
-        _metadata.create_all(self.engine)
+            url = default_store_url()
+            try:
+                self.engine = _open(url)
+            except _OPEN_ERRORS as exc:
+                self.engine = _fallback_engine()
+                where = "a temporary file" if self.engine.url.database else "memory"
+                self.problem = (f"The experiment store at {url} cannot be used ({_reason(exc)}), so runs are kept "
+                                f"in {where} on this server and are lost when it restarts. Set MNISTLAB_CACHE_DIR "
+                                "or MNISTLAB_RUNS_URL to a place that can be written.")
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
@@ -105,7 +138,7 @@ class RunStore:
         """Every run, newest first, without their models."""
         columns = [c for c in RUNS.columns if c.name != "model"]
         has_model = (RUNS.c.model.is_not(None)).label("has_model")
-        query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc())
+        query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc(), RUNS.c.id.desc())
         with self.engine.connect() as connection:
             return [self._run(row._mapping) for row in connection.execute(query)]
 

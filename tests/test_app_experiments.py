@@ -112,3 +112,20 @@ def test_a_runs_database_that_cannot_be_reached_is_explained(tmp_path):
         assert any("cannot be used" in w.value and "local SQLite" in w.value for w in at.warning)
     finally:
         run_store.clear()
+
+
+def test_an_unusable_store_folder_is_explained_and_runs_still_work(tmp_path, monkeypatch):
+    from ui.state import run_store
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("MNISTLAB_CACHE_DIR", str(blocker / "cache"))
+    run_store.clear()
+    try:
+        at = open_page()
+        assert any("cannot be used" in w.value for w in at.warning)
+        add("after_fallback")
+        at.run()
+        assert "after_fallback" in set(at.dataframe(key="runs_table").value["Name"])
+    finally:
+        run_store.clear()
