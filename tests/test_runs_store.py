@@ -95,3 +95,18 @@ def test_a_database_from_a_newer_mnistlab_is_refused_untouched(tmp_path):
     with pytest.raises(SchemaError, match="newer mnistlab"):
         RunStore(url)
     assert len(store.list()) == 1
+
+
+def test_a_stored_model_larger_than_the_upload_limit_still_loads(tmp_path, monkeypatch):
+    from mnistlab import ModelSpec, build_model, modelfile
+    from mnistlab.errors import ModelFileError
+    from mnistlab.runs import keras_bytes
+    from mnistlab.spec import dense, flatten
+
+    data = keras_bytes(build_model(ModelSpec((flatten(), dense(8)))))
+    monkeypatch.setattr(modelfile, "MAX_MODEL_BYTES", len(data) - 1)  # as a 65 MB run's model would be
+    with pytest.raises(ModelFileError, match="too big"):
+        modelfile.load_model_bytes(data, "upload.keras")
+    store = RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    run_id = add_run(store, model_bytes=data)
+    assert store.load_model(run_id).output_shape == (None, 10)
