@@ -3,30 +3,60 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import streamlit as st
 
 from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
-from mnistlab.runs import Run
+from mnistlab.runs import Run, spec_parameters
 from ui.state import ActiveModel, run_store, set_active_model
+
+SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
 
 
 def table_rows(runs: list[Run]) -> list[dict]:
+    """One row per run, with the settings that tell runs apart."""
     return [
         {
             "Run": run.id,
+            "Owner": run.owner,
             "Name": run.name,
             "Data": run.dataset,
-            "Status": run.status,
+            "Optimizer": run.spec.get("optimizer"),
+            "Learning rate": run.spec.get("learning_rate"),
+            "Batch size": run.spec.get("batch_size"),
             "Epochs": run.epochs_done,
+            "Augmentation": run.spec.get("augmentation", "off") if run.spec else None,
+            "Parameters": spec_parameters(run.spec) if run.spec else None,
             "Test accuracy": run.test_accuracy,
-            "Seconds": round(run.seconds, 1),
+            "Time (s)": round(run.seconds, 1),
+            "Status": run.status,
             "When": dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M"),
             "Note": run.problem,
         }
         for run in runs
     ]
+
+
+def runs_table(runs: list[Run]) -> list[Run]:
+    """The table and the runs chosen in it. The browser reports chosen rows by position, so the
+    table's key names the list of ids it shows: when another student's run arrives or one is
+    deleted, a new table starts with the same runs (by id) selected."""
+    ids = [run.id for run in runs]
+    key = "runs_table_" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+    selected = set(st.session_state.get(SELECTED_KEY, ()))
+    event = st.dataframe(
+        table_rows(runs), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key=key,
+        selection_default={"selection": {"rows": [i for i, run_id in enumerate(ids) if run_id in selected]}},
+        column_config={
+            "Test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
+            "Learning rate": st.column_config.NumberColumn(format="%g"),
+        },
+    )
+    chosen = [runs[i] for i in event.selection.rows if 0 <= i < len(runs)]
+    st.session_state[SELECTED_KEY] = [run.id for run in chosen]
+    return chosen
 
 
 def use_model(run: Run) -> None:
@@ -58,7 +88,6 @@ def run_actions(run: Run) -> None:
     confirm = right.checkbox("Yes, delete it", key=f"confirm_{run.id}")
     if right.button("Delete run", key=f"delete_{run.id}", disabled=not confirm):
         run_store().delete(run.id)
-        st.session_state.pop("runs_table", None)
         st.rerun()
     if run.spec:
         with st.expander("Its model spec (JSON)"):
@@ -76,12 +105,7 @@ def main() -> None:
         st.info("No runs yet. Train a model on the Train page and it appears here.")
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
-    event = st.dataframe(
-        table_rows(runs), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-        key="runs_table",
-        column_config={"Test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1)},
-    )
-    chosen = [runs[i] for i in event.selection.rows if i < len(runs)]
+    chosen = runs_table(runs)
     if not chosen:
         st.info("Select one or more runs in the table to overlay their curves and to use, download or delete them.")
         return

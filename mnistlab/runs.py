@@ -49,6 +49,7 @@ class Run:
     history: dict[str, list[float]] = field(default_factory=dict)
     has_model: bool = False
     problem: str = ""
+    owner: str = ""  # the nickname of the session that trained it; "" when none was set
 
 
 def default_store_url() -> str:
@@ -175,7 +176,7 @@ class RunStore:
             id=row["id"], created=row["created"] or 0.0, name=row["name"] or "?", dataset=row["dataset"] or "?",
             source=row["source"] or "", status=row["status"] or "?", seconds=row["seconds"] or 0.0,
             epochs_done=row["epochs_done"] or 0, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
-            cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]),
+            cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]), owner=row["owner"] or "",
         )
         try:
             run.spec = json.loads(row["spec_json"])
@@ -185,6 +186,16 @@ class RunStore:
         except (TypeError, ValueError) as exc:
             run.problem = f"This row is damaged ({exc}); its curves and settings cannot be shown."
         return run
+
+
+def spec_parameters(spec: dict[str, Any]) -> int | None:
+    """The parameter count of a stored spec's model (its layers decide it), None if unreadable."""
+    from mnistlab.spec import ModelSpec, param_count
+
+    try:
+        return param_count(ModelSpec.from_dict({"layers": spec.get("layers", [])}))
+    except (MnistlabError, TypeError, AttributeError):
+        return None
 
 
 def keras_bytes(model) -> bytes:

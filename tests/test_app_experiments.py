@@ -1,5 +1,6 @@
 """The Experiments page lists stored runs, overlays their curves, loads and deletes them."""
 
+import json
 import uuid
 from pathlib import Path
 
@@ -32,8 +33,20 @@ def open_page():
     return open_app("app_pages/experiments.py")
 
 
-def row_of(at, run_id) -> int:
-    return list(at.dataframe(key="runs_table").value["Run"]).index(run_id)
+def table(at):
+    [frame] = at.dataframe
+    return frame
+
+
+def select(at, *run_ids):
+    """AppTest cannot click dataframe rows; it sets the selection state the browser would send."""
+    positions = list(table(at).value["Run"])
+    at.session_state[table(at).key] = {"selection": {"rows": [positions.index(i) for i in run_ids], "columns": []}}
+    at.run()
+
+
+def shown_runs(at) -> list[int]:
+    return sorted(int(h.value.split(":")[0].removeprefix("Run ")) for h in at.subheader if h.value.startswith("Run "))
 
 
 def test_runs_are_listed_overlaid_loaded_and_deleted():
@@ -41,13 +54,10 @@ def test_runs_are_listed_overlaid_loaded_and_deleted():
     first = add(name, keras_bytes(build_model(SPEC)))
     second = add(name + "_b")
     at = open_page()
-    table = at.dataframe(key="runs_table").value
-    assert {first, second} <= set(table["Run"])
-    assert list(table.loc[table["Run"] == first, "Name"]) == [name]
-
-    # AppTest cannot click dataframe rows; it sets the selection state the browser would send
-    at.session_state["runs_table"] = {"selection": {"rows": [row_of(at, first), row_of(at, second)], "columns": []}}
-    at.run()
+    rows = table(at).value
+    assert {first, second} <= set(rows["Run"])
+    assert list(rows.loc[rows["Run"] == first, "Name"]) == [name]
+    select(at, first, second)
     assert not at.exception
     charts = [c for c in at.get("plotly_chart")]
     assert len(charts) == 2
@@ -55,7 +65,8 @@ def test_runs_are_listed_overlaid_loaded_and_deleted():
     assert at.session_state["active_model"].label.startswith(f"run {first}")
     at.checkbox(key=f"confirm_{second}").check().run()
     at.button(key=f"delete_{second}").click().run()
-    assert second not in set(at.dataframe(key="runs_table").value["Run"])
+    assert second not in set(table(at).value["Run"])
+    assert shown_runs(at) == [first]  # the run still selected is the same one
     assert not at.exception
 
 
@@ -68,10 +79,9 @@ def test_a_damaged_row_shows_a_note_and_the_page_still_works():
     with store().engine.begin() as connection:
         connection.execute(sa.update(RUNS).where(RUNS.c.id == broken).values(history_json="not json"))
     at = open_page()
-    table = at.dataframe(key="runs_table").value
-    assert "damaged" in list(table.loc[table["Run"] == broken, "Note"])[0]
-    at.session_state["runs_table"] = {"selection": {"rows": [row_of(at, broken)], "columns": []}}
-    at.run()
+    rows = table(at).value
+    assert "damaged" in list(rows.loc[rows["Run"] == broken, "Note"])[0]
+    select(at, broken)
     at.button(key=f"use_{broken}").click().run()
     assert any("cannot be loaded" in e.value for e in at.error)
     assert not at.exception
@@ -126,6 +136,32 @@ def test_an_unusable_store_folder_is_explained_and_runs_still_work(tmp_path, mon
         assert any("cannot be used" in w.value for w in at.warning)
         add("after_fallback")
         at.run()
-        assert "after_fallback" in set(at.dataframe(key="runs_table").value["Name"])
+        assert "after_fallback" in set(table(at).value["Name"])
     finally:
         run_store.clear()
+
+
+def test_the_selection_follows_the_run_when_another_students_run_arrives():
+    mine = add(f"mine_{uuid.uuid4().hex[:6]}")
+    at = open_page()
+    select(at, mine)
+    assert shown_runs(at) == [mine]
+    theirs = add(f"theirs_{uuid.uuid4().hex[:6]}")  # newest first: it takes row 0, mine moves down
+    at.run()
+    assert not at.exception
+    assert list(table(at).value["Run"]).index(theirs) < list(table(at).value["Run"]).index(mine)
+    assert shown_runs(at) == [mine]
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_the_table_shows_what_tells_runs_apart():
+    spec = SPEC.to_dict() | {"optimizer": "sgd", "learning_rate": 0.05, "batch_size": 32}
+    run_id = store().add(name="settings", dataset="mnist", source="test", spec_json=json.dumps(spec),
+                         history={}, seconds=3.26, epochs_done=2, status="stopped", cache_key="s", model_bytes=None,
+                         test_accuracy=0.7)
+    at = open_page()
+    rows = table(at).value
+    row = rows.loc[rows["Run"] == run_id].iloc[0]
+    assert (row["Optimizer"], row["Learning rate"], row["Batch size"], row["Epochs"], row["Augmentation"],
+            row["Parameters"], row["Time (s)"], row["Status"]) == ("sgd", 0.05, 32, 2, "off", 6370, 3.3, "stopped")
+    assert "Owner" in rows.columns
