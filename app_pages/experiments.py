@@ -9,7 +9,9 @@ import streamlit as st
 
 from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
+from mnistlab.owners import may_delete, refusal
 from mnistlab.runs import Run, spec_parameters
+from ui.identity import is_teacher, nickname, teacher_login
 from ui.state import ActiveModel, run_store, set_active_model
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
@@ -70,6 +72,35 @@ def use_model(run: Run) -> None:
     st.success(f"Run {run.id}'s model is now this session's model: see it on Evaluate and Draw.")
 
 
+def delete_controls(run: Run) -> None:
+    """A student deletes their own runs; the teacher any (the store checks it again)."""
+    if not may_delete(run.owner, nickname(), is_teacher()):
+        st.caption(refusal("This run", run.owner))
+        return
+    confirm = st.checkbox("Yes, delete it", key=f"confirm_{run.id}")
+    if st.button("Delete run", key=f"delete_{run.id}", disabled=not confirm):
+        try:
+            run_store().delete(run.id, by=nickname(), teacher=is_teacher())
+        except MnistlabError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+
+def teacher_panel(runs: list[Run]) -> None:
+    with st.expander("Teacher", expanded=is_teacher(), icon=":material/school:"):
+        if not teacher_login() or not runs:
+            return
+        confirm = st.checkbox(f"Yes, delete all {len(runs)} runs of the class", key="confirm_clear")
+        if st.button("Clear the class's runs", key="clear_runs", disabled=not confirm, type="primary"):
+            try:
+                run_store().clear(teacher=is_teacher())
+            except MnistlabError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
 def run_actions(run: Run) -> None:
     st.subheader(f"Run {run.id}: {run.name}")
     if run.problem:
@@ -85,10 +116,8 @@ def run_actions(run: Run) -> None:
         else:
             middle.download_button("Download model (.keras)", data, file_name=f"run{run.id}_{run.name}.keras",
                                    key=f"download_{run.id}")
-    confirm = right.checkbox("Yes, delete it", key=f"confirm_{run.id}")
-    if right.button("Delete run", key=f"delete_{run.id}", disabled=not confirm):
-        run_store().delete(run.id)
-        st.rerun()
+    with right:
+        delete_controls(run)
     if run.spec:
         with st.expander("Its model spec (JSON)"):
             st.json(run.spec)
@@ -100,7 +129,10 @@ def main() -> None:
                "Click a column header to sort; select rows to compare their curves.")
     if run_store().problem:
         st.warning(run_store().problem)
+    st.caption(f"You are **{nickname()}**: you can delete your own runs." if nickname() else
+               "Set a nickname in the sidebar: the runs you train then carry it, and only you can delete them.")
     runs = run_store().list()
+    teacher_panel(runs)
     if not runs:
         st.info("No runs yet. Train a model on the Train page and it appears here.")
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
+from mnistlab.owners import clean_nickname, may_delete, refusal
 from mnistlab.storeschema import RUNS, SchemaError, prepare
 
 __all__ = ["RUNS", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
@@ -125,8 +126,9 @@ class RunStore:
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
-            test_accuracy: float | None = None, test_loss: float | None = None) -> int:
+            test_accuracy: float | None = None, test_loss: float | None = None, owner: str = "") -> int:
         row = {
+            "owner": clean_nickname(owner),
             "created": time.time(), "name": name, "dataset": dataset, "source": source, "spec_json": spec_json,
             "history_json": json.dumps(history), "test_accuracy": _finite(test_accuracy),
             "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
@@ -166,9 +168,22 @@ class RunStore:
         except MnistlabError as exc:
             raise StoreError(f"The model of run {run_id} cannot be loaded: {exc}") from None
 
-    def delete(self, run_id: int) -> None:
+    def delete(self, run_id: int, *, by: str, teacher: bool = False) -> None:
+        """Delete a run: the teacher any, a student (`by` their nickname) only their own."""
         with self.engine.begin() as connection:
+            found = connection.execute(sa.select(RUNS.c.owner).where(RUNS.c.id == run_id)).first()
+            if found is None:
+                raise StoreError(f"Run {run_id} is not in the store (deleted already?).")
+            if not may_delete(found.owner or "", by, teacher):
+                raise StoreError(refusal(f"Run {run_id}", found.owner or ""))
             connection.execute(sa.delete(RUNS).where(RUNS.c.id == run_id))
+
+    def clear(self, *, teacher: bool) -> int:
+        """Delete every run of the class (the teacher only); returns how many."""
+        if not teacher:
+            raise StoreError("Only the teacher can clear the class's runs.")
+        with self.engine.begin() as connection:
+            return connection.execute(sa.delete(RUNS)).rowcount
 
     @staticmethod
     def _run(row: Any) -> Run:
@@ -222,4 +237,5 @@ def record_job(store: RunStore, job) -> int | None:
         name=job.spec.name, dataset=job.dataset.name, source=job.dataset.source, spec_json=job.spec.to_json(),
         history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=status,
         cache_key=job.key, model_bytes=keras_bytes(result.model), test_accuracy=accuracy, test_loss=loss,
+        owner=getattr(job, "owner", ""),
     )

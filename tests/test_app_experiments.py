@@ -4,7 +4,9 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from apptest import open_app
+from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
 from mnistlab.runs import keras_bytes
@@ -20,8 +22,8 @@ def store():
     return run_store()
 
 
-def add(name, model_bytes=None, history=None):
-    return store().add(
+def add(name, model_bytes=None, history=None, owner=""):
+    return store().add(owner=owner,
         name=name, dataset="mnist", source="test", spec_json=SPEC.replace(name=name).to_json(),
         history=history or {"loss": [1.0, 0.6], "accuracy": [0.6, 0.8], "val_loss": [1.1, 0.7],
                             "val_accuracy": [0.55, 0.75]},
@@ -52,8 +54,9 @@ def shown_runs(at) -> list[int]:
 def test_runs_are_listed_overlaid_loaded_and_deleted():
     name = f"exp_{uuid.uuid4().hex[:6]}"
     first = add(name, keras_bytes(build_model(SPEC)))
-    second = add(name + "_b")
+    second = add(name + "_b", owner="ann")
     at = open_page()
+    at.text_input(key="nickname").input("ann").run()
     rows = table(at).value
     assert {first, second} <= set(rows["Run"])
     assert list(rows.loc[rows["Run"] == first, "Name"]) == [name]
@@ -165,3 +168,84 @@ def test_the_table_shows_what_tells_runs_apart():
     assert (row["Optimizer"], row["Learning rate"], row["Batch size"], row["Epochs"], row["Augmentation"],
             row["Parameters"], row["Time (s)"], row["Status"]) == ("sgd", 0.05, 32, 2, "off", 6370, 3.3, "stopped")
     assert "Owner" in rows.columns
+
+
+def test_a_nickname_is_cleaned_and_kept_in_the_address():
+    at = open_page()
+    at.text_input(key="nickname").input("  Ann \t Lee ").run()
+    assert at.text_input(key="nickname").value == "Ann Lee"
+    assert at.query_params["nick"] == "Ann Lee"
+    assert any("You are **Ann Lee**" in c.value for c in at.caption)
+
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    reloaded.query_params["nick"] = "Ann Lee"  # a reload opens the same address
+    reloaded.run()
+    assert reloaded.text_input(key="nickname").value == "Ann Lee"
+    reloaded.text_input(key="nickname").input("").run()
+    assert "nick" not in reloaded.query_params
+
+
+def test_a_student_can_delete_only_their_own_runs():
+    mine = add(f"mine_{uuid.uuid4().hex[:6]}", owner="ann")
+    theirs = add(f"theirs_{uuid.uuid4().hex[:6]}", owner="bob")
+    nobodys = add(f"nobody_{uuid.uuid4().hex[:6]}")
+    at = open_page()
+    at.text_input(key="nickname").input("ann").run()
+    select(at, mine, theirs, nobodys)
+    assert [b.key for b in at.button if b.key and b.key.startswith("delete_")] == [f"delete_{mine}"]
+    assert any("belongs to bob" in c.value for c in at.caption)
+    assert any("no owner: only the teacher" in c.value for c in at.caption)
+    at.checkbox(key=f"confirm_{mine}").check().run()
+    at.button(key=f"delete_{mine}").click().run()
+    assert not at.exception
+    assert set(table(at).value["Run"]) >= {theirs, nobodys} and mine not in set(table(at).value["Run"])
+
+
+def test_without_a_teacher_password_there_is_no_teacher_mode(monkeypatch):
+    monkeypatch.delenv("MNISTLAB_TEACHER_PASSWORD", raising=False)
+    add("any")
+    at = open_page()
+    assert any("no teacher mode" in c.value for c in at.caption)
+    assert not [t for t in at.text_input if t.key == "teacher_password"]
+
+
+def _fresh_store_app(tmp_path, monkeypatch):
+    from ui.state import run_store
+
+    monkeypatch.setenv("MNISTLAB_CACHE_DIR", str(tmp_path / "class"))
+    run_store.clear()
+    return run_store
+
+
+@pytest.mark.parametrize("where", ["env", "secrets"])
+def test_the_teacher_deletes_any_run_and_clears_the_class(tmp_path, monkeypatch, where):
+    run_store = _fresh_store_app(tmp_path, monkeypatch)
+    try:
+        theirs = add("theirs", owner="bob")
+        add("nobodys")
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        if where == "env":
+            monkeypatch.setenv("MNISTLAB_TEACHER_PASSWORD", "s3cret")
+        else:
+            monkeypatch.delenv("MNISTLAB_TEACHER_PASSWORD", raising=False)
+            at.secrets["teacher"] = {"password": "s3cret"}
+        at.run()
+        at.switch_page("app_pages/experiments.py")
+        at.run()
+        at.text_input(key="teacher_password").input("wrong")  # typed into the form, then submitted
+        next(b for b in at.button if b.label == "Log in").click().run()
+        assert any("not the teacher password" in e.value for e in at.error)
+        at.text_input(key="teacher_password").input("s3cret")
+        next(b for b in at.button if b.label == "Log in").click().run()
+        assert any("Teacher mode" in s.value for s in at.success)
+        select(at, theirs)
+        at.checkbox(key=f"confirm_{theirs}").check().run()
+        at.button(key=f"delete_{theirs}").click().run()
+        assert list(table(at).value["Name"]) == ["nobodys"]
+        assert at.button(key="clear_runs").disabled
+        at.checkbox(key="confirm_clear").check().run()
+        at.button(key="clear_runs").click().run()
+        assert not at.exception
+        assert any("No runs yet" in i.value for i in at.info)
+    finally:
+        run_store.clear()

@@ -1,7 +1,9 @@
-"""The dataset choice, shown in the sidebar on every page."""
+"""The dataset choice and the nickname, shown in the sidebar on every page."""
 
 import streamlit as st
 
+from mnistlab.owners import NICKNAME_MAX_CHARS, clean_nickname
+from ui.identity import NICK_KEY, NICK_PARAM, nickname
 from ui.state import DATASET_KEY, UPLOADED_KEY, dataset_title
 
 
@@ -12,3 +14,24 @@ def dataset_picker() -> None:
     if st.session_state.get(DATASET_KEY) not in options:
         st.session_state[DATASET_KEY] = "mnist"
     st.sidebar.radio("Dataset", options, format_func=dataset_title, key=DATASET_KEY, horizontal=True)
+
+
+def _clean_input() -> None:
+    st.session_state[NICK_KEY] = clean_nickname(st.session_state.get(NICK_KEY, ""))
+
+
+def nickname_box() -> None:
+    """The sidebar box. A reload keeps the nickname because it is mirrored to the URL."""
+    if NICK_KEY not in st.session_state:
+        st.session_state[NICK_KEY] = clean_nickname(st.query_params.get(NICK_PARAM, ""))
+    st.sidebar.text_input(
+        "Your nickname", key=NICK_KEY, max_chars=NICKNAME_MAX_CHARS, on_change=_clean_input,
+        placeholder="so your runs and drawings are yours",
+        help="Your runs and drawings carry it; only you (or the teacher) can delete them. "
+             "It is kept in the page address, so bookmark it to keep it.",
+    )
+    nick = nickname()
+    if nick and st.query_params.get(NICK_PARAM) != nick:
+        st.query_params[NICK_PARAM] = nick
+    elif not nick and NICK_PARAM in st.query_params:
+        del st.query_params[NICK_PARAM]
