@@ -131,7 +131,11 @@ def main() -> None:
         st.warning(run_store().problem)
     st.caption(f"You are **{nickname()}**: you can delete your own runs." if nickname() else
                "Set a nickname in the sidebar: the runs you train then carry it, and only you can delete them.")
-    runs = run_store().list()
+    try:
+        runs = run_store().list()
+    except MnistlabError as exc:
+        st.error(str(exc))
+        st.stop()
     teacher_panel(runs)
     if not runs:
         st.info("No runs yet. Train a model on the Train page and it appears here.")

@@ -14,6 +14,8 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,15 @@ def default_store_url() -> str:
 def _reason(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@contextmanager
+def _database(action: str) -> Iterator[None]:
+    """A database failure (full disk, read-only file, server gone) as a StoreError saying what failed."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"The experiment store could not {action} ({_reason(exc)}).") from None
 
 
 def _finite(value: float | None) -> float | None:
@@ -134,7 +145,7 @@ class RunStore:
             "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
             "cache_key": cache_key, "model": model_bytes,
         }
-        with self.engine.begin() as connection:
+        with _database(f"save the run {name!r}"), self.engine.begin() as connection:
             return int(connection.execute(sa.insert(RUNS).values(**row)).inserted_primary_key[0])
 
     def list(self) -> list[Run]:
@@ -142,7 +153,7 @@ class RunStore:
         columns = [c for c in RUNS.columns if c.name != "model"]
         has_model = (RUNS.c.model.is_not(None)).label("has_model")
         query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc(), RUNS.c.id.desc())
-        with self.engine.connect() as connection:
+        with _database("list the runs"), self.engine.connect() as connection:
             return [self._run(row._mapping) for row in connection.execute(query)]
 
     def get(self, run_id: int) -> Run:
@@ -152,7 +163,7 @@ class RunStore:
         return runs[0]
 
     def model_bytes(self, run_id: int) -> bytes:
-        with self.engine.connect() as connection:
+        with _database(f"read the model of run {run_id}"), self.engine.connect() as connection:
             value = connection.execute(sa.select(RUNS.c.model).where(RUNS.c.id == run_id)).scalar_one_or_none()
         if not value:
             raise StoreError(f"Run {run_id} has no stored model.")
@@ -170,7 +181,7 @@ class RunStore:
 
     def delete(self, run_id: int, *, by: str, teacher: bool = False) -> None:
         """Delete a run: the teacher any, a student (`by` their nickname) only their own."""
-        with self.engine.begin() as connection:
+        with _database(f"delete run {run_id}"), self.engine.begin() as connection:
             found = connection.execute(sa.select(RUNS.c.owner).where(RUNS.c.id == run_id)).first()
             if found is None:
                 raise StoreError(f"Run {run_id} is not in the store (deleted already?).")
@@ -182,7 +193,7 @@ class RunStore:
         """Delete every run of the class (the teacher only); returns how many."""
         if not teacher:
             raise StoreError("Only the teacher can clear the class's runs.")
-        with self.engine.begin() as connection:
+        with _database("clear the runs"), self.engine.begin() as connection:
             return connection.execute(sa.delete(RUNS)).rowcount
 
     @staticmethod
@@ -222,7 +233,8 @@ def keras_bytes(model) -> bytes:
 
 
 def record_job(store: RunStore, job) -> int | None:
-    """Store a finished job's run with its test scores; a result served from the cache was stored before."""
+    """Store a finished job's run with its test scores; a result served from the cache was stored before.
+    A database failure is a StoreError whose message the student should read: the run is not saved."""
     from mnistlab.evaluate import evaluate
 
     result = job.result

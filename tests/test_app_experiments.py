@@ -249,3 +249,16 @@ def test_the_teacher_deletes_any_run_and_clears_the_class(tmp_path, monkeypatch,
         assert any("No runs yet" in i.value for i in at.info)
     finally:
         run_store.clear()
+
+
+def test_a_store_that_fails_is_told_not_a_traceback(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    run_store = _fresh_store_app(tmp_path, monkeypatch)
+    try:
+        with store().engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE mnistlab_runs"))
+        at = open_page()
+        assert any("could not list the runs" in e.value for e in at.error)
+    finally:
+        run_store.clear()

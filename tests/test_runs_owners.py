@@ -1,4 +1,4 @@
-"""Whose run is it: nicknames, who may delete what, the teacher's password."""
+"""Whose run is it: nicknames, who may delete what, the teacher's password; saving a job's run."""
 
 import pytest
 
@@ -73,3 +73,23 @@ def test_a_job_stores_its_owner(store, tiny):
     job = SimpleNamespace(result=result, spec=spec, dataset=tiny, key="k", owner="ann")
     run_id = record_job(store, job)
     assert store.get(run_id).owner == "ann"
+
+
+def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from mnistlab import ModelSpec, build_model
+    from mnistlab.spec import dense, flatten
+
+    spec = ModelSpec((flatten(), dense(4)), epochs=1, name="lost")
+    result = SimpleNamespace(cached=False, diverged=True, stopped=False, model=build_model(spec),
+                             history={"loss": [float("nan")]}, seconds=0.5, epochs_done=1)
+    job = SimpleNamespace(result=result, spec=spec, dataset=tiny, key="k")
+    with store.engine.begin() as connection:  # as a full disk or a lost server would
+        connection.execute(sa.text("DROP TABLE mnistlab_runs"))
+    with pytest.raises(StoreError, match="could not save the run 'lost'"):
+        record_job(store, job)
+    with pytest.raises(StoreError, match="could not list the runs"):
+        store.list()
