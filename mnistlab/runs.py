@@ -14,23 +14,21 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
+from mnistlab.drawings import Drawing, add_drawing, delete_drawing, list_drawings
 from mnistlab.errors import MnistlabError
 from mnistlab.owners import clean_nickname, may_delete, refusal
-from mnistlab.storeschema import RUNS, SchemaError, prepare
+from mnistlab.storeschema import RUNS, SchemaError, StoreError, prepare
+from mnistlab.storeschema import database as _database
+from mnistlab.storeschema import reason as _reason
 
-__all__ = ["RUNS", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
-
-
-class StoreError(MnistlabError):
-    """The experiment store cannot do what was asked."""
+__all__ = ["RUNS", "Drawing", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
 
 
 @dataclass
@@ -58,20 +56,6 @@ class Run:
 def default_store_url() -> str:
     folder = Path(os.environ.get("MNISTLAB_CACHE_DIR") or Path.home() / ".cache" / "mnistlab")
     return os.environ.get("MNISTLAB_RUNS_URL") or f"sqlite:///{folder / 'runs.sqlite'}"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
-@contextmanager
-def _database(action: str) -> Iterator[None]:
-    """A database failure (full disk, read-only file, server gone) as a StoreError saying what failed."""
-    try:
-        yield
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"The experiment store could not {action} ({_reason(exc)}).") from None
 
 
 def _finite(value: float | None) -> float | None:
@@ -195,6 +179,16 @@ class RunStore:
             raise StoreError("Only the teacher can clear the class's runs.")
         with _database("clear the runs"), self.engine.begin() as connection:
             return connection.execute(sa.delete(RUNS)).rowcount
+
+    # Labelled drawings: the class's own handwriting, in the same database (see mnistlab.drawings)
+    def add_drawing(self, image: np.ndarray, label: int, owner: str = "", session: str = "") -> int:
+        return add_drawing(self.engine, image, label, owner=owner, session=session)
+
+    def drawings(self) -> list[Drawing]:
+        return list_drawings(self.engine)
+
+    def delete_drawing(self, drawing_id: int, by: str, session: str, teacher: bool = False) -> None:
+        delete_drawing(self.engine, drawing_id, by=by, session=session, teacher=teacher)
 
     @staticmethod
     def _run(row: Any) -> Run:

@@ -11,6 +11,9 @@ Versions: 1 — runs only, no owner, ids reusable on SQLite (mnistlab ≤ the fi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
@@ -60,8 +63,27 @@ DRAWINGS = sa.Table(
 V1_RUN_COLUMNS = [c.name for c in RUNS.columns if c.name != "owner"]
 
 
-class SchemaError(MnistlabError):
+class StoreError(MnistlabError):
+    """The experiment store cannot do what was asked."""
+
+
+class SchemaError(StoreError):
     """The database was made by a newer mnistlab, or cannot be upgraded."""
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of what the database said, with the error's kind."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@contextmanager
+def database(action: str) -> Iterator[None]:
+    """A database failure (full disk, read-only file, server gone) as a StoreError saying what failed."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"The experiment store could not {action} ({reason(exc)}).") from None
 
 
 def schema_version(connection: sa.Connection) -> int:
