@@ -56,7 +56,7 @@ def test_runs_are_listed_overlaid_loaded_and_deleted():
     first = add(name, keras_bytes(build_model(SPEC)))
     second = add(name + "_b", owner="ann")
     at = open_page()
-    at.text_input(key="nickname").input("ann").run()
+    at.text_input(key="nick").input("ann").run()
     rows = table(at).value
     assert {first, second} <= set(rows["Run"])
     assert list(rows.loc[rows["Run"] == first, "Name"]) == [name]
@@ -172,16 +172,16 @@ def test_the_table_shows_what_tells_runs_apart():
 
 def test_a_nickname_is_cleaned_and_kept_in_the_address():
     at = open_page()
-    at.text_input(key="nickname").input("  Ann \t Lee ").run()
-    assert at.text_input(key="nickname").value == "Ann Lee"
+    at.text_input(key="nick").input("  Ann \t Lee ").run()
+    assert at.text_input(key="nick").value == "Ann Lee"
     assert at.query_params["nick"] == "Ann Lee"
     assert any("You are **Ann Lee**" in c.value for c in at.caption)
 
     reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     reloaded.query_params["nick"] = "Ann Lee"  # a reload opens the same address
     reloaded.run()
-    assert reloaded.text_input(key="nickname").value == "Ann Lee"
-    reloaded.text_input(key="nickname").input("").run()
+    assert reloaded.text_input(key="nick").value == "Ann Lee"
+    reloaded.text_input(key="nick").input("").run()
     assert "nick" not in reloaded.query_params
 
 
@@ -190,7 +190,7 @@ def test_a_student_can_delete_only_their_own_runs():
     theirs = add(f"theirs_{uuid.uuid4().hex[:6]}", owner="bob")
     nobodys = add(f"nobody_{uuid.uuid4().hex[:6]}")
     at = open_page()
-    at.text_input(key="nickname").input("ann").run()
+    at.text_input(key="nick").input("ann").run()
     select(at, mine, theirs, nobodys)
     assert [b.key for b in at.button if b.key and b.key.startswith("delete_")] == [f"delete_{mine}"]
     assert any("belongs to bob" in c.value for c in at.caption)

@@ -10,8 +10,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from mnistlab.owners import clean_nickname, teacher_password_matches
 
-NICK_KEY = "nickname"
-NICK_PARAM = "nick"
+NICK_KEY = "nick"  # the sidebar box's key, and the URL's query parameter it is bound to
 TEACHER_KEY = "teacher_mode"
 PASSWORD_ENV = "MNISTLAB_TEACHER_PASSWORD"
 

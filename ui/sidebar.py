@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnistlab.owners import NICKNAME_MAX_CHARS, clean_nickname
-from ui.identity import NICK_KEY, NICK_PARAM, nickname
+from ui.identity import NICK_KEY
 from ui.state import DATASET_KEY, UPLOADED_KEY, dataset_title
 
 
@@ -21,17 +21,10 @@ def _clean_input() -> None:
 
 
 def nickname_box() -> None:
-    """The sidebar box. A reload keeps the nickname because it is mirrored to the URL."""
-    if NICK_KEY not in st.session_state:
-        st.session_state[NICK_KEY] = clean_nickname(st.query_params.get(NICK_PARAM, ""))
+    """The sidebar box, bound to the URL's `?nick=`: a reload or a shared link keeps the nickname."""
     st.sidebar.text_input(
-        "Your nickname", key=NICK_KEY, max_chars=NICKNAME_MAX_CHARS, on_change=_clean_input,
+        "Your nickname", key=NICK_KEY, max_chars=NICKNAME_MAX_CHARS, on_change=_clean_input, bind="query-params",
         placeholder="so your runs and drawings are yours",
         help="Your runs and drawings carry it; only you (or the teacher) can delete them. "
              "It is kept in the page address, so bookmark it to keep it.",
     )
-    nick = nickname()
-    if nick and st.query_params.get(NICK_PARAM) != nick:
-        st.query_params[NICK_PARAM] = nick
-    elif not nick and NICK_PARAM in st.query_params:
-        del st.query_params[NICK_PARAM]
