@@ -67,6 +67,14 @@ def _finite(value: float | None) -> float | None:
 _OPEN_ERRORS = (OSError, ImportError, ValueError, sa.exc.SQLAlchemyError)
 
 
+def _shown(url: str) -> str:
+    """A URL fit to show to students: never its password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(a URL that cannot be read)"
+
+
 def _open(url: str) -> sa.Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +115,8 @@ class RunStore:
             except SchemaError:
                 raise
             except _OPEN_ERRORS as exc:
-                raise StoreError(f"The runs database {url_or_engine!r} cannot be used ({_reason(exc)}).") from None
+                shown = _shown(url_or_engine)
+                raise StoreError(f"The runs database {shown} cannot be used ({_reason(exc)}).") from None
         else:
             url = default_store_url()
             try:
@@ -115,9 +124,9 @@ class RunStore:
             except _OPEN_ERRORS as exc:
                 self.engine = _fallback_engine()
                 where = "a temporary file" if self.engine.url.database else "memory"
-                self.problem = (f"The experiment store at {url} cannot be used ({_reason(exc)}), so runs are kept "
-                                f"in {where} on this server and are lost when it restarts. Set MNISTLAB_CACHE_DIR "
-                                "or MNISTLAB_RUNS_URL to a place that can be written.")
+                self.problem = (f"The experiment store at {_shown(url)} cannot be used ({_reason(exc)}), so runs "
+                                f"are kept in {where} on this server and are lost when it restarts. Set "
+                                "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.")
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,

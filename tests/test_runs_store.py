@@ -45,6 +45,16 @@ def test_a_named_database_that_cannot_be_used_is_a_store_error(tmp_path):
         RunStore("nosuchdialect://user@host/db")
 
 
+def test_messages_about_a_database_never_show_its_password(monkeypatch):
+    url = "postgresql+psycopg://teacher:hunter2@127.0.0.1:1/mnistlab?connect_timeout=2"
+    with pytest.raises(StoreError) as refused:
+        RunStore(url)
+    monkeypatch.setenv("MNISTLAB_RUNS_URL", url)
+    fallback = RunStore()
+    for message in (str(refused.value), fallback.problem):
+        assert "hunter2" not in message and "teacher:***@127.0.0.1" in message
+
+
 def test_ids_of_deleted_runs_are_never_reused(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
     store = RunStore(url)
