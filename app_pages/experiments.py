@@ -11,7 +11,7 @@ from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
 from mnistlab.owners import may_delete, refusal
 from mnistlab.runs import Run, spec_parameters
-from ui.identity import is_teacher, nickname, teacher_login
+from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.state import ActiveModel, run_store, set_active_model
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
@@ -75,7 +75,7 @@ def use_model(run: Run) -> None:
 def delete_controls(run: Run) -> None:
     """A student deletes their own runs; the teacher any (the store checks it again)."""
     if not may_delete(run.owner, nickname(), is_teacher()):
-        st.caption(refusal("This run", run.owner))
+        st.caption(refusal("This run", as_text(run.owner)))
         return
     confirm = st.checkbox("Yes, delete it", key=f"confirm_{run.id}")
     if st.button("Delete run", key=f"delete_{run.id}", disabled=not confirm):
@@ -129,7 +129,7 @@ def main() -> None:
                "Click a column header to sort; select rows to compare their curves.")
     if run_store().problem:
         st.warning(run_store().problem)
-    st.caption(f"You are **{nickname()}**: you can delete your own runs." if nickname() else
+    st.caption(f"You are **{as_text(nickname())}**: you can delete your own runs." if nickname() else
                "Set a nickname in the sidebar: the runs you train then carry it, and only you can delete them.")
     try:
         runs = run_store().list()

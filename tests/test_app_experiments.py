@@ -262,3 +262,11 @@ def test_a_store_that_fails_is_told_not_a_traceback(tmp_path, monkeypatch):
         assert any("could not list the runs" in e.value for e in at.error)
     finally:
         run_store.clear()
+
+
+def test_a_nickname_is_shown_as_text_not_markdown():
+    add(f"link_{uuid.uuid4().hex[:6]}", owner="[click](http://x.example)")
+    at = open_page()
+    select(at, int(table(at).value["Run"].iloc[0]))
+    [refused] = [c.value for c in at.caption if "belongs to" in c.value]
+    assert "\\[click\\]\\(http\\:" in refused

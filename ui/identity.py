@@ -15,6 +15,14 @@ TEACHER_KEY = "teacher_mode"
 PASSWORD_ENV = "MNISTLAB_TEACHER_PASSWORD"
 
 
+_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]<>()#+-.!|~$:"})
+
+
+def as_text(text: str) -> str:
+    """A nickname as literal text inside Markdown: another student's cannot become a link or a format."""
+    return text.translate(_MARKDOWN)
+
+
 def nickname() -> str:
     """This session's nickname, "" when it has none."""
     return clean_nickname(st.session_state.get(NICK_KEY, ""))
