@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui.builder import model_builder
 from ui.sidebar import dataset_picker
-from ui.state import adopt_finished_job
+from ui.state import adopt_finished_job, follow_job
 
 st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon=":material/pin:", layout="wide")
 
@@ -22,4 +22,5 @@ page = st.navigation(PAGES)
 dataset_picker()
 model_builder()
 adopt_finished_job()
+follow_job()
 page.run()
