@@ -11,14 +11,15 @@ import streamlit as st
 from mnistlab.augment import STRENGTHS
 from mnistlab.charts import history_chart
 from mnistlab.codegen import to_keras_script
-from mnistlab.jobs import FAILED, QUEUED, RUNNING, Job
+from mnistlab.jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from mnistlab.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
-from ui.state import JOB_KEY, adopt_finished_job, current_dataset, evaluation, registry, session_id
+from ui.identity import nickname
+from ui.state import JOB_KEY, adopt_finished_job, current_dataset, evaluation, registry, run_store, session_id
 
 
 def start(spec: ModelSpec, dataset) -> None:
-    st.session_state[JOB_KEY] = registry().submit(spec, dataset, session_id())
+    st.session_state[JOB_KEY] = registry().submit(spec, dataset, session_id(), owner=nickname())
 
 
 def stop(job: Job) -> None:
@@ -52,6 +53,10 @@ def curves(history: dict) -> None:
 
 
 def show_live(job: Job) -> None:
+    problem = registry().engine_problem()
+    if problem:
+        st.error(problem)
+        return
     if job.state == QUEUED:
         position = registry().position(job)
         st.info(f"Waiting for a free trainer: number {position} in the queue. "
@@ -83,6 +88,9 @@ def model_file(_model, key: str) -> bytes:
 
 def show_result(job: Job, dataset) -> None:
     result = job.result
+    if job.state == CANCELLED:
+        st.info(job.error, icon=":material/cancel:")
+        return
     if job.state == FAILED or result is None:
         st.error(job.error or "Training failed.")
         return
@@ -92,6 +100,8 @@ def show_result(job: Job, dataset) -> None:
         st.warning(result.message, icon=":material/stop_circle:")
     else:
         st.success(result.message + ("" if not result.cached else " (This exact training was done before.)"))
+    if result.notice:
+        st.warning(result.notice, icon=":material/warning:")
     adopt_finished_job()
     cols = st.columns(4)
     if not result.diverged:
@@ -126,6 +136,8 @@ def main() -> None:
     spec: ModelSpec | None = st.session_state.get(SPEC_KEY)
     error = st.session_state.get(ERROR_KEY, "")
     st.caption(f"Data: {dataset.source}")
+    if run_store().problem:
+        st.warning(run_store().problem, icon=":material/database:")
     if error:
         st.error(f"This model cannot be built: {error} Fix it in the sidebar to train.", icon=":material/block:")
     elif spec is not None:
@@ -157,6 +169,7 @@ def main() -> None:
 
         @st.fragment(run_every=1.0)
         def live() -> None:
+            registry().heartbeat(job, session_id())
             if job.state not in (QUEUED, RUNNING):
                 st.rerun()  # finished: redraw the whole page with the result
             show_live(job)

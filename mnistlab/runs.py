@@ -229,10 +229,9 @@ def spec_parameters(spec: dict[str, Any]) -> int | None:
 
 def keras_bytes(model) -> bytes:
     """A model as the bytes of its `.keras` file."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
+    from mnistlab.train import model_to_bytes
+
+    return model_to_bytes(model)
 
 
 def record_job(store: RunStore, job) -> int | None:
@@ -251,6 +250,6 @@ def record_job(store: RunStore, job) -> int | None:
     return store.add(
         name=job.spec.name, dataset=job.dataset.name, source=job.dataset.source, spec_json=job.spec.to_json(),
         history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=status,
-        cache_key=job.key, model_bytes=keras_bytes(result.model), test_accuracy=accuracy, test_loss=loss,
+        cache_key=job.key, model_bytes=result.model_bytes(), test_accuracy=accuracy, test_loss=loss,
         owner=getattr(job, "owner", ""),
     )

@@ -14,6 +14,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,19 +59,57 @@ class Progress:
 
 @dataclass
 class TrainResult:
-    model: keras.Model
-    history: dict[str, list[float]]
+    """What a training gives back. The model may arrive as the bytes of its `.keras` file
+    (from a worker process): it is then loaded on first use, so an app process that only
+    shows curves never imports TensorFlow."""
+
+    model_or_bytes: Any  # a keras.Model, or the bytes of its .keras file
+    history: dict[str, Any]
     seconds: float
-    epochs_done: int
+    epochs_done: int  # complete epochs; a stopped run's partial epoch is history["partial_epoch"]
     stopped: bool = False  # the user stopped it; the model is the partly trained one
     diverged: bool = False  # the loss became NaN or infinite
     cached: bool = False
     key: str = ""
     message: str = ""
+    notice: str = ""  # something the student should know that is not about the model (cache, store)
 
     @property
     def complete(self) -> bool:
         return not (self.stopped or self.diverged)
+
+    @property
+    def model(self) -> keras.Model:
+        with _LOADING:
+            if isinstance(self.model_or_bytes, (bytes, bytearray)):
+                self.model_or_bytes = model_from_bytes(bytes(self.model_or_bytes))
+        return self.model_or_bytes
+
+    def model_bytes(self) -> bytes:
+        if isinstance(self.model_or_bytes, (bytes, bytearray)):
+            return bytes(self.model_or_bytes)
+        return model_to_bytes(self.model_or_bytes)
+
+
+_LOADING = threading.Lock()
+
+
+def model_to_bytes(model: keras.Model) -> bytes:
+    """A model as the bytes of its `.keras` file."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(data: bytes) -> keras.Model:
+    """The inverse of `model_to_bytes`, for models this app made itself."""
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(data)
+        return keras.saving.load_model(path, compile=False)
 
 
 def cache_key(spec: ModelSpec, dataset: Dataset) -> str:
@@ -138,7 +177,11 @@ def train(
     result = _fit(spec, dataset, on_epoch, on_batch, should_stop)
     result.key = key
     if use_cache and result.complete:
-        store_result(cache, result)
+        try:
+            store_result(cache, result)
+        except OSError as exc:  # a full or read-only disk costs the cache, never the model
+            result.notice = (f"The training cache is unavailable ({exc.strerror or exc}), so this model was not "
+                             "kept for next time; you still have it now.")
     return result
 
 
@@ -160,14 +203,15 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
         validation_data=validation, shuffle=True, verbose=0, callbacks=[watcher],
     )
     seconds = time.perf_counter() - watcher.started
-    done = len(watcher.history["loss"])
+    done = len(watcher.history.get("loss", []))
     if watcher.diverged:
         message = (
             f"The loss became NaN in epoch {watcher.diverged_at}: the weights blew up. "
             "Learning rate too high? Try one 10 times smaller."
         )
     elif watcher.stopped:
-        message = f"Stopped during epoch {done} of {spec.epochs}; the partly trained model is kept."
+        message = (f"Stopped during epoch {done + 1} of {spec.epochs}, after {done} complete "
+                   f"epoch{'' if done == 1 else 's'}; the partly trained model is kept.")
     else:
         message = f"Trained {done} epoch{'' if done == 1 else 's'} in {seconds:.1f} s."
     return TrainResult(
@@ -190,11 +234,11 @@ def _watcher_class():
             self.history: dict[str, list[float]] = {"epoch_seconds": []}
             self.stopped = self.diverged = False
             self.diverged_at = 0
-            self.epoch = 0
+            self.epoch = self.batches_seen = 0
             self.started = self.epoch_started = time.perf_counter()
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch + 1
+            self.epoch, self.batches_seen = epoch + 1, 0
             self.epoch_started = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
@@ -208,8 +252,17 @@ def _watcher_class():
             if self.on_batch is not None:
                 self.on_batch(self._progress(batch + 1, logs))
 
+        def on_train_batch_begin(self, batch, logs=None):
+            self.batches_seen = batch + 1
+
         def on_epoch_end(self, epoch, logs=None):
             logs = {k: float(v) for k, v in (logs or {}).items()}
+            if self.batches_seen < self.batches:  # stopped mid-epoch: not an epoch, and not drawn as one
+                self.history["partial_epoch"] = {
+                    "epoch": self.epoch, "batches": self.batches_seen, "of": self.batches,
+                    **{name: logs[name] for name in HISTORY_KEYS if name in logs},
+                }
+                return
             for name in HISTORY_KEYS:
                 if name in logs:
                     self.history.setdefault(name, []).append(logs[name])
@@ -221,7 +274,7 @@ def _watcher_class():
             logs = {k: float(v) for k, v in (logs or {}).items()}
             return Progress(
                 self.epoch, self.spec.epochs, batch, self.batches, time.perf_counter() - self.started,
-                logs, {k: list(v) for k, v in self.history.items()},
+                logs, {k: list(v) for k, v in self.history.items() if isinstance(v, list)},
             )
 
     return Watcher
@@ -244,14 +297,21 @@ def load_cached(cache: Path, key: str) -> TrainResult | None:
     import keras
 
     folder = _entry(cache, key)
+    if not folder.exists():
+        return None
     try:
         meta = json.loads((folder / "result.json").read_text())
+        history, seconds, epochs_done = meta["history"], float(meta["seconds"]), int(meta["epochs_done"])
+        if not isinstance(history, dict):
+            raise ValueError("history is not an object")
         model = keras.saving.load_model(folder / "model.keras", compile=False)
-    except (OSError, ValueError, KeyError, TypeError):
+    except Exception:  # noqa: BLE001 — any unreadable entry (bad JSON, flipped bytes, a half-copied folder)
+        # is a miss: it is dropped and trained again, never an error on every later request
+        shutil.rmtree(folder, ignore_errors=True)
         return None
     return TrainResult(
-        model, meta["history"], meta["seconds"], meta["epochs_done"], cached=True, key=key,
-        message=f"Loaded from the cache: trained {meta['epochs_done']} epochs in {meta['seconds']:.1f} s before.",
+        model, history, seconds, epochs_done, cached=True, key=key,
+        message=f"Loaded from the cache: trained {epochs_done} epochs in {seconds:.1f} s before.",
     )
 
 
@@ -261,7 +321,7 @@ def store_result(cache: Path, result: TrainResult, extra: dict[str, Any] | None 
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{result.key}-", dir=final.parent))
     try:
-        result.model.save(staging / "model.keras")
+        (staging / "model.keras").write_bytes(result.model_bytes())
         meta = {"history": result.history, "seconds": result.seconds, "epochs_done": result.epochs_done}
         (staging / "result.json").write_text(json.dumps({**meta, **(extra or {})}))
         if final.exists():

@@ -1,122 +1,223 @@
-"""The job registry: one training per identical request, a queue, and stop semantics."""
+"""The job registry on a real Dask `LocalCluster` of worker processes: one training per
+identical request, a queue, stop semantics, followers that expire, isolation, memory kills."""
 
-import threading
-import types
+from __future__ import annotations
+
+import os
+import time
 
 import pytest
 
 from mnistlab import ModelSpec
-from mnistlab.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRegistry
+from mnistlab.cluster import start_engine
+from mnistlab.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRegistry
+from mnistlab.runs import RunStore
 from mnistlab.spec import dense, flatten
-from mnistlab.train import TrainResult
 
-DATA = types.SimpleNamespace(fingerprint="data-1", name="mnist", source="test data")
-
-
-def spec(seed=0):
-    return ModelSpec((flatten(), dense(8)), epochs=1, seed=seed)
+pytestmark = pytest.mark.timeout(600)
 
 
-class FakeTrainer:
-    """Trains nothing: each call waits until released or stopped, and is counted."""
+def spec(seed=0, epochs=1, units=8, batch_size=32):
+    return ModelSpec((flatten(), dense(units)), epochs=epochs, seed=seed, batch_size=batch_size)
 
-    def __init__(self):
-        self.calls = []
-        self.release = threading.Event()
-        self.started = threading.Semaphore(0)
 
-    def __call__(self, spec, dataset, on_epoch=None, on_batch=None, should_stop=None, cache_dir=None):
-        self.calls.append(spec.seed)
-        self.started.release()
-        while not self.release.wait(0.01):
-            if should_stop():
-                return TrainResult("partial", {"loss": [1.0]}, 0.1, 1, stopped=True)
-        return TrainResult("model", {"loss": [0.5]}, 0.1, 1)
+def slow(seed=0):
+    """Long enough to be caught running (hundreds of small batches), stopped long before its end."""
+    return spec(seed, epochs=200, batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    started = start_engine(n_workers=2)
+    yield started
+    started.close()
 
 
 @pytest.fixture
-def trainer():
-    fake = FakeTrainer()
-    yield fake
-    fake.release.set()
+def registry(engine, tmp_path):
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("max_jobs", 2)
+        kwargs.setdefault("cache_dir", tmp_path / "cache")
+        reg = JobRegistry(engine=kwargs.pop("engine", engine), **kwargs)
+        made.append(reg)
+        return reg
+
+    yield make
+    for reg in made:  # nothing left running into the next test
+        for job in list(reg._jobs.values()):
+            for follower in list(job.followers):
+                reg.stop(job, follower)
+            job.wait(60)
 
 
-def test_identical_requests_share_one_training(trainer):
-    registry = JobRegistry(max_jobs=1, trainer=trainer)
-    jobs = [registry.submit(spec(), DATA, f"student{i}") for i in range(5)]
+def until(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_identical_requests_share_one_training(registry, tiny):
+    reg = registry()
+    jobs = [reg.submit(spec(), tiny, f"student{i}") for i in range(5)]
     assert all(job is jobs[0] for job in jobs)
-    trainer.release.set()
-    assert jobs[0].wait(5) and jobs[0].state == DONE
-    assert trainer.calls == [0] and registry.trainings_executed == 1
-    late = registry.submit(spec(), DATA, "latecomer")
-    assert late is jobs[0] and late.result.model == "model"
+    assert jobs[0].wait(120) and jobs[0].state == DONE
+    assert reg.trainings_executed == 1
+    assert set(jobs[0].followers) == {f"student{i}" for i in range(5)}
+    late = reg.submit(spec(), tiny, "latecomer")
+    assert late is jobs[0] and late.result.model.count_params() == 784 * 8 + 8 + 8 * 10 + 10
 
 
-def test_the_limit_queues_the_rest_in_order(trainer):
-    registry = JobRegistry(max_jobs=1, trainer=trainer)
-    first, second, third = (registry.submit(spec(seed), DATA, f"s{seed}") for seed in (1, 2, 3))
-    assert trainer.started.acquire(timeout=5)
-    assert (first.state, second.state, third.state) == (RUNNING, QUEUED, QUEUED)
-    assert (registry.position(first), registry.position(second), registry.position(third)) == (0, 1, 2)
-    trainer.release.set()
-    assert third.wait(5)
-    assert trainer.calls == [1, 2, 3]
+def test_the_limit_queues_the_rest_in_order(registry, tiny):
+    reg = registry(max_jobs=2)
+    jobs = [reg.submit(slow(seed), tiny, f"s{seed}") for seed in (1, 2, 3, 4)]
+    until(lambda: jobs[0].state == RUNNING and jobs[1].state == RUNNING)
+    assert [job.state for job in jobs] == [RUNNING, RUNNING, QUEUED, QUEUED]
+    assert [reg.position(job) for job in jobs] == [0, 0, 1, 2]
+    assert reg.counts() == {"running": 2, "queued": 2, "known": 4}
+    assert reg.stop(jobs[0], "s1") is True
+    until(lambda: jobs[2].state == RUNNING)  # the first in line starts when a trainer is free
+    assert reg.position(jobs[3]) == 1
 
 
-def test_two_at_once_when_allowed(trainer):
-    registry = JobRegistry(max_jobs=2, trainer=trainer)
-    jobs = [registry.submit(spec(seed), DATA, "s") for seed in (1, 2, 3)]
-    assert trainer.started.acquire(timeout=5) and trainer.started.acquire(timeout=5)
-    assert [job.state for job in jobs] == [RUNNING, RUNNING, QUEUED]
-    assert registry.counts() == {"running": 2, "queued": 1, "known": 3}
-
-
-def test_stop_with_two_followers_stops_only_when_both_left(trainer):
-    registry = JobRegistry(max_jobs=1, trainer=trainer)
-    job = registry.submit(spec(), DATA, "alice")
-    registry.submit(spec(), DATA, "bob")
-    assert trainer.started.acquire(timeout=5)
-    assert registry.stop(job, "alice") is False
-    assert job.state == RUNNING and not job.stop_event.is_set()
-    assert registry.stop(job, "bob") is True
-    assert job.wait(5) and job.state == STOPPED and job.result.stopped
+def test_stop_with_two_followers_stops_only_when_both_left(registry, tiny):
+    reg = registry()
+    job = reg.submit(slow(), tiny, "alice")
+    assert reg.submit(slow(), tiny, "bob") is job
+    until(lambda: job.progress is not None)
+    reg.heartbeat(job, "bob")  # bob's page still polls
+    assert reg.stop(job, "alice") is False
+    time.sleep(1.0)  # a stop would have reached the worker by now (it looks every 0.25 s)
+    assert job.state == RUNNING
+    started = time.monotonic()
+    assert reg.stop(job, "bob") is True
+    assert job.wait(30) and job.state == STOPPED and job.result.stopped
+    assert time.monotonic() - started < 10
+    # completed epochs only on the curves; the interrupted one is marked for what it is
+    partial = job.result.history["partial_epoch"]
+    assert partial["batches"] < partial["of"] and partial["epoch"] == job.result.epochs_done + 1
+    assert len(job.result.history["loss"]) == job.result.epochs_done
     # a stopped job is not handed to the next request: that one trains afresh
-    again = registry.submit(spec(), DATA, "carol")
+    again = reg.submit(spec(), tiny, "carol")
     assert again is not job
-    trainer.release.set()
-    assert again.wait(5) and again.state == DONE
-    # same key, different weights: caches of evaluations and downloads must tell them apart
-    assert again.key == job.key and again.model_key == job.key != job.model_key
+    assert again.wait(120) and again.state == DONE
 
 
-def test_stopping_a_queued_job_removes_it_from_the_queue(trainer):
-    registry = JobRegistry(max_jobs=1, trainer=trainer)
-    registry.submit(spec(1), DATA, "a")
-    waiting = registry.submit(spec(2), DATA, "b")
-    assert registry.stop(waiting, "b") is True
-    assert waiting.state == STOPPED and registry.position(waiting) == 0
-    trainer.release.set()
-    assert trainer.started.acquire(timeout=5)
-    assert trainer.calls == [1]
+def test_a_stopping_job_is_never_joined(registry, tiny):
+    reg = registry()
+    job = reg.submit(slow(), tiny, "alice")
+    until(lambda: job.progress is not None)
+    assert reg.stop(job, "alice") is True
+    fresh = reg.submit(slow(), tiny, "bob")  # asked for while the first is still winding down
+    assert fresh is not job and fresh.dask_key != job.dask_key and fresh.key == job.key
+    assert job.wait(30) and job.state == STOPPED
+    until(lambda: fresh.progress is not None)
+    assert fresh.state == RUNNING  # the fresh task did not inherit the old one's stop switch
 
 
-def test_a_failing_training_is_reported_not_raised():
-    def broken(*args, **kwargs):
-        raise MemoryError("out of memory")
+def test_an_expired_follower_does_not_hold_the_job(registry, tiny):
+    reg = registry(follower_ttl=1.0)
+    job = reg.submit(slow(), tiny, "alice")
+    reg.submit(slow(), tiny, "closed-tab")
+    until(lambda: job.progress is not None)
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:  # alice's page polls; the closed tab's does not
+        reg.heartbeat(job, "alice")
+        time.sleep(0.1)
+    assert reg.stop(job, "alice") is True
+    assert job.wait(30) and job.state == STOPPED
 
-    registry = JobRegistry(max_jobs=1, trainer=broken)
-    job = registry.submit(spec(), DATA, "a")
-    assert job.wait(5) and job.state == FAILED and "out of memory" in job.error
+
+def test_stopping_a_queued_job_cancels_it(registry, tiny):
+    reg = registry(max_jobs=2)
+    running = [reg.submit(slow(seed), tiny, "a") for seed in (1, 2)]
+    waiting = reg.submit(slow(3), tiny, "b")
+    until(lambda: all(job.state == RUNNING for job in running))
+    assert reg.stop(waiting, "b") is True
+    assert waiting.wait(30) and waiting.state == CANCELLED
+    assert "Cancelled" in waiting.error and "failed" not in waiting.error.lower()
+    assert reg.position(waiting) == 0
 
 
-def test_on_finish_sees_every_finished_job(trainer):
+def test_two_jobs_at_once_give_their_solo_histories(registry, tiny, tmp_path):
+    a, b = spec(seed=11, epochs=3, units=32), spec(seed=12, epochs=3, units=32)
+    solo = registry(cache_dir=tmp_path / "solo")
+    alone = []
+    for s in (a, b):
+        job = solo.submit(s, tiny, "x")
+        assert job.wait(120) and job.state == DONE
+        alone.append(job.result.history)
+    together = registry(cache_dir=tmp_path / "together")
+    jobs = [together.submit(s, tiny, "y") for s in (a, b)]
+    assert all(job.wait(120) for job in jobs)
+    assert not any(job.result.cached for job in jobs)
+    for job, history in zip(jobs, alone, strict=True):
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert job.result.history[name] == history[name]
+
+
+def test_two_registries_on_one_scheduler_share_one_job(engine, registry, tiny, tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    other = start_engine(address=engine.cluster.scheduler_address)  # a second app server's connection
+    try:
+        first = registry(store_url=url)
+        second = registry(store_url=url, engine=other)
+        mine = first.submit(slow(5), tiny, "alice")
+        until(lambda: mine.progress is not None)
+        theirs = second.submit(slow(5), tiny, "bob")
+        until(lambda: theirs.progress is not None)  # the other server follows the same live task
+        assert theirs.dask_key == mine.dask_key
+        # ... and its stop stops the one task both follow
+        assert second.stop(theirs, "bob") is True
+        assert mine.wait(30) and theirs.wait(30)
+        assert mine.result.history == theirs.result.history
+        runs = RunStore(url).list()
+        assert len(runs) == 1 and runs[0].cache_key == mine.key  # stored once, by the worker
+    finally:
+        other.close()
+
+
+def test_a_worker_with_other_data_says_so(registry, tiny, monkeypatch):
+    # a dataset sent by name that the worker loads differently (another machine's files)
+    monkeypatch.setattr(JobRegistry, "_builtin_matches", staticmethod(lambda dataset: True))
+    reg = registry()
+    job = reg.submit(spec(seed=99), tiny, "a")
+    assert job.wait(120) and job.state == FAILED
+    assert "different mnist data" in job.error
+
+
+def test_on_finish_records_when_the_workers_cannot(registry, tiny):
     finished = []
-    registry = JobRegistry(max_jobs=1, trainer=trainer, on_finish=finished.append)
-    job = registry.submit(spec(), DATA, "a")
-    trainer.release.set()
-    job.wait(5)
-    for _ in range(100):
-        if finished:
-            break
-        threading.Event().wait(0.01)
-    assert finished == [job]
+    reg = registry(on_finish=finished.append)
+    job = reg.submit(spec(seed=3), tiny, "a")
+    assert job.wait(120)
+    until(lambda: finished == [job])
+
+
+def test_a_training_killed_for_memory_is_explained_and_the_next_runs(tiny, tmp_path):
+    small = start_engine(n_workers=1, memory_limit=1_300_000_000)
+    try:
+        reg = JobRegistry(engine=small, max_jobs=1, cache_dir=tmp_path)
+        huge = ModelSpec((flatten(), dense(4096), dense(4096), dense(4096)), epochs=3, batch_size=64)
+        doomed = reg.submit(huge, tiny, "greedy")
+        after = reg.submit(spec(seed=7), tiny, "patient")
+        assert doomed.wait(300) and doomed.state == FAILED
+        assert "more memory than the server gives one training" in doomed.error
+        assert after.wait(300) and after.state == DONE
+    finally:
+        small.close()
+
+
+def test_idle_workers_are_recycled_and_trainings_go_on(registry, tiny, monkeypatch):
+    import mnistlab.jobs
+
+    monkeypatch.setattr(mnistlab.jobs, "RECYCLE_AFTER", 1)
+    reg = registry()
+    pids = set(reg.engine.client.run(os.getpid).values())
+    job = reg.submit(spec(seed=21), tiny, "a")
+    assert job.wait(120) and job.state == DONE
+    until(lambda: not reg._recycle_busy and set(reg.engine.client.run(os.getpid).values()) != pids, 120)
+    later = reg.submit(spec(seed=22), tiny, "b")
+    assert later.wait(120) and later.state == DONE

@@ -67,10 +67,31 @@ def run_store() -> RunStore:
 
 @st.cache_resource
 def registry() -> JobRegistry:
+    """Once per server: the embedded Dask cluster, or the shared one named in the secrets
+    (`[dask] scheduler = "tcp://host:8786"`) or in MNISTLAB_DASK_SCHEDULER."""
+    from mnistlab.cluster import scheduler_address
     from mnistlab.runs import record_job
 
     store = run_store()
-    return JobRegistry(on_finish=lambda job: record_job(store, job))
+    url = store_url_for_workers(store)
+    return JobRegistry(store_url=url, on_finish=None if url else (lambda job: record_job(store, job)),
+                       scheduler=scheduler_address(_secrets_section("dask")))
+
+
+def store_url_for_workers(store: RunStore) -> str | None:
+    """The workers store each run themselves when they can reach the same database; an
+    in-memory store is only reachable from here."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name, {}))
+    except (FileNotFoundError, KeyError, AttributeError, StreamlitSecretNotFoundError):
+        return {}
 
 
 def session_id() -> str:
@@ -125,6 +146,29 @@ def adopt_finished_job() -> None:
     dataset_label = job.dataset.source.split(":")[0].split(",")[0]
     label = f"{job.spec.name} · {job.result.epochs_done} epoch(s) · {dataset_label}"
     set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))
+
+
+def follow_job() -> None:
+    """While this session's training runs, every page keeps following it (a heartbeat that
+    keeps the session counted as a follower) and shows where it is in the sidebar."""
+    job = st.session_state.get(JOB_KEY)
+    if job is None or not job.active:
+        return
+
+    @st.fragment(run_every=5.0)
+    def follow() -> None:
+        registry().heartbeat(job, session_id())
+        if not job.active:
+            st.rerun()  # the whole app: the finished model becomes this session's on whatever page
+        progress = job.progress
+        if job.state == "queued" or progress is None:
+            st.caption(f"Training {job.spec.name}: waiting to start…")
+        else:
+            st.progress(progress.fraction, text=f"Training {job.spec.name}: epoch {progress.epoch} of "
+                        f"{progress.epochs}")
+
+    with st.sidebar:
+        follow()
 
 
 def require_model() -> ActiveModel:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from mnistlab.errors import DataError
-from mnistlab.jobs import FAILED
+from mnistlab.jobs import CANCELLED, FAILED, STOPPED
 from mnistlab.presets import draw_default_spec
 from ui.state import registry, shared_dataset
 
@@ -34,7 +34,7 @@ def start_default_model() -> Job:
     queued, running or done. Submitted once per process, and again only if it failed.
     Raises DataError when there is no MNIST to train on."""
     job = _default_job()
-    if job.state == FAILED:  # a resource error, say: try again rather than fail forever
+    if job.state in (FAILED, CANCELLED, STOPPED):  # a resource error, say: try again, not fail forever
         _default_job.clear()
         job = _default_job()
     return job
@@ -42,7 +42,7 @@ def start_default_model() -> Job:
 
 @st.cache_resource(show_spinner=False)
 def _default_job() -> Job:
-    return registry().submit(draw_default_spec(), shared_dataset("mnist"), follower=FOLLOWER)
+    return registry().submit(draw_default_spec(), shared_dataset("mnist"), follower=FOLLOWER, permanent=True)
 
 
 def warm_up() -> None:

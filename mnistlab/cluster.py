@@ -1,0 +1,95 @@
+"""Where trainings run: an embedded Dask `LocalCluster`, or a cluster shared by several app servers.
+
+Embedded (the default): `MNISTLAB_MAX_JOBS` worker processes (one per two cores), one
+thread each, a memory limit each (`MNISTLAB_WORKER_MEMORY`), started once per server.
+Shared: `MNISTLAB_DASK_SCHEDULER=tcp://host:8786` connects to a cluster started with the
+plain `dask scheduler` / `dask worker --preload mnistlab.worker` commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from mnistlab.errors import MnistlabError
+
+DEFAULT_WORKER_MEMORY = 2 * 1024**3  # bytes: TensorFlow alone takes ~0.7 GB of it
+RECYCLE_AFTER = 20  # trainings before an idle embedded worker is replaced by a fresh process
+RECYCLE_AT = 0.7  # ... or sooner, once it holds this share of its memory limit
+
+
+def default_max_jobs() -> int:
+    """MNISTLAB_MAX_JOBS, or one training per two cores: TensorFlow uses both cores of a pair."""
+    value = os.environ.get("MNISTLAB_MAX_JOBS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def worker_memory() -> int:
+    """MNISTLAB_WORKER_MEMORY ("1.5GB", "1500MiB", bytes), or 2 GiB."""
+    value = os.environ.get("MNISTLAB_WORKER_MEMORY", "").strip()
+    if not value:
+        return DEFAULT_WORKER_MEMORY
+    from dask.utils import parse_bytes
+
+    try:
+        return int(parse_bytes(value))
+    except (ValueError, TypeError):
+        raise MnistlabError(f"MNISTLAB_WORKER_MEMORY={value!r} is not a size like '1.5GB'.") from None
+
+
+def scheduler_address(secrets: dict[str, Any] | None = None) -> str:
+    """The shared cluster's scheduler, from the app's secrets (`[dask] scheduler`) or the environment."""
+    return str((secrets or {}).get("scheduler") or os.environ.get("MNISTLAB_DASK_SCHEDULER", "")).strip()
+
+
+@dataclass
+class Engine:
+    client: Any  # distributed.Client
+    cluster: Any | None  # the embedded LocalCluster, None for a shared one
+    memory_limit: int  # per worker, bytes (0: unknown)
+
+    @property
+    def embedded(self) -> bool:
+        return self.cluster is not None
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def start_engine(n_workers: int | None = None, address: str = "", memory_limit: int | None = None) -> Engine:
+    """Connect to `address`, or start the embedded cluster. Blocks until workers are up (seconds)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if address:
+        client = Client(address, set_as_default=False, timeout="20s")
+        limits = [w.get("memory_limit", 0) for w in client.scheduler_info().get("workers", {}).values()]
+        return Engine(client, None, min(limits) if limits else 0)
+    memory_limit = memory_limit or worker_memory()
+    dask.config.set({
+        # one death of a training's worker is a verdict (too big for its memory), not bad luck to retry
+        "distributed.scheduler.allowed-failures": 0,
+        # a worker holds the training it runs and no other: the next in line goes to whichever frees first
+        "distributed.scheduler.worker-saturation": 1.0,
+        # a training's memory is its own: no spilling of results to disk, no pausing mid-fit
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
+        "distributed.worker.memory.pause": False,
+        "distributed.worker.memory.terminate": 0.95,
+        "distributed.admin.system-monitor.gil.enabled": False,
+        # a worker restarted after a memory kill imports TensorFlow again, which takes more than the
+        # default 15 s on a busy 2-core server; past this the cluster would drop the worker for good
+        "distributed.deploy.lost-worker-timeout": "10 minutes",
+    })
+    cluster = LocalCluster(
+        n_workers=n_workers or default_max_jobs(), threads_per_worker=1, processes=True,
+        memory_limit=memory_limit, host="127.0.0.1", dashboard_address=None,
+        preload=["mnistlab.worker"], silence_logs=int(os.environ.get("MNISTLAB_DASK_LOG_LEVEL", logging.ERROR)),
+    )
+    return Engine(Client(cluster, set_as_default=False), cluster, memory_limit)

@@ -1,0 +1,167 @@
+"""What runs inside a Dask worker process: one training per task, nothing else beside it.
+
+Also a Dask preload (`dask worker --preload mnistlab.worker`, used by the embedded
+cluster too): it lowers the worker's CPU priority below the app's and imports
+TensorFlow before the first job arrives.
+
+The task reports progress with `log_event` on one topic, reads its stop switch (a
+`distributed.Event` named after its key) between batches, and returns the model as the
+bytes of its `.keras` file, so nothing in the app process has to import TensorFlow to
+follow a training.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+TOPIC = "mnistlab-progress"
+PROGRESS_EVERY = 0.5  # seconds between progress events within an epoch
+STOP_CHECK_EVERY = 0.25  # seconds between looks at the stop switch (a round trip to the scheduler)
+NICE = 10  # how much lower than the app the trainings run
+
+
+def stop_event_name(dask_key: str) -> str:
+    return f"mnistlab-stop-{dask_key}"
+
+
+def lower_priority(nice: int | None = None) -> None:
+    """Every thread of this process yields the CPU to the app's (Linux niceness is per thread;
+    threads started later inherit it from the thread that starts them)."""
+    nice = int(os.environ.get("MNISTLAB_WORKER_NICE", NICE)) if nice is None else nice
+    try:
+        tids = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:  # not Linux: the whole process at once
+        tids = [0]
+    for tid in tids:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) < nice:
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except OSError:  # a thread that just ended, or a platform without per-thread priority
+            pass
+
+
+def dask_setup(worker=None) -> None:
+    """Dask preload hook: run once when a worker process starts, before it takes a task."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    lower_priority()
+    import keras  # noqa: F401 — TensorFlow takes ~5 s to import: pay it before the first job
+    import tensorflow as tf
+
+    # Same seed, same history, whatever else the machine is doing: without this, reductions split
+    # across threads add up in an order that depends on the load (0.04 apart in the first epoch's
+    # loss when two trainings share the cores). The process trains and does nothing else.
+    tf.config.experimental.enable_op_determinism()
+    lower_priority()  # TensorFlow's own threads
+
+
+@functools.cache
+def _builtin_dataset(name: str):
+    from mnistlab.data import load_dataset
+
+    return load_dataset(name, "auto")
+
+
+def resolve_dataset(dataset: Any):
+    """A Dataset, or a (name, fingerprint) reference to a built-in one this worker loads once."""
+    if not isinstance(dataset, tuple):
+        return dataset
+    from mnistlab.errors import DataError
+
+    name, fingerprint = dataset
+    loaded = _builtin_dataset(name)
+    if loaded.fingerprint != fingerprint:
+        raise DataError(
+            f"The training worker has different {name} data ({loaded.source}) from the app's: give every "
+            "machine the same data (the same ~/.keras/datasets files), or none but the sample."
+        )
+    return loaded
+
+
+@functools.cache
+def _store(url: str):
+    from mnistlab.runs import RunStore
+
+    return RunStore(url)
+
+
+_trainings = 0
+
+
+def _process_rss() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def run_training(job: dict[str, Any]) -> dict[str, Any]:
+    """The Dask task: train (or take from the worker's disk cache), store the run, return it."""
+    from types import SimpleNamespace
+
+    from distributed import Event, get_worker
+
+    from mnistlab.spec import ModelSpec
+    from mnistlab.train import train
+
+    global _trainings
+    lower_priority()
+    worker = get_worker()
+    key = job["dask_key"]
+    worker.log_event(TOPIC, {"key": key, "kind": "started", "worker": worker.address})
+    stop = Event(stop_event_name(key))
+    state = {"stop_checked": 0.0, "stopped": False, "reported": 0.0}
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if not state["stopped"] and now - state["stop_checked"] >= STOP_CHECK_EVERY:
+            state["stop_checked"] = now
+            state["stopped"] = stop.is_set()
+        return state["stopped"]
+
+    def report(progress, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - state["reported"] >= PROGRESS_EVERY:
+            state["reported"] = now
+            worker.log_event(TOPIC, {
+                "key": key, "kind": "progress", "epoch": progress.epoch, "epochs": progress.epochs,
+                "batch": progress.batch, "batches": progress.batches, "elapsed": progress.elapsed,
+                "logs": progress.logs, "history": progress.history,
+            })
+
+    spec = ModelSpec.from_json(job["spec_json"])
+    dataset = resolve_dataset(job["dataset"])
+    try:
+        result = train(spec, dataset, on_epoch=lambda p: report(p, force=True), on_batch=report,
+                       should_stop=should_stop, cache_dir=job["cache_dir"])
+    finally:
+        try:
+            stop.clear()  # the next request for this key starts afresh
+        except Exception:  # noqa: BLE001 — the scheduler is going away: nothing to clear
+            logger.debug("could not clear the stop switch of %s", key)
+    if not result.cached:
+        _trainings += 1
+    run_id, record_error = None, ""
+    if job.get("store_url"):
+        from mnistlab.runs import record_job
+
+        done = SimpleNamespace(result=result, spec=spec, dataset=dataset, key=job["key"], owner=job.get("owner", ""))
+        try:
+            run_id = record_job(_store(job["store_url"]), done)
+        except Exception as exc:  # noqa: BLE001 — the student keeps the model whatever the database says
+            logger.exception("storing the run of %s failed", key)
+            record_error = f"This run could not be saved to the class's experiments ({type(exc).__name__}: {exc})."
+    return {
+        "model": result.model_bytes(), "history": result.history, "seconds": result.seconds,
+        "epochs_done": result.epochs_done, "stopped": result.stopped, "diverged": result.diverged,
+        "cached": result.cached, "key": result.key, "message": result.message,
+        "notice": " ".join(n for n in (result.notice, record_error) if n),
+        "run_id": run_id, "stored": bool(job.get("store_url")) and not record_error,
+        "worker": worker.address, "worker_trainings": _trainings, "worker_rss": _process_rss(),
+    }
