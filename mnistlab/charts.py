@@ -136,7 +136,15 @@ def history_chart(history: Mapping[str, Sequence[float]], metric: str) -> go.Fig
     if val:
         fig.add_trace(go.Scatter(x=_epochs(val), y=val, mode="lines+markers", name="validation",
                                  line_color=TEST_COLOR))
-    _epoch_axis(fig, max(len(train), len(val)))
+    partial = history.get("partial_epoch")
+    if isinstance(partial, Mapping) and metric in partial:
+        # a stopped run's interrupted epoch: its loss is over a few batches only, so it is not
+        # joined to the curve (where it would look like divergence) but shown apart, for what it is
+        label = f"epoch {partial['epoch']}, stopped after {partial['batches']} of {partial['of']} batches"
+        fig.add_trace(go.Scatter(x=[partial["epoch"]], y=[partial[metric]], mode="markers", name=label,
+                                 marker=dict(symbol="circle-open", size=11, color=TRAIN_COLOR),
+                                 hovertemplate=f"{label}<br>{metric} %{{y:.4f}}<extra></extra>"))
+    _epoch_axis(fig, max(len(train), len(val), partial["epoch"] if isinstance(partial, Mapping) else 0))
     fig.update_yaxes(title=metric)
     return _layout(fig, 320, METRIC_TITLES.get(metric, metric.capitalize()),
                    legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))

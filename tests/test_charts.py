@@ -125,3 +125,16 @@ def test_confusion_chart_is_100_selectable_squares_with_true_and_predicted():
     # A few errors are still visibly coloured next to the big diagonal (sqrt scale).
     shade = np.asarray(points.marker.color)
     assert shade[1] / shade.max() > confusion[0, 1] / 950 or confusion[0, 1] == 0
+
+
+def test_a_stopped_runs_partial_epoch_is_marked_apart_from_the_curve():
+    from mnistlab.charts import history_chart
+
+    history = {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6],
+               "partial_epoch": {"epoch": 3, "batches": 4, "of": 17, "loss": 1.7}}
+    fig = history_chart(history, "loss")
+    curve, partial = fig.data[0], fig.data[-1]
+    assert list(curve.x) == [1, 2] and list(curve.y) == [0.9, 0.5]  # completed epochs only
+    assert partial.mode == "markers" and list(partial.x) == [3] and list(partial.y) == [1.7]
+    assert "stopped after 4 of 17 batches" in partial.name
+    assert len(history_chart({"loss": [0.9]}, "loss").data) == 1

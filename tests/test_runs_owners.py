@@ -66,10 +66,10 @@ def test_a_job_stores_its_owner(store, tiny):
 
     from mnistlab import ModelSpec, build_model
     from mnistlab.spec import dense, flatten
+    from mnistlab.train import TrainResult
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="owned")
-    result = SimpleNamespace(cached=False, diverged=False, stopped=False, model=build_model(spec),
-                             history={"loss": [1.0]}, seconds=0.5, epochs_done=1)
+    result = TrainResult(build_model(spec), {"loss": [1.0]}, 0.5, 1)
     job = SimpleNamespace(result=result, spec=spec, dataset=tiny, key="k", owner="ann")
     run_id = record_job(store, job)
     assert store.get(run_id).owner == "ann"
@@ -82,10 +82,10 @@ def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):
 
     from mnistlab import ModelSpec, build_model
     from mnistlab.spec import dense, flatten
+    from mnistlab.train import TrainResult
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="lost")
-    result = SimpleNamespace(cached=False, diverged=True, stopped=False, model=build_model(spec),
-                             history={"loss": [float("nan")]}, seconds=0.5, epochs_done=1)
+    result = TrainResult(build_model(spec), {"loss": [float("nan")]}, 0.5, 1, diverged=True)
     job = SimpleNamespace(result=result, spec=spec, dataset=tiny, key="k")
     with store.engine.begin() as connection:  # as a full disk or a lost server would
         connection.execute(sa.text("DROP TABLE mnistlab_runs"))

@@ -47,6 +47,33 @@ def test_corrupt_cache_entry_is_retrained(tiny, isolated_cache):
     assert not again.cached and again.complete
 
 
+@pytest.mark.parametrize("damage", ["empty-json", "flipped-weights", "half-copied"])
+def test_any_unreadable_cache_entry_is_a_miss_and_is_replaced(tiny, isolated_cache, damage):
+    first = train(SMALL, tiny)
+    entry = isolated_cache / "runs" / first.key
+    if damage == "empty-json":
+        (entry / "result.json").write_text("{}")
+    elif damage == "flipped-weights":
+        data = bytearray((entry / "model.keras").read_bytes())
+        for i in range(len(data) // 3, len(data) // 3 + 64):
+            data[i] ^= 0xFF
+        (entry / "model.keras").write_bytes(bytes(data))
+    else:
+        (entry / "model.keras").unlink()
+    again = train(SMALL, tiny)
+    assert not again.cached and again.complete
+    third = train(SMALL, tiny)  # the bad entry was replaced by a good one
+    assert third.cached and third.history["loss"] == again.history["loss"]
+
+
+def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_model(tiny, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    result = train(SMALL, tiny, cache_dir=blocked)
+    assert result.complete and result.model is not None
+    assert "training cache is unavailable" in result.notice
+
+
 def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
     calls = []
 
@@ -55,8 +82,11 @@ def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
         return len(calls) > 3
 
     result = train(SMALL.replace(epochs=5), tiny, should_stop=should_stop)
-    assert result.stopped and result.epochs_done == 1
-    assert "Stopped" in result.message
+    # stopped after 4 batches of epoch 1: no complete epoch, and the partial one is not drawn as one
+    assert result.stopped and result.epochs_done == 0
+    assert result.history.get("loss", []) == [] and result.history["partial_epoch"]["batches"] == 4
+    assert result.history["partial_epoch"]["epoch"] == 1 and "loss" in result.history["partial_epoch"]
+    assert "Stopped during epoch 1 of 5, after 0 complete epochs" in result.message
     assert result.model.predict(np.zeros((1, 28, 28, 1)), verbose=0).shape == (1, 10)
     assert not (isolated_cache / "runs" / result.key).exists()
 
@@ -66,7 +96,7 @@ def test_nan_loss_stops_with_an_explanation(tiny):
     result = train(wild, tiny)
     assert result.diverged and not result.complete
     assert "Learning rate too high?" in result.message
-    assert result.epochs_done == 1
+    assert result.epochs_done == 0 and result.history["partial_epoch"]["epoch"] == 1  # NaN in epoch 1
 
 
 def test_batch_callback_sees_progress(tiny):
