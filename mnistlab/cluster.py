@@ -8,9 +8,15 @@ plain `dask scheduler` / `dask worker --preload mnistlab.worker` commands.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import select
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import MnistlabError
@@ -49,29 +55,63 @@ def scheduler_address(secrets: dict[str, Any] | None = None) -> str:
 @dataclass
 class Engine:
     client: Any  # distributed.Client
-    cluster: Any | None  # the embedded LocalCluster, None for a shared one
+    process: Any | None  # the embedded cluster's process (subprocess.Popen), None for a shared cluster
     memory_limit: int  # per worker, bytes (0: unknown)
 
     @property
     def embedded(self) -> bool:
-        return self.cluster is not None
+        return self.process is not None
+
+    @property
+    def address(self) -> str:
+        return self.client.scheduler.address
 
     def close(self) -> None:
         self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
-def start_engine(n_workers: int | None = None, address: str = "", memory_limit: int | None = None) -> Engine:
-    """Connect to `address`, or start the embedded cluster. Blocks until workers are up (seconds)."""
-    import dask
-    from distributed import Client, LocalCluster
+def start_engine(n_workers: int | None = None, address: str = "", memory_limit: int | None = None,
+                 timeout: float = 180) -> Engine:
+    """Connect to `address`, or start the embedded cluster. Blocks until workers are up (seconds).
+
+    The embedded cluster runs in a process of its own (`python -m mnistlab.cluster`), not in the
+    app's: worker processes are started with multiprocessing's "spawn", which re-imports the
+    starting process's `__main__` — under Streamlit, the app script itself. From a clean process
+    they import only this module; and the scheduler's work stays off the app's CPU time.
+    """
+    from distributed import Client
 
     if address:
         client = Client(address, set_as_default=False, timeout="20s")
         limits = [w.get("memory_limit", 0) for w in client.scheduler_info().get("workers", {}).values()]
         return Engine(client, None, min(limits) if limits else 0)
     memory_limit = memory_limit or worker_memory()
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mnistlab.cluster", "--workers", str(n_workers or default_max_jobs()),
+         "--memory", str(memory_limit), "--parent", str(os.getpid())],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=root,
+    )
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline().strip() if ready else ""
+    if not line.startswith("tcp://"):
+        process.kill()
+        raise MnistlabError(f"The training cluster did not start within {timeout:.0f} s.")
+    return Engine(Client(line, set_as_default=False, timeout="30s"), process, memory_limit)
+
+
+def _serve(n_workers: int, memory_limit: int, parent: int) -> None:
+    """The embedded cluster's process: a scheduler and its workers, until the app is gone."""
+    import dask
+    from distributed import LocalCluster
+
     dask.config.set({
         # one death of a training's worker is a verdict (too big for its memory), not bad luck to retry
         "distributed.scheduler.allowed-failures": 0,
@@ -88,8 +128,32 @@ def start_engine(n_workers: int | None = None, address: str = "", memory_limit: 
         "distributed.deploy.lost-worker-timeout": "10 minutes",
     })
     cluster = LocalCluster(
-        n_workers=n_workers or default_max_jobs(), threads_per_worker=1, processes=True,
-        memory_limit=memory_limit, host="127.0.0.1", dashboard_address=None,
-        preload=["mnistlab.worker"], silence_logs=int(os.environ.get("MNISTLAB_DASK_LOG_LEVEL", logging.ERROR)),
+        n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+        host="127.0.0.1", dashboard_address=None, preload=["mnistlab.worker"],
+        silence_logs=int(os.environ.get("MNISTLAB_DASK_LOG_LEVEL", logging.ERROR)),
     )
-    return Engine(Client(cluster, set_as_default=False), cluster, memory_limit)
+    print(cluster.scheduler_address, flush=True)
+    try:
+        while _alive(parent):
+            time.sleep(1.0)
+    finally:
+        cluster.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="The embedded training cluster of one mnistlab server.")
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--memory", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True, help="stop when this process is gone")
+    options = parser.parse_args()
+    _serve(options.workers, options.memory, options.parent)

@@ -160,7 +160,7 @@ def test_two_jobs_at_once_give_their_solo_histories(registry, tiny, tmp_path):
 
 def test_two_registries_on_one_scheduler_share_one_job(engine, registry, tiny, tmp_path):
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    other = start_engine(address=engine.cluster.scheduler_address)  # a second app server's connection
+    other = start_engine(address=engine.address)  # a second app server's connection
     try:
         first = registry(store_url=url)
         second = registry(store_url=url, engine=other)
