@@ -1,0 +1,129 @@
+"""AppTest: the Inside page for every kind of model a session can have."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistlab import ModelSpec, build_model, load_dataset
+from mnistlab.data import CLASS_NAMES, Dataset
+from mnistlab.inside import SALIENCY_METHOD, layer_outputs
+from mnistlab.presets import PRESETS
+from mnistlab.spec import dense, dropout, flatten
+from ui.inside_links import INSIDE_KEY, InsideDigit
+from ui.state import ActiveModel
+
+ROOT = Path(__file__).resolve().parents[1]
+INSIDE = "app_pages/inside.py"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_dataset("mnist", "sample")
+
+
+def app(active: ActiveModel | None = None, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page(INSIDE)
+    if active is not None:
+        at.session_state["active_model"] = active
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+
+
+def test_no_model_points_to_train():
+    at = app()
+    at.run()
+    assert not at.exception
+    assert any("No trained model" in info.value for info in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_an_mlp_shows_every_layer_templates_saliency_and_both_maps(sample):
+    spec = ModelSpec((flatten(), dense(24), dropout(0.2)), name="mlp")
+    model = build_model(spec, compile=False)
+    at = app(ActiveModel(model, "tiny mlp", "inside-mlp", "mnist", spec))
+    at.run()
+    assert not at.exception and not at.error
+    shown = texts(at)
+    for item in layer_outputs(model, sample.x_test[0]):
+        assert f". {item.name}** · " in shown
+    assert "at prediction time it does nothing" in shown
+    assert SALIENCY_METHOD in shown
+    kinds = [fig["data"][0]["type"] for fig in figures(at)]
+    assert kinds.count("scatter") >= 2, "the model's map and the pixels' map"
+    templates = at.slider(key="inside_templates")
+    assert templates.value == 16
+    assert "the first 16 of 24 units" in shown
+    # the output layer's 10 probabilities are the model's own
+    bars = next(fig for fig in figures(at) if fig["data"][0]["type"] == "bar" and len(fig["data"][0]["x"]) == 10
+                and fig["data"][0]["x"][0] == "0")
+    assert bars["data"][0]["x"] == list(CLASS_NAMES["mnist"])
+
+
+def test_choosing_a_test_image_by_index_shows_it(sample):
+    spec = PRESETS["cnn_lenet_tanh"].spec
+    model = build_model(spec, compile=False)
+    at = app(ActiveModel(model, "lenet", "inside-cnn", "mnist", spec))
+    at.run()
+    assert not at.exception and not at.error
+    assert "6 filters slide over its input" in texts(at)
+    assert "first Conv2D layer's 6 filters" in texts(at)
+    at.number_input(key="inside_index").set_value(7).run()
+    assert not at.exception
+    digit = at.session_state[INSIDE_KEY]
+    assert digit.test_index == 7 and digit.label == int(sample.y_test[7])
+    np.testing.assert_array_equal(digit.image, sample.x_test[7])
+    assert any(image.proto.imgs[0].caption == "test image 7" for image in at.image)
+
+
+def test_a_mistake_sent_from_evaluate_gets_two_saliency_maps(sample):
+    spec = ModelSpec((flatten(), dense(8)), name="m")
+    model = build_model(spec, compile=False)
+    probabilities = model(sample.x_test[:50, :, :, None].astype("float32") / 255).numpy()
+    wrong = int(np.flatnonzero(probabilities.argmax(1) != sample.y_test[:50])[0])
+    digit = InsideDigit(sample.x_test[wrong], int(sample.y_test[wrong]), f"mistake #1 · test image {wrong}", wrong)
+    at = app(ActiveModel(model, "m", "inside-mistake", "mnist", spec), **{INSIDE_KEY: digit})
+    at.run()
+    assert not at.exception
+    assert "A mistake" in texts(at)
+    saliency = next(fig for fig in figures(at) if fig["data"][0]["type"] == "heatmap" and len(fig["data"]) == 4)
+    titles = [a["text"] for a in saliency["layout"]["annotations"]]
+    assert titles[0].startswith("why ") and titles[1].startswith(f"what speaks for {sample.y_test[wrong]}")
+
+
+def test_an_uploaded_flat_input_model_without_the_apps_wrapper(sample):
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(12, activation="relu"), keras.layers.Dense(10)])
+    at = app(ActiveModel(model, "uploaded: flat.keras", "upload-flat", "mnist"))
+    at.run()
+    assert not at.exception and not at.error
+    assert "first 12 of 12 units" in texts(at)
+
+
+def test_a_fashion_mnist_model_speaks_of_clothes(sample):
+    fashion = Dataset("fashion_mnist", sample.x_train[:100], sample.y_train[:100], sample.x_test[:300],
+                      sample.y_test[:300], CLASS_NAMES["fashion_mnist"], "test stand-in", True)
+    spec = ModelSpec((flatten(), dense(8)), name="f")
+    model = build_model(spec, compile=False)
+    at = app(ActiveModel(model, "fashion", "inside-fashion", "fashion_mnist", spec),
+             dataset_name="custom", uploaded_dataset=fashion)
+    at.run()
+    assert not at.exception and not at.error
+    heading = next(m.value for m in at.markdown if m.value.startswith("### It reads"))
+    assert any(f"**{name}**" in heading for name in CLASS_NAMES["fashion_mnist"])
+    maps = [fig for fig in figures(at) if fig["data"][0]["type"] == "scatter"]
+    assert {trace["name"] for trace in maps[0]["data"]} >= set(CLASS_NAMES["fashion_mnist"][:3])
