@@ -92,6 +92,11 @@ class _Inspector:
         # the layer before the output: what the 2-D map sorts (pixels when there is none)
         last_input = self.layers[-1].input
         features = keras.Model(model.inputs, last_input)
+
+        def run_all(x: Any) -> list[Any]:
+            out = everything(x, training=False)
+            return list(out) if isinstance(out, (list, tuple)) else [out]  # one layer: one tensor
+
         last = self.layers[-1]
         if type(last).__name__ == "Dense" and getattr(last.activation, "__name__", "") == "softmax":
             def logits(x: Any) -> Any:
@@ -103,14 +108,10 @@ class _Inspector:
                 return features(x, training=False)
         else:
             def logits(x: Any) -> Any:
-                return everything(x, training=False)[-1]
+                return run_all(x)[-1]
 
         one = tf.TensorSpec((1, *self.shape), tf.float32)
         many = tf.TensorSpec((None, *self.shape), tf.float32)
-        def run_all(x: Any) -> list[Any]:
-            out = everything(x, training=False)
-            return list(out) if isinstance(out, (list, tuple)) else [out]  # one layer: one tensor
-
         self.outputs = tf.function(run_all, input_signature=[one])
         self.features = tf.function(lambda x: features(x, training=False), input_signature=[many])
 
