@@ -127,3 +127,50 @@ def test_a_fashion_mnist_model_speaks_of_clothes(sample):
     assert any(f"**{name}**" in heading for name in CLASS_NAMES["fashion_mnist"])
     maps = [fig for fig in figures(at) if fig["data"][0]["type"] == "scatter"]
     assert {trace["name"] for trace in maps[0]["data"]} >= set(CLASS_NAMES["fashion_mnist"][:3])
+
+
+def test_look_inside_from_an_evaluate_mistake_opens_it_on_inside(sample):
+    spec = ModelSpec((flatten(), dense(8)), name="m")
+    active = ActiveModel(build_model(spec, compile=False), "untrained", "inside-from-evaluate", "mnist", spec)
+    at = app(active)
+    at.switch_page("app_pages/evaluate.py")
+    at.run()
+    assert not at.exception
+    at.button(key="error_look_inside").click().run()
+    assert not at.exception
+    digit = at.session_state[INSIDE_KEY]
+    assert digit.source.startswith("mistake #1 · test image ")
+    np.testing.assert_array_equal(digit.image, sample.x_test[digit.test_index])
+    assert "A mistake" in texts(at), "the Inside page now shows that mistake"
+    assert any(m.value.startswith("### It reads") for m in at.markdown)
+
+
+def test_look_inside_from_draw_opens_the_drawing(sample):
+    spec = ModelSpec((flatten(), dense(8)), name="m")
+    active = ActiveModel(build_model(spec, compile=False), "untrained", "inside-from-draw", "mnist", spec)
+    drawing = np.zeros((280, 280, 4), dtype=np.uint8)
+    drawing[50:230, 130:150] = 255
+    at = app(active, injected_drawing=drawing)
+    at.switch_page("app_pages/draw.py")
+    at.run()
+    assert not at.exception
+    at.button(key="draw_look_inside").click().run()
+    assert not at.exception
+    digit = at.session_state[INSIDE_KEY]
+    assert digit.source == "your drawing" and digit.label is None and digit.image.dtype == np.uint8
+    assert digit.image.max() > 200, "the drawing's ink arrived"
+    assert "true class of this digit is not known" in texts(at)
+
+
+def test_any_gallery_digit_can_be_opened_on_inside(sample):
+    spec = ModelSpec((flatten(), dense(8)), name="m")
+    active = ActiveModel(build_model(spec, compile=False), "untrained", "inside-from-gallery", "mnist", spec)
+    at = app(active)
+    at.switch_page("app_pages/evaluate.py")
+    at.run()
+    at.selectbox(key="correct_gallery_pick").set_value(2)
+    at.button(key="correct_gallery_open").click().run()
+    assert not at.exception
+    digit = at.session_state[INSIDE_KEY]
+    assert digit.source.startswith("#3 · test image ")
+    assert "Right: it is a" in texts(at)

@@ -44,11 +44,22 @@ def look_inside_button(image28: np.ndarray, label: int | None, source: str, key:
         st.switch_page(INSIDE_PAGE)
 
 
-def inside_link_for_drawing(image28: np.ndarray | None) -> None:
-    """On Draw: open the current drawing (the 28×28 image the model reads) on Inside."""
-    if image28 is None:
+def inside_link_for_drawing(drawing: np.ndarray | None) -> None:
+    """On Draw: open the current drawing on Inside, as the 28×28 image the model reads. Takes the
+    canvas's RGBA drawing (made into an MNIST digit here) or that 28×28 image; nothing when empty."""
+    from mnistlab.canvas import to_mnist
+
+    if drawing is None:
         return
-    look_inside_button(image28, None, "your drawing", key="draw_look_inside",
+    image = np.asarray(drawing)
+    if image.size != 28 * 28:
+        try:
+            image = to_mnist(image)
+        except ValueError:
+            return
+        if image is None:
+            return
+    look_inside_button(image, None, "your drawing", key="draw_look_inside",
                        text="Look inside the model for this drawing")
 
 
@@ -56,3 +67,15 @@ def look_inside_test_image(x_test: np.ndarray, y_test: np.ndarray, index: int, k
     """On Evaluate: open one test image on Inside (`what` says e.g. "mistake #3")."""
     source = f"{what} · test image {index}" if what else f"test image {index}"
     look_inside_button(x_test[index], int(y_test[index]), source, key=key, test_index=index)
+
+
+def look_inside_picker(x_test: np.ndarray, y_test: np.ndarray, indices: np.ndarray, captions: list[str],
+                       key: str) -> None:
+    """Under a gallery: choose one of its digits and open it on Inside."""
+    if len(indices) == 0:
+        return
+    with st.popover("Look inside one of these", icon=":material/neurology:"):
+        rank = st.selectbox("Digit", range(len(indices)), key=f"{key}_pick",
+                            format_func=lambda r: f"#{r + 1}: {captions[r]} (test image {indices[r]})")
+        rank = 0 if rank is None else int(rank)
+        look_inside_test_image(x_test, y_test, int(indices[rank]), key=f"{key}_open", what=f"#{rank + 1}")
