@@ -9,6 +9,7 @@ import streamlit as st
 from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
 from mnistlab.runs import Run
+from ui.inside_compare import compare_two_runs
 from ui.state import ActiveModel, run_store, set_active_model
 
 
@@ -95,3 +96,4 @@ def main() -> None:
 
 
 main()
+compare_two_runs(run_store().list())

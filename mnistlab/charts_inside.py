@@ -162,8 +162,8 @@ def confusion_difference_chart(difference: np.ndarray, class_names: Sequence[str
     better = np.where(np.eye(n, dtype=bool), d, -d)  # more on the diagonal, fewer off it
     top = max(int(np.abs(d).max()), 1)
     names = list(class_names)
-    fig = go.Figure(go.Heatmap(z=better, x=names, y=names, text=d, texttemplate="%{text:+d}", zmin=-top, zmax=top,
-                               colorscale="RdBu", showscale=False, xgap=1, ygap=1,
+    fig = go.Figure(go.Heatmap(z=better, x=names, y=names, text=d.tolist(), texttemplate="%{text:+d}",
+                               zmin=-top, zmax=top, colorscale="RdBu", showscale=False, xgap=1, ygap=1,
                                hovertemplate="true %{y}, predicted %{x}: %{text:+d} images<extra></extra>"))
     fig.update_xaxes(title="predicted", side="top", type="category")
     fig.update_yaxes(title="true", autorange="reversed", type="category", scaleanchor="x", constrain="domain")

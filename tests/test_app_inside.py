@@ -7,10 +7,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnistlab import ModelSpec, build_model, load_dataset
+from mnistlab import ModelSpec, build_model
 from mnistlab.data import CLASS_NAMES, Dataset
 from mnistlab.inside import SALIENCY_METHOD, layer_outputs
 from mnistlab.presets import PRESETS
@@ -20,11 +19,6 @@ from ui.state import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]
 INSIDE = "app_pages/inside.py"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_dataset("mnist", "sample")
 
 
 def app(active: ActiveModel | None = None, **state) -> AppTest:
@@ -174,3 +168,39 @@ def test_any_gallery_digit_can_be_opened_on_inside(sample):
     digit = at.session_state[INSIDE_KEY]
     assert digit.source.startswith("#3 · test image ")
     assert "Right: it is a" in texts(at)
+
+
+def test_experiments_compares_two_runs(tiny, sample):
+    from mnistlab.compare import accuracy_change
+    from mnistlab.evaluate import evaluate
+    from mnistlab.runs import keras_bytes
+    from mnistlab.train import train
+    from ui.state import run_store
+
+    specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),
+             ModelSpec((flatten(), dense(32, "tanh")), epochs=1, train_size=200, name="wide")]
+    ids, evaluations = [], []
+    for spec in specs:
+        result = train(spec, tiny, use_cache=False)
+        evaluations.append(evaluate(result.model, sample))
+        ids.append(run_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
+                                   history=result.history, seconds=1.0, epochs_done=1, status="done",
+                                   cache_key=f"compare-{spec.name}", model_bytes=keras_bytes(result.model)))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("app_pages/experiments.py")
+    at.run()
+    at.selectbox(key="compare_a").set_value(ids[0])
+    at.selectbox(key="compare_b").set_value(ids[1])
+    at.run()
+    assert not at.exception and not at.error
+    spec_table = next(df.value for df in at.dataframe if f"A (run {ids[0]})" in df.value.columns)
+    assert list(spec_table.iloc[0]) == ["layer 2", "Dense 8 relu", "Dense 32 tanh"]
+    by_key = {chart.proto.id: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    classes = next(fig for fig in by_key.values() if fig["layout"]["title"]["text"] == "Per-class accuracy, B − A")
+    from test_app_evaluate_draw import plotly_values
+
+    np.testing.assert_allclose(plotly_values(classes["data"][0]["y"]),
+                               100 * accuracy_change(*evaluations), atol=1e-9)
+    confusion = next(fig for fig in by_key.values() if fig["layout"]["title"]["text"] == "Confusion matrix, B − A")
+    shown = np.array(confusion["data"][0]["text"])
+    np.testing.assert_array_equal(shown, evaluations[1].confusion - evaluations[0].confusion)
