@@ -239,3 +239,30 @@ def test_compare_two_evaluations_and_specs():
                     "layer 3": ("Dense 10 softmax (output)", "Dense 8 relu"),
                     "layer 4": ("—", "Dense 10 softmax (output)"), "optimizer": ("adam", "sgd")}
     assert spec_differences(one, one) == []
+
+
+def test_tiled_maps_keep_every_value_in_its_place_on_one_scale():
+    from mnistlab.charts_inside import maps_chart, tile
+
+    maps = np.arange(5 * 3 * 2, dtype=np.float32).reshape(5, 3, 2)
+    picture, which = tile(maps, columns=2)
+    assert picture.shape == (3 * 4 - 1, 2 * 3 - 1)
+    np.testing.assert_array_equal(picture[4:7, 3:5], maps[3])  # row 1, column 1
+    assert which[4, 3] == 3 and which[3, 0] == -1 and np.isnan(picture[3, 0])
+    heat = maps_chart(maps).data[0]
+    assert (heat.zmin, heat.zmax) == (0.0, 29.0), "one colour scale for the whole layer"
+    weights = maps_chart(maps - 10, symmetric=True).data[0]
+    assert weights.zmin == -weights.zmax == -19.0
+
+
+def test_units_strip_labels_the_most_active_and_the_map_keeps_image_rows():
+    from mnistlab.charts_inside import embedding_chart, units_chart
+
+    bars = units_chart(np.array([0.1, 3.0, -1.0, 2.0]), top=2).data[0]
+    assert list(bars.text) == ["", "unit 1", "", "unit 3"]
+    xy = np.array([[0, 0], [1, 1], [2, 2], [3, 3]], dtype=np.float32)
+    fig = embedding_chart(xy, np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), list("abc"), "map", selected=2)
+    by_name = {trace.name: trace for trace in fig.data}
+    assert list(by_name["b"].customdata) == [1] and list(by_name["mistakes"].customdata) == [2]
+    assert list(by_name["mistakes"].text) == ["b read as c"]
+    assert list(by_name["this digit"].x) == [2.0]
