@@ -21,11 +21,10 @@ from mnistlab.inside import (
     saliency,
 )
 from ui.gallery import upscale
-from ui.inside_links import INSIDE_KEY, InsideDigit, set_inside_digit
+from ui.inside_links import INDEX_KEY, INSIDE_KEY, InsideDigit, set_inside_digit
 from ui.inside_map import map_section
 from ui.state import current_dataset, dataset_title, evaluate_active, require_model
 
-INDEX_KEY = "inside_index"
 TEMPLATES_KEY = "inside_templates"
 TOP_UNITS = 5
 
@@ -49,6 +48,8 @@ def digit_picker(dataset: Dataset) -> InsideDigit:
     """The digit to look at: the one sent here (Evaluate, Draw, the map) or a test image."""
     if INSIDE_KEY not in st.session_state:
         set_inside_digit(dataset.x_test[0], int(dataset.y_test[0]), "test image 0", 0)
+    if not 0 <= st.session_state.get(INDEX_KEY, 0) < len(dataset.x_test):  # a number from a bigger test set
+        st.session_state[INDEX_KEY] = 0
     index_col, random_col = st.columns([2, 1], vertical_alignment="bottom")
     index_col.number_input("Test image", 0, len(dataset.x_test) - 1, key=INDEX_KEY, step=1,
                            on_change=_choose_index, args=(dataset,))
@@ -76,11 +77,13 @@ def why_section(model, digit: InsideDigit, predicted: int, names: tuple[str, ...
     st.caption(f"**{SALIENCY_METHOD}**: how much each pixel pushes the score of a class (before the softmax) up "
                f"(red) or down (blue), averaged over {SMOOTHGRAD_SAMPLES} slightly noisy copies of the digit so the "
                "map is not speckled. The black line is the digit's outline.")
-    panels = [(f"why {names[predicted]} (its answer)", saliency(model, digit.image, predicted))]
+    panels = [(f"Why {names[predicted]} (its answer)", saliency(model, digit.image, predicted))]
     if digit.label is not None and digit.label != predicted:
-        panels.append((f"what speaks for {names[digit.label]} (the truth)", saliency(model, digit.image, digit.label)))
-    st.plotly_chart(saliency_chart(digit.image, panels), key="inside_saliency", width="stretch",
-                    config={"displayModeBar": False})
+        panels.append((f"What speaks for {names[digit.label]} (the truth)", saliency(model, digit.image, digit.label)))
+    top = max(float(np.abs(values).max()) for _, values in panels)  # one scale: the two maps compare
+    for column, (number, (title, values)) in zip(st.columns(2), enumerate(panels), strict=False):
+        column.plotly_chart(saliency_chart(digit.image, values, title, top), key=f"inside_saliency_{number}",
+                            width="stretch", config={"displayModeBar": False})
     if len(panels) == 2:
         st.caption(f"Side by side: it said {names[predicted]} because of the red pixels on the left; the red "
                    f"pixels on the right are those that looked like a {names[digit.label]}.")
@@ -106,6 +109,8 @@ def explain(item: LayerOutput, previous: np.ndarray | None) -> str:
     if item.kind == "dense" and not item.is_output:
         return (f"{a.size:,} units, each a weighted sum of all its inputs; the {min(TOP_UNITS, a.size)} most "
                 "active are labelled.")
+    if item.is_output:
+        return "the model's answer: its 10 scores as probabilities (softmax), the highest wins."
     return f"output {_shape(a)}."
 
 

@@ -77,30 +77,23 @@ def units_chart(values: np.ndarray, top: int = 5) -> go.Figure:
     return _layout(fig, 220, bargap=0.1 if len(v) < 64 else 0)
 
 
-def saliency_chart(image28: np.ndarray, panels: Sequence[tuple[str, np.ndarray]]) -> go.Figure:
-    """One or two saliency maps side by side on one symmetric scale, each with the digit's outline."""
-    from plotly.subplots import make_subplots
-
+def saliency_chart(image28: np.ndarray, values: np.ndarray, title: str, top: float | None = None) -> go.Figure:
+    """A saliency map on a symmetric scale (±`top`, so two maps can share it) under the digit's outline."""
     image = np.asarray(image28, dtype=np.float32).reshape(28, 28)
     if image.max() > 1.0:
         image = image / 255.0
-    top = max((float(np.abs(s).max()) for _, s in panels), default=1.0) or 1.0
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for title, _ in panels],
-                        horizontal_spacing=0.06)
-    for i, (_, values) in enumerate(panels, start=1):
-        fig.add_trace(go.Heatmap(z=np.asarray(values).reshape(28, 28), coloraxis="coloraxis",
-                                 hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"), row=1, col=i)
-        fig.add_trace(go.Contour(z=image, contours=dict(start=0.5, end=0.5, coloring="none"), showscale=False,
-                                 line=dict(color="#0f172a", width=1.5), hoverinfo="skip"), row=1, col=i)
+    values = np.asarray(values, dtype=np.float32).reshape(28, 28)
+    top = float(top if top is not None else np.abs(values).max()) or 1.0
+    fig = go.Figure([
+        go.Heatmap(z=values, colorscale=SALIENCY_SCALE, zmin=-top, zmax=top, colorbar=dict(thickness=10),
+                   hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"),
+        go.Contour(z=image, contours=dict(start=0.5, end=0.5, coloring="none"), showscale=False,
+                   line=dict(color="#0f172a", width=1.5), hoverinfo="skip"),
+    ])
     _hide_axes(fig)
-    for i in range(1, len(panels) + 1):
-        suffix = "" if i == 1 else str(i)
-        fig.layout[f"yaxis{suffix}"].scaleanchor = f"x{suffix}"
-        fig.layout[f"yaxis{suffix}"].constrain = "domain"
-        fig.layout[f"xaxis{suffix}"].constrain = "domain"
-    fig.update_annotations(font=dict(size=13))
-    return _layout(fig, 300, coloraxis=dict(colorscale=SALIENCY_SCALE, cmin=-top, cmax=top,
-                                            colorbar=dict(thickness=10, title="")), showlegend=False)
+    fig.update_yaxes(scaleanchor="x", constrain="domain")
+    fig.update_xaxes(constrain="domain")
+    return _layout(fig, 320, title, showlegend=False)
 
 
 def embedding_chart(xy: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray | None, class_names: Sequence[str],

@@ -95,9 +95,11 @@ def test_a_mistake_sent_from_evaluate_gets_two_saliency_maps(sample):
     at.run()
     assert not at.exception
     assert "A mistake" in texts(at)
-    saliency = next(fig for fig in figures(at) if fig["data"][0]["type"] == "heatmap" and len(fig["data"]) == 4)
-    titles = [a["text"] for a in saliency["layout"]["annotations"]]
-    assert titles[0].startswith("why ") and titles[1].startswith(f"what speaks for {sample.y_test[wrong]}")
+    saliency = [fig for fig in figures(at) if [t["type"] for t in fig["data"]] == ["heatmap", "contour"]]
+    titles = [fig["layout"]["title"]["text"] for fig in saliency]
+    assert len(titles) == 2
+    assert titles[0].startswith("Why ") and titles[1] == f"What speaks for {sample.y_test[wrong]} (the truth)"
+    assert saliency[0]["data"][0]["zmax"] == saliency[1]["data"][0]["zmax"], "one scale for both maps"
 
 
 def test_an_uploaded_flat_input_model_without_the_apps_wrapper(sample):
@@ -135,6 +137,7 @@ def test_look_inside_from_an_evaluate_mistake_opens_it_on_inside(sample):
     digit = at.session_state[INSIDE_KEY]
     assert digit.source.startswith("mistake #1 · test image ")
     np.testing.assert_array_equal(digit.image, sample.x_test[digit.test_index])
+    assert at.number_input(key="inside_index").value == digit.test_index
     assert "A mistake" in texts(at), "the Inside page now shows that mistake"
     assert any(m.value.startswith("### It reads") for m in at.markdown)
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 INSIDE_KEY = "inside_digit"
 INSIDE_PAGE = "app_pages/inside.py"
+INDEX_KEY = "inside_index"  # the Inside page's "Test image" number
 
 
 class InsideDigit(NamedTuple):
@@ -33,6 +34,8 @@ def as_uint8(image28: np.ndarray) -> np.ndarray:
 def set_inside_digit(image28: np.ndarray, label: int | None, source: str, test_index: int | None = None) -> None:
     st.session_state[INSIDE_KEY] = InsideDigit(as_uint8(image28), None if label is None else int(label), source,
                                                None if test_index is None else int(test_index))
+    if test_index is not None:  # the page's "Test image" box shows the same number
+        st.session_state[INDEX_KEY] = int(test_index)
 
 
 def look_inside_button(image28: np.ndarray, label: int | None, source: str, key: str,

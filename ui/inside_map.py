@@ -70,7 +70,6 @@ def _clicked(chart_key: str, dataset: Dataset) -> None:
     row = clicked_row(st.session_state.get(chart_key))
     if row is not None and 0 <= row < min(MAX_EMBED_IMAGES, len(dataset.x_test)):
         set_inside_digit(dataset.x_test[row], int(dataset.y_test[row]), f"test image {row} · from the map", row)
-        st.session_state["inside_index"] = row
 
 
 def map_section(model: Any, model_key: str, dataset: Dataset, y_pred: np.ndarray, class_names: tuple[str, ...],
