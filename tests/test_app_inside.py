@@ -207,3 +207,18 @@ def test_experiments_compares_two_runs(tiny, sample):
     confusion = next(fig for fig in by_key.values() if fig["layout"]["title"]["text"] == "Confusion matrix, B − A")
     shown = np.array(confusion["data"][0]["text"])
     np.testing.assert_array_equal(shown, evaluations[1].confusion - evaluations[0].confusion)
+
+
+def test_tsne_on_request_says_what_it_does_and_redraws_the_maps(tiny):
+    spec = ModelSpec((flatten(), dense(8)), name="t")
+    at = app(ActiveModel(build_model(spec, compile=False), "t", "inside-tsne", "mnist", spec),
+             dataset_name="custom", uploaded_dataset=tiny)
+    at.run()
+    pca = [fig for fig in figures(at) if fig["data"][0]["type"] == "scatter"]
+    assert [fig["layout"]["title"]["text"] for fig in pca] == ["What the model sees · PCA", "Raw pixels · PCA"]
+    at.radio(key="inside_map_method").set_value("tsne").run()
+    assert not at.exception and not at.error
+    progress = [m.value for m in at.markdown]
+    assert "1 of 2: the model's layer before the output…" in progress and "2 of 2: the raw pixels…" in progress
+    tsne = [fig for fig in figures(at) if fig["data"][0]["type"] == "scatter"]
+    assert [fig["layout"]["title"]["text"] for fig in tsne] == ["What the model sees · TSNE", "Raw pixels · TSNE"]
