@@ -65,10 +65,12 @@ def compare_two_runs(runs: list[Run]) -> None:
     by_id = {run.id: run for run in runs}
     ids = list(by_id)
     a_col, b_col = st.columns(2)
-    a = a_col.selectbox("Run A", ids, index=1, key="compare_a", format_func=lambda i: _label(by_id[i]))
-    b = b_col.selectbox("Run B", ids, index=0, key="compare_b", format_func=lambda i: _label(by_id[i]))
+    a = a_col.selectbox("Run A", ids, index=None, key="compare_a", format_func=lambda i: _label(by_id[i]),
+                        placeholder="Choose a run")
+    b = b_col.selectbox("Run B", ids, index=None, key="compare_b", format_func=lambda i: _label(by_id[i]),
+                        placeholder="Choose another run")
     if a is None or b is None or a == b:
-        st.info("Choose two different runs.")
+        st.caption("Choose two different runs to see how their models and results differ.")
         return
     run_a, run_b = by_id[a], by_id[b]
     differences = spec_differences(run_a.spec, run_b.spec)
