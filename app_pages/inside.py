@@ -75,8 +75,9 @@ def answer_section(digit: InsideDigit, probabilities: np.ndarray, names: tuple[s
 
 def why_section(model, digit: InsideDigit, predicted: int, names: tuple[str, ...]) -> None:
     st.caption(f"**{SALIENCY_METHOD}**: how much each pixel pushes the score of a class (before the softmax) up "
-               f"(red) or down (blue), averaged over {SMOOTHGRAD_SAMPLES} slightly noisy copies of the digit so the "
-               "map is not speckled. The black line is the digit's outline.")
+               f"(red) or down (blue), averaged over {SMOOTHGRAD_SAMPLES} slightly noisy copies of the digit, which "
+               "makes it less speckled than a plain gradient (a barely trained model still gives a noisy map). "
+               "The black line is the digit's outline.")
     panels = [(f"Why {names[predicted]} (its answer)", saliency(model, digit.image, predicted))]
     if digit.label is not None and digit.label != predicted:
         panels.append((f"What speaks for {names[digit.label]} (the truth)", saliency(model, digit.image, digit.label)))
