@@ -51,7 +51,8 @@ def _results(run_a: Run, run_b: Run) -> None:
     right.plotly_chart(confusion_difference_chart(confusion_difference(ev_a, ev_b), ev_a.class_names,
                                                   "Confusion matrix, B − A"),
                        key="compare_confusion", width="stretch", config={"displayModeBar": False})
-    st.caption("Left: how much better (blue) or worse (red) B recognises each class. Right: B's counts minus A's; "
+    st.caption("The bars: how much better (blue) or worse (red) B recognises each class. The matrix: B's counts "
+               "minus A's; "
                "blue squares are better for B (more right answers on the diagonal, fewer of a mistake elsewhere), "
                "red ones worse.")
 
