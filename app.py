@@ -15,6 +15,7 @@ PAGES = [
     st.Page("app_pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/search:"),
+    st.Page("app_pages/inside.py", title="Inside", icon=":material/neurology:"),
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:"),
 ]

@@ -16,6 +16,7 @@ from mnistlab.evaluate import predict_digit
 from mnistlab.jobs import DONE, QUEUED
 from mnistlab.presets import PRESETS
 from ui.gallery import upscale
+from ui.inside_links import inside_link_for_drawing
 from ui.state import (
     ActiveModel,
     active_model,
@@ -137,3 +138,4 @@ if drawing is None:
     drawing = canvas.image_data
 with result_col:
     show_prediction(active.model, drawing, CLASS_NAMES.get(active.dataset_name, DIGITS))
+inside_link_for_drawing(drawing)

@@ -14,6 +14,7 @@ from mnistlab.charts import confusion_chart, probability_bars
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import Evaluation
 from ui.gallery import gallery, how_many_shown, show_more_button, upscale
+from ui.inside_links import look_inside_picker, look_inside_test_image
 from ui.state import current_dataset, dataset_title, evaluate_active, require_model
 from ui.upload import model_uploader
 
@@ -39,6 +40,7 @@ def indexed_gallery(ev: Evaluation, x_test: np.ndarray, indices: np.ndarray, key
     shown = how_many_shown(key, len(indices), PAGE, context)
     gallery([x_test[i] for i in indices[:shown]], [caption(ev, i) for i in indices[:shown]])
     show_more_button(key, len(indices), PAGE, shown, context)
+    look_inside_picker(x_test, ev.y_true, indices[:shown], [caption(ev, i) for i in indices[:shown]], key)
 
 
 def clicked_cell(point: dict) -> tuple[int, int] | None:
@@ -128,6 +130,8 @@ def errors_section(ev: Evaluation, x_test: np.ndarray, context: object) -> None:
     index = int(ev.errors[pick if pick is not None else 0])
     image_col, bars_col = st.columns([1, 3], vertical_alignment="center")
     image_col.image(upscale(x_test[index], 6), caption=caption(ev, index), width=168, output_format="PNG")
+    with image_col:
+        look_inside_test_image(x_test, ev.y_true, index, key="error_look_inside", what=f"mistake #{(pick or 0) + 1}")
     bars_col.plotly_chart(probability_bars(ev.probabilities[index], ev.class_names), key="error_probabilities",
                           config={"displayModeBar": False})
 

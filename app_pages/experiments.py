@@ -12,6 +12,7 @@ from mnistlab.errors import MnistlabError
 from mnistlab.owners import may_delete, refusal
 from mnistlab.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
+from ui.inside_compare import compare_two_runs
 from ui.state import ActiveModel, run_store, set_active_model
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
@@ -155,3 +156,4 @@ def main() -> None:
 
 
 main()
+compare_two_runs(run_store().list())

@@ -1,0 +1,197 @@
+"""Inside: what every layer of the session's model makes of one digit, why it answered,
+and how it sorts the test digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnistlab.charts import probability_bars
+from mnistlab.charts_inside import WEIGHT_SCALE, maps_chart, saliency_chart, units_chart
+from mnistlab.data import CLASS_NAMES, DIGITS, Dataset
+from mnistlab.errors import MnistlabError
+from mnistlab.evaluate import _as_probabilities
+from mnistlab.inside import (
+    SALIENCY_METHOD,
+    SMOOTHGRAD_SAMPLES,
+    LayerOutput,
+    dense_templates,
+    first_conv_filters,
+    layer_outputs,
+    saliency,
+)
+from ui.gallery import upscale
+from ui.inside_links import INDEX_KEY, INSIDE_KEY, InsideDigit, set_inside_digit
+from ui.inside_map import map_section
+from ui.state import current_dataset, dataset_title, evaluate_active, require_model
+
+TEMPLATES_KEY = "inside_templates"
+TOP_UNITS = 5
+
+
+def _shape(a: np.ndarray) -> str:
+    return "×".join(str(d) for d in a.shape)
+
+
+def _choose_index(dataset: Dataset) -> None:
+    index = int(st.session_state[INDEX_KEY])
+    set_inside_digit(dataset.x_test[index], int(dataset.y_test[index]), f"test image {index}", index)
+
+
+def _random(dataset: Dataset) -> None:
+    index = int(np.random.default_rng().integers(len(dataset.x_test)))
+    st.session_state[INDEX_KEY] = index
+    set_inside_digit(dataset.x_test[index], int(dataset.y_test[index]), f"random test image {index}", index)
+
+
+def digit_picker(dataset: Dataset) -> InsideDigit:
+    """The digit to look at: the one sent here (Evaluate, Draw, the map) or a test image."""
+    if INSIDE_KEY not in st.session_state:
+        set_inside_digit(dataset.x_test[0], int(dataset.y_test[0]), "test image 0", 0)
+    if not 0 <= st.session_state.get(INDEX_KEY, 0) < len(dataset.x_test):  # a number from a bigger test set
+        st.session_state[INDEX_KEY] = 0
+    index_col, random_col = st.columns([2, 1], vertical_alignment="bottom")
+    index_col.number_input("Test image", 0, len(dataset.x_test) - 1, key=INDEX_KEY, step=1,
+                           on_change=_choose_index, args=(dataset,))
+    random_col.button("Random", key="inside_random", on_click=_random, args=(dataset,),
+                      icon=":material/casino:", width="stretch")
+    return st.session_state[INSIDE_KEY]
+
+
+def answer_section(digit: InsideDigit, probabilities: np.ndarray, names: tuple[str, ...]) -> None:
+    predicted = int(np.argmax(probabilities))
+    image_col, text_col = st.columns([1, 3], vertical_alignment="center")
+    image_col.image(upscale(digit.image, 4), width=112, output_format="PNG", caption=digit.source)
+    with text_col:
+        st.markdown(f"### It reads **{names[predicted]}** — {probabilities[predicted]:.0%}")
+        if digit.label is None:
+            st.caption("The true class of this digit is not known.")
+        elif digit.label == predicted:
+            st.caption(f"Right: it is a {names[digit.label]}.")
+        else:
+            st.markdown(f":red[**A mistake**]: it is a **{names[digit.label]}** "
+                        f"({probabilities[digit.label]:.0%} for that).")
+
+
+def why_section(model, digit: InsideDigit, predicted: int, names: tuple[str, ...]) -> None:
+    st.caption(f"**{SALIENCY_METHOD}**: how much each pixel pushes the score of a class (before the softmax) up "
+               f"(red) or down (blue), averaged over {SMOOTHGRAD_SAMPLES} slightly noisy copies of the digit, which "
+               "makes it less speckled than a plain gradient (a barely trained model still gives a noisy map). "
+               "The black line is the digit's outline.")
+    panels = [(f"Why {names[predicted]} (its answer)", saliency(model, digit.image, predicted))]
+    if digit.label is not None and digit.label != predicted:
+        panels.append((f"What speaks for {names[digit.label]} (the truth)", saliency(model, digit.image, digit.label)))
+    top = max(float(np.abs(values).max()) for _, values in panels)  # one scale: the two maps compare
+    for column, (number, (title, values)) in zip(st.columns(2), enumerate(panels), strict=False):
+        column.plotly_chart(saliency_chart(digit.image, values, title, top), key=f"inside_saliency_{number}",
+                            width="stretch", config={"displayModeBar": False})
+    if len(panels) == 2:
+        st.caption(f"Side by side: it said {names[predicted]} because of the red pixels on the left; the red "
+                   f"pixels on the right are those that looked like a {names[digit.label]}.")
+
+
+def explain(item: LayerOutput, previous: np.ndarray | None) -> str:
+    a = item.array
+    if item.kind == "flatten":
+        before = f"{_shape(previous)} numbers" if previous is not None else "28×28 pixels"
+        return f"lays the {before} out in one row of {a.size:,}; nothing is computed or learned."
+    if item.kind == "dropout":
+        return ("during training it sets a random share of these numbers to 0 so no unit can rely on another; "
+                "**at prediction time it does nothing** — its output is its input.")
+    if item.kind == "reshape":
+        return f"changes the shape to {_shape(a)}; nothing is computed."
+    if item.kind == "batchnorm":
+        return "rescales every channel with the mean and spread learned in training."
+    if item.kind == "conv2d":
+        return (f"{a.shape[-1]} filters slide over its input: {a.shape[-1]} feature maps of {a.shape[0]}×{a.shape[1]}"
+                "; bright where the filter's pattern is found.")
+    if item.kind == "pooling":
+        return "keeps the strongest value of each small square: the maps shrink, the patterns stay."
+    if item.kind == "dense" and not item.is_output:
+        return (f"{a.size:,} units, each a weighted sum of all its inputs; the {min(TOP_UNITS, a.size)} most "
+                "active are labelled.")
+    if item.is_output:
+        return "the model's answer: its 10 scores as probabilities (softmax), the highest wins."
+    return f"output {_shape(a)}."
+
+
+def layer_section(items: list[LayerOutput], names: tuple[str, ...]) -> None:
+    st.caption("Each layer's output for this digit, from the input to the answer. Maps of one layer share one "
+               "colour scale, so they can be compared with each other.")
+    previous = None
+    for number, item in enumerate(items, start=1):
+        a = item.array
+        st.markdown(f"**{number}. {item.name}** · {_shape(a)} — {explain(item, previous)}")
+        previous = a
+        if item.is_output:
+            st.plotly_chart(probability_bars(_as_probabilities(a.reshape(1, -1))[0], names), key=f"inside_{number}",
+                            config={"displayModeBar": False})
+        elif item.kind in ("flatten", "dropout", "reshape"):
+            continue
+        elif a.ndim == 3:
+            maps = np.moveaxis(a, -1, 0)
+            if len(maps) > 64:
+                st.caption(f"The first 64 of its {len(maps)} maps.")
+            st.plotly_chart(maps_chart(maps, "map"), key=f"inside_{number}", width="stretch",
+                            config={"displayModeBar": False})
+        elif a.ndim == 2:
+            st.plotly_chart(maps_chart(a[None], "map"), key=f"inside_{number}", config={"displayModeBar": False})
+        elif a.ndim == 1:
+            st.plotly_chart(units_chart(a, TOP_UNITS), key=f"inside_{number}", width="stretch",
+                            config={"displayModeBar": False})
+
+
+def weights_section(model) -> None:
+    filters = first_conv_filters(model)
+    if filters is not None:
+        st.markdown(f"**The first Conv2D layer's {len(filters)} filters** ({filters.shape[1]}×{filters.shape[2]} "
+                    "weights each): the small patterns it looks for. Blue weights like ink, red weights dislike it.")
+        st.plotly_chart(maps_chart(filters, "filter", WEIGHT_SCALE, symmetric=True), key="inside_filters",
+                        width="stretch", config={"displayModeBar": False})
+    all_units = dense_templates(model)
+    if all_units is not None:
+        count = st.slider("Units shown", 1, min(64, len(all_units)), min(16, len(all_units)), key=TEMPLATES_KEY)
+        st.markdown(f"**What each unit of the first Dense layer looks for**: its 784 weights as a 28×28 picture "
+                    f"(the first {count} of {len(all_units)} units). Blue pixels raise the unit's output when inked, "
+                    "red ones lower it.")
+        st.plotly_chart(maps_chart(all_units[:count], "unit", WEIGHT_SCALE, symmetric=True, height_per_row=110),
+                        key="inside_templates_chart", width="stretch", config={"displayModeBar": False})
+    if filters is None and all_units is None:
+        st.info("This model has no Conv2D layer, and its first Dense layer does not read the pixels directly, so "
+                "its weights do not make pictures.")
+
+
+def main() -> None:
+    st.title("Inside the model")
+    active = require_model()
+    dataset = current_dataset()
+    if dataset is None:
+        st.stop()
+    names = dataset.class_names if dataset.name == active.dataset_name else CLASS_NAMES.get(active.dataset_name,
+                                                                                            DIGITS)
+    st.caption(f"Model: **{active.label}** · digits from {dataset_title(dataset.name)}")
+    if active.dataset_name != dataset.name:
+        st.warning(f"This model learned {dataset_title(active.dataset_name)}, but the digits here come from "
+                   f"{dataset_title(dataset.name)}.")
+    digit = digit_picker(dataset)
+    try:
+        items = layer_outputs(active.model, digit.image)
+        probabilities = _as_probabilities(items[-1].array.reshape(1, -1))[0]
+        answer_section(digit, probabilities, names)
+        predicted = int(np.argmax(probabilities))
+        layers_tab, why_tab, weights_tab, map_tab = st.tabs(["Layer by layer", "Why this answer", "Weights",
+                                                             "How it sorts the digits"])
+        with layers_tab:
+            layer_section(items, names)
+        with why_tab:
+            why_section(active.model, digit, predicted, names)
+        with weights_tab:
+            weights_section(active.model)
+        with map_tab:
+            y_pred = evaluate_active(active, dataset).y_pred
+            map_section(active.model, active.key, dataset, y_pred, names, digit.test_index)
+    except MnistlabError as exc:
+        st.error(str(exc))
+
+
+main()

@@ -1,0 +1,88 @@
+"""Experiments: two runs side by side — what differs in their specs, curves, per-class results."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnistlab.charts import overlay_chart
+from mnistlab.charts_inside import accuracy_change_chart, confusion_difference_chart
+from mnistlab.compare import accuracy_change, confusion_difference, spec_differences
+from mnistlab.data import DATASET_NAMES, Dataset
+from mnistlab.errors import MnistlabError
+from mnistlab.runs import Run
+from ui.state import run_store, shared_dataset
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def run_evaluation(run_id: int, cache_key: str, _dataset: Dataset, fingerprint: str):
+    """A stored run's model on its test set, once per run (the model is loaded once too)."""
+    from mnistlab.evaluate import evaluate
+
+    return evaluate(run_store().load_model(run_id), _dataset)
+
+
+def _label(run: Run) -> str:
+    return f"{run.id}: {run.name} ({run.dataset}, {run.epochs_done} epoch(s))"
+
+
+def _results(run_a: Run, run_b: Run) -> None:
+    if run_a.dataset != run_b.dataset:
+        st.info(f"Run {run_a.id} learned {run_a.dataset} and run {run_b.id} {run_b.dataset}: their per-class "
+                "results cannot be compared.")
+        return
+    if not (run_a.has_model and run_b.has_model) or run_a.dataset not in DATASET_NAMES:
+        st.info("Per-class results need both runs' models and their dataset (MNIST or Fashion-MNIST).")
+        return
+    try:
+        dataset = shared_dataset(run_a.dataset)
+        with st.spinner("Evaluating both models on the test set…"):
+            ev_a = run_evaluation(run_a.id, run_a.cache_key, dataset, dataset.fingerprint)
+            ev_b = run_evaluation(run_b.id, run_b.cache_key, dataset, dataset.fingerprint)
+    except MnistlabError as exc:
+        st.error(str(exc))
+        return
+    st.markdown(f"Test accuracy: run A **{ev_a.accuracy:.2%}**, run B **{ev_b.accuracy:.2%}** "
+                f"({100 * (ev_b.accuracy - ev_a.accuracy):+.2f} points).")
+    left, right = st.columns(2)
+    left.plotly_chart(accuracy_change_chart(accuracy_change(ev_a, ev_b), ev_a.class_names,
+                                            "Per-class accuracy, B − A"),
+                      key="compare_classes", width="stretch", config={"displayModeBar": False})
+    right.plotly_chart(confusion_difference_chart(confusion_difference(ev_a, ev_b), ev_a.class_names,
+                                                  "Confusion matrix, B − A"),
+                       key="compare_confusion", width="stretch", config={"displayModeBar": False})
+    st.caption("The bars: how much better (blue) or worse (red) B recognises each class. The matrix: B's counts "
+               "minus A's; "
+               "blue squares are better for B (more right answers on the diagonal, fewer of a mistake elsewhere), "
+               "red ones worse.")
+
+
+def compare_two_runs(runs: list[Run]) -> None:
+    """Choose two runs → their spec differences, curves overlaid, per-class change, confusion difference."""
+    st.subheader("Two runs side by side")
+    if len(runs) < 2:
+        st.caption("With two runs stored, they can be compared here.")
+        return
+    by_id = {run.id: run for run in runs}
+    ids = list(by_id)
+    a_col, b_col = st.columns(2)
+    a = a_col.selectbox("Run A", ids, index=None, key="compare_a", format_func=lambda i: _label(by_id[i]),
+                        placeholder="Choose a run")
+    b = b_col.selectbox("Run B", ids, index=None, key="compare_b", format_func=lambda i: _label(by_id[i]),
+                        placeholder="Choose another run")
+    if a is None or b is None or a == b:
+        st.caption("Choose two different runs to see how their models and results differ.")
+        return
+    run_a, run_b = by_id[a], by_id[b]
+    differences = spec_differences(run_a.spec, run_b.spec)
+    if differences:
+        st.dataframe(pd.DataFrame([{"": d.what, f"A (run {a})": d.a, f"B (run {b})": d.b} for d in differences]),
+                     hide_index=True, key="compare_spec", width="content")
+    else:
+        st.caption("The same model and settings (the runs may still differ by data or by when they stopped).")
+    histories = {f"A {run_a.id}": run_a.history, f"B {run_b.id}": run_b.history}
+    if run_a.history and run_b.history:
+        left, right = st.columns(2)
+        left.plotly_chart(overlay_chart(histories, "loss"), width="stretch", key="compare_loss")
+        right.plotly_chart(overlay_chart(histories, "accuracy"), width="stretch", key="compare_accuracy")
+    _results(run_a, run_b)
