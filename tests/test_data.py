@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import threading
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -340,9 +341,70 @@ def test_bad_npz_is_a_data_error_naming_the_file(problem, tmp_path):
 
 def test_npz_bomb_is_refused(monkeypatch):
     raw = npz_bytes(tiny_arrays(), compressed=True)
-    monkeypatch.setattr(formats, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(formats, "MAX_UNPACKED_BYTES", 10_000)
     with pytest.raises(DataError, match=r"bomb.npz.*refusing"):
         data.dataset_from_npz_bytes(raw, "bomb.npz")
+
+
+def traced_peak(work) -> int:
+    """Bytes allocated at the peak while `work()` runs (numpy reports its buffers to tracemalloc)."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_float_npz_is_converted_in_chunks_with_bounded_memory():
+    n = 20_000  # float32 zeros: 63 MB unpacked from a few hundred kB; converting at once took ~4 times that
+    raw = npz_bytes({"x_train": np.zeros((n, 28, 28), np.float32), "y_train": np.zeros(n, np.uint8),
+                     "x_test": np.full((10, 784), 0.5), "y_test": np.arange(10)}, compressed=True)
+    assert len(raw) < 1_000_000
+    loaded = []
+    peak = traced_peak(lambda: loaded.append(data.dataset_from_npz_bytes(raw, "zeros.npz")))
+    assert peak < n * 784 + 16_000_000  # the uint8 result plus a few chunks
+    assert loaded[0].x_train.shape == (n, 28, 28) and not loaded[0].x_train.any()
+    assert (loaded[0].x_test == 128).all()  # 0.5 of a scaled image is level 127.5, rounded to even
+
+
+def npy_header_only(shape, dtype) -> bytes:
+    stream = io.BytesIO()
+    np.lib.format.write_array_header_1_0(stream, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                  "fortran_order": False, "shape": shape})
+    return stream.getvalue()
+
+
+def test_an_npz_declaring_too_many_images_is_refused_before_reading():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for key, value in tiny_arrays().items():
+            archive.writestr(f"{key}.npy", npy_header_only((200_000, 28, 28), "f8") if key == "x_train"
+                             else npz_member(value))
+    with pytest.raises(DataError, match="x_train: 200,000 images; at most 100,000"):
+        data.dataset_from_npz_bytes(buffer.getvalue(), "many.npz")
+
+
+def npz_member(array) -> bytes:
+    stream = io.BytesIO()
+    np.save(stream, array)
+    return stream.getvalue()
+
+
+def test_an_idx_gzip_bomb_inflates_only_what_its_header_declares():
+    labels = idx_bytes(np.arange(10, dtype=np.uint8))
+    bomb = gzip.compress(labels + bytes(60_000_000), compresslevel=1)  # 10 labels, then 60 MB of zeros
+    peak = traced_peak(lambda: expect_error(lambda: data.parse_idx(bomb, "bomb-labels.gz"),
+                                            "bomb-labels.gz has extra bytes"))
+    assert peak < 4_000_000
+    huge = gzip.compress(struct.pack(">I3I", 0x803, 1_000_000_000, 28, 28) + bytes(1000))
+    with pytest.raises(DataError, match="declares 1,000,000,000 images; at most 100,000"):
+        data.parse_idx(huge, "huge-images.gz")
+
+
+def expect_error(work, message):
+    with pytest.raises(DataError, match=message):
+        work()
 
 
 def good_idx_files() -> dict[str, bytes]:
