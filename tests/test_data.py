@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import struct
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -200,10 +202,11 @@ def test_download_lands_atomically_where_keras_looks(monkeypatch, tmp_path, name
                    for key in KERAS_IDX_NAMES})
     urls = []
 
-    def fetch(url):
+    def fetch(url, deadline):
         urls.append(url)
         return served[url.rsplit("/", 1)[1]]
 
+    monkeypatch.setattr(data, "KNOWN_SHA256", {name: sha256(raw) for name, raw in served.items()})
     monkeypatch.setattr(data, "is_online", lambda: True)
     monkeypatch.setattr(data, "_fetch", fetch)
     loaded = data.load_dataset(name, "keras")
@@ -218,7 +221,7 @@ def test_download_lands_atomically_where_keras_looks(monkeypatch, tmp_path, name
 
 def test_bad_download_is_not_cached(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "is_online", lambda: True)
-    monkeypatch.setattr(data, "_fetch", lambda url: b"<html>captive portal</html>")
+    monkeypatch.setattr(data, "_fetch", lambda url, deadline: b"<html>captive portal</html>")
     with pytest.raises(DataError, match="mnist.npz"):
         data.load_dataset("mnist", "keras")
     assert not (keras_datasets(tmp_path) / "mnist.npz").exists()
@@ -226,11 +229,92 @@ def test_bad_download_is_not_cached(monkeypatch, tmp_path):
 
 def test_auto_falls_back_when_the_download_fails(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "is_online", lambda: True)
-    monkeypatch.setattr(data, "_fetch", lambda url: b"<html>captive portal</html>")
+    monkeypatch.setattr(data, "_fetch", lambda url, deadline: b"<html>captive portal</html>")
     assert data.load_dataset("mnist").is_sample
     monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
     with pytest.raises(DataError, match="download failed"):
         data.load_dataset("fashion_mnist")
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def test_a_download_that_is_not_the_published_file_is_refused_and_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "_fetch", lambda url, deadline: npz_bytes(tiny_arrays()))  # a valid .npz, but not MNIST's
+    with pytest.raises(DataError, match="mnist.npz is not the file Keras publishes"):
+        data.load_dataset("mnist", "keras")
+    assert not (keras_datasets(tmp_path) / "mnist.npz").exists()
+
+
+def test_the_known_hashes_are_those_keras_checks():
+    from keras.src.datasets import mnist
+
+    assert data.KNOWN_SHA256["mnist.npz"] in Path(mnist.__file__).read_text()
+    assert set(data.KNOWN_SHA256) == {"mnist.npz", *data.IDX_FILES.values()}
+
+
+class Trickle:
+    """A response that sends one byte every 10 ms for ever: each read is quick, the whole never ends."""
+
+    def __init__(self, stop: threading.Event):
+        self.stop = stop
+
+    def read(self, n=-1):
+        return b"" if self.stop.wait(0.01) else b"x"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_the_whole_download_has_a_time_limit(monkeypatch):
+    stop = threading.Event()
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Trickle(stop))
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "DOWNLOAD_TOTAL_S", 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DataError, match="did not finish within 0.3 s"):
+            data.load_dataset("mnist", "keras")
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+
+
+def test_after_a_failed_download_the_app_tries_again_later(monkeypatch, tmp_path):
+    from ui.state import shared_dataset
+
+    good = npz_bytes(tiny_arrays())
+    served = {"mnist.npz": b"<html>captive portal</html>"}
+    calls = []
+
+    def fetch(url, deadline):
+        calls.append(url)
+        return served["mnist.npz"]
+
+    monkeypatch.setattr(data, "KNOWN_SHA256", {**data.KNOWN_SHA256, "mnist.npz": sha256(good)})
+    monkeypatch.setattr(data, "_fetch", fetch)
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    shared_dataset.clear()
+    try:
+        first = shared_dataset("mnist")
+        assert first.is_sample and len(calls) == 1
+        data._memo.clear()  # a new session, the same process
+        assert shared_dataset("mnist") is first and data.load_dataset("mnist").is_sample
+        assert len(calls) == 1  # no new attempt before DOWNLOAD_RETRY_S
+        served["mnist.npz"] = good  # the network is back ...
+        data._next_download["mnist"] = time.monotonic() - 1  # ... and DOWNLOAD_RETRY_S has passed
+        assert data.fallback_expired(first)
+        again = shared_dataset("mnist")
+        assert len(calls) == 2 and not again.is_sample
+        assert_same(again, tiny_arrays())
+        assert shared_dataset("mnist") is again
+    finally:
+        shared_dataset.clear()
 
 
 # ---------------------------------------------------------------- formats round trip
