@@ -1,14 +1,15 @@
 """MNIST-style datasets: where they come from, and the one shape they all end in.
 
 Every source ends in the same `Dataset`: uint8 arrays, read-only, loaded once per
-process. Conversion to float happens per batch (`to_inputs`), so 60,000 images cost
-47 MB instead of 188 MB. Downloads use urllib, not `keras.datasets`, so the Dataset page
+process. Conversion to float happens per batch (`to_inputs`), so 60,000 images cost 47
+MB instead of 188 MB. Downloads use urllib, not `keras.datasets`, so the Dataset page
 never imports TensorFlow; they land where Keras puts them, so either can reuse the
-other's cache, and are checked against the files' known SHA-256 before they are kept. Parsing and checking the files themselves lives in `mnistlab.formats`,
-so this module is about sources (Keras cache or download, Debian's files, the offline
-sample, a path or an upload) and caching; the format names it has always offered
-(`parse_idx`, `IDX_FILES`, `NPZ_KEYS`, `MAX_BYTES`) are still importable from here.
-Anything a user can hand us fails with a `DataError` that names the file and the problem.
+other's cache, and are checked against the files' known SHA-256 before they are kept.
+Parsing and checking the files themselves lives in `mnistlab.formats`, so this module is
+about sources (Keras cache or download, Debian's files, the offline sample, a path or an
+upload) and caching; the format names it has always offered (`parse_idx`, `IDX_FILES`,
+`NPZ_KEYS`, `MAX_BYTES`) are still importable from here. Anything a user can hand us
+fails with a `DataError` that names the file and the problem.
 """
 
 from __future__ import annotations
