@@ -1,14 +1,15 @@
 """MNIST-style datasets: where they come from, and the one shape they all end in.
 
 Every source ends in the same `Dataset`: uint8 arrays, read-only, loaded once per
-process. Conversion to float happens per batch (`to_inputs`), so 60,000 images cost
-47 MB instead of 188 MB. Downloads use urllib, not `keras.datasets`, so the Dataset page
+process. Conversion to float happens per batch (`to_inputs`), so 60,000 images cost 47
+MB instead of 188 MB. Downloads use urllib, not `keras.datasets`, so the Dataset page
 never imports TensorFlow; they land where Keras puts them, so either can reuse the
-other's cache. Parsing and checking the files themselves lives in `mnistlab.formats`,
-so this module is about sources (Keras cache or download, Debian's files, the offline
-sample, a path or an upload) and caching; the format names it has always offered
-(`parse_idx`, `IDX_FILES`, `NPZ_KEYS`, `MAX_BYTES`) are still importable from here.
-Anything a user can hand us fails with a `DataError` that names the file and the problem.
+other's cache, and are checked against the files' known SHA-256 before they are kept.
+Parsing and checking the files themselves lives in `mnistlab.formats`, so this module is
+about sources (Keras cache or download, Debian's files, the offline sample, a path or an
+upload) and caching; the format names it has always offered (`parse_idx`, `IDX_FILES`,
+`NPZ_KEYS`, `MAX_BYTES`) are still importable from here. Anything a user can hand us
+fails with a `DataError` that names the file and the problem.
 """
 
 from __future__ import annotations
@@ -57,7 +58,18 @@ CLASS_NAMES = {
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 ONLINE_TIMEOUT_S = 3.0  # an offline machine must fall through to the sample quickly
-DOWNLOAD_TIMEOUT_S = 30.0
+DOWNLOAD_TIMEOUT_S = 30.0  # one read
+DOWNLOAD_TOTAL_S = 90.0  # all the files of a dataset, however slowly they trickle in
+DOWNLOAD_RETRY_S = 600.0  # after a fallback to the sample, try the full set again this much later
+# The files Keras downloads, by SHA-256: mnist.npz as keras.datasets.mnist checks it; the
+# Fashion-MNIST files (Keras checks none) are Zalando's originals, the same bytes.
+KNOWN_SHA256 = {
+    "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    "train-images-idx3-ubyte.gz": "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc",
+    "train-labels-idx1-ubyte.gz": "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc",
+    "t10k-images-idx3-ubyte.gz": "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229",
+    "t10k-labels-idx1-ubyte.gz": "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf",
+}
 SAMPLE_SEED = 20_240_501
 
 
@@ -235,14 +247,42 @@ def _remember_online(online: bool) -> bool:
     return online
 
 
-def _fetch(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            data = response.read(formats.MAX_BYTES + 1)
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        raise DataError(f"Could not download {url}: {error}.") from error
-    if len(data) > formats.MAX_BYTES:
-        raise DataError(f"{url} is larger than {formats.MAX_BYTES:,} bytes; refusing it.")
+def _fetch(url: str, deadline: float) -> bytes:
+    """The bytes at `url`, read in a daemon thread so that the whole download, not only each
+    read, ends by `deadline` (time.monotonic()); a download still running then is abandoned."""
+    pieces: list[bytes] = []
+    problems: list[str] = []
+    cancelled = threading.Event()
+
+    def download() -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                size = 0
+                while not cancelled.is_set() and (piece := response.read(1 << 16)):
+                    size += len(piece)
+                    if size > formats.MAX_BYTES:
+                        problems.append(f"{url} is larger than {formats.MAX_BYTES:,} bytes; refusing it.")
+                        return
+                    pieces.append(piece)
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            problems.append(f"Could not download {url}: {error}.")
+
+    thread = threading.Thread(target=download, daemon=True)
+    thread.start()
+    thread.join(max(deadline - time.monotonic(), 0.0))
+    if thread.is_alive():
+        cancelled.set()
+        raise DataError(f"Downloading {url} did not finish within {DOWNLOAD_TOTAL_S:g} s; giving up.")
+    if problems:
+        raise DataError(problems[0])
+    return b"".join(pieces)
+
+
+def _verified(filename: str, data: bytes) -> bytes:
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != KNOWN_SHA256[filename]:
+        raise DataError(f"The download of {filename} is not the file Keras publishes (SHA-256 {digest[:12]}…, "
+                        f"expected {KNOWN_SHA256[filename][:12]}…); not using it.")
     return data
 
 
@@ -266,9 +306,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _load_keras(name: str, download: bool) -> Dataset:
     files = _keras_files(name)
+    deadline = time.monotonic() + DOWNLOAD_TOTAL_S
     for filename, path in files.items():
         if download and not path.is_file():
-            data = _fetch(KERAS_URL + filename)
+            data = _verified(filename, _fetch(KERAS_URL + filename, deadline))
             if filename.endswith(".npz"):  # check before caching: a bad cache would stick
                 _read_npz(data, filename)
             else:
@@ -336,11 +377,24 @@ def _memoised(key: tuple, load: Callable[[], Dataset]) -> Dataset:
 
 
 def clear_cache() -> None:
-    """Forget loaded datasets and the online check (for tests and after uploads)."""
+    """Forget loaded datasets, the online check and when to try a download again (for tests)."""
     global _online
     with _memo_lock:
         _memo.clear()
     _online = None
+    _next_download.clear()
+
+
+_next_download: dict[str, float] = {}  # dataset name -> time.monotonic() before which "auto" does not download
+
+
+def fallback_expired(dataset: Dataset) -> bool:
+    """Whether `dataset` is the offline sample standing in for a full set that could not be
+    had, and the time to try the download again has come: a process-wide cache of the
+    dataset should then load it again (which retries the download) instead of keeping the
+    sample until the server restarts."""
+    due = _next_download.get(dataset.name)
+    return dataset.is_sample and due is not None and time.monotonic() >= due
 
 
 def load_dataset(name: str = "mnist", source: str | os.PathLike = "auto") -> Dataset:
@@ -355,7 +409,8 @@ def load_dataset(name: str = "mnist", source: str | os.PathLike = "auto") -> Dat
     failed_download = ""
     if source in ("auto", "keras"):
         cached = all(path.is_file() for path in _keras_files(name).values())
-        if cached or is_online():
+        waiting = source == "auto" and time.monotonic() < _next_download.get(name, 0.0)
+        if cached or (not waiting and is_online()):
             try:
                 return _memoised((name, "keras", str(_keras_datasets_dir())),
                                  lambda: _load_keras(name, download=not cached))
@@ -369,6 +424,8 @@ def load_dataset(name: str = "mnist", source: str | os.PathLike = "auto") -> Dat
         elif source == "keras":
             raise DataError(f"{label} is not in the Keras cache ({_tilde(_keras_datasets_dir())}) "
                             f"and the machine is offline, so it cannot be downloaded.")
+        if not waiting:  # falling back: do not try the network again for a while
+            _next_download[name] = time.monotonic() + DOWNLOAD_RETRY_S
     if name == "fashion_mnist":
         if source == "auto" and all((DEBIAN_FASHION_DIR / f).is_file() for f in IDX_FILES.values()):
             origin = f"the Debian package dataset-fashion-mnist ({DEBIAN_FASHION_DIR})"

@@ -8,14 +8,16 @@ artifacts/screenshots/. In CI these tests must run: a missing browser fails them
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -39,28 +41,33 @@ def server(tmp_path_factory):
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
     port = free_port()
     env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    ready = threading.Event()
+
+    def copy_log() -> None:  # Streamlit prints its URL once it serves; the pipe must be drained for ever after
+        with open(log_path, "w") as log:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                if "URL:" in line:
+                    ready.set()
+        ready.set()  # the server ended
+
+    threading.Thread(target=copy_log, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    if not ready.wait(60) or process.poll() is not None:
         process.kill()
-        pytest.fail("streamlit did not start")
+        pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+    urllib.request.urlopen(url + "/_stcore/health", timeout=10).close()
     yield url
     process.terminate()
     process.wait(10)
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +80,15 @@ def browser(server):
         browser.close()
 
 
+# Streamlit marks its root with the script's state ("initial", "rerunRequested", "running",
+# "notRunning"); with no status widget either, nothing is left to draw.
+IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -82,31 +98,36 @@ def page(browser):
     context.close()
 
 
+def wait_idle(page, timeout=SLOW):
+    """Until no script run is going on. Call it after waiting for what an action shows, so
+    that the run the action caused has surely started."""
+    page.wait_for_function(IDLE, timeout=timeout)
+
+
 def open_page(page, server, path=""):
     page.goto(f"{server}/{path}")
     page.wait_for_selector('[data-testid="stSidebar"]')
-    page.wait_for_load_state("networkidle")
     wait_idle(page)
 
 
-def wait_idle(page, timeout=SLOW):
-    """Streamlit shows a status widget while a script runs."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+def next_frames(page):
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def shoot(page, name):
-    """A screenshot once the widgets' placeholders have been replaced by the widgets."""
+    """A screenshot once the widgets' placeholders, fonts and images are all in place."""
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
-    page.wait_for_timeout(500)
+    page.wait_for_function("() => document.fonts.status === 'loaded' && "
+                           "[...document.images].every(image => image.complete)", timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     # Streamlit scrolls inside its main block, so a full-page shot is only the window: make
     # the window as tall as the page for the shot, then put it back.
     size = page.viewport_size
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
-    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
-    page.wait_for_timeout(500)
+    tall = min(max(height, size["height"]), 8000)
+    page.set_viewport_size({"width": size["width"], "height": tall})
+    page.wait_for_function(f"() => window.innerHeight === {tall}")
+    next_frames(page)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size(size)
 
@@ -125,20 +146,22 @@ def test_pages_open_and_look_right(page, server, path, text):
     shoot(page, path or "home")
 
 
-def set_number(page, label, value):
+def set_number(page, label, value, shows):
+    """Type a number into a box, and wait until its run is over and the page shows `shows`."""
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
     box.press("Enter")
+    page.get_by_text(shows).first.wait_for()
     wait_idle(page)
 
 
 def train_quickly(page, server):
     open_page(page, server, "train")
-    page.get_by_text("Training settings").click()
-    set_number(page, "Epochs", 1)
-    set_number(page, "Training subset (0 = all)", 1000)
+    page.get_by_text("Training settings").click()  # an expander: opens in the browser, no rerun
+    set_number(page, "Epochs", 1, re.compile(r"· 1 epoch\(s\)"))
+    set_number(page, "Training subset (0 = all)", 1000, "· 1,000 training images")
     page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text("Test accuracy").first.wait_for(timeout=SLOW)
+    page.locator('[data-testid="stMetric"]', has_text="Test accuracy").wait_for(timeout=SLOW)
     wait_idle(page)
 
 
@@ -148,32 +171,38 @@ def test_training_through_the_ui_shows_curves_and_accuracy(page, server):
     accuracy = page.locator('[data-testid="stMetric"]', has_text="Test accuracy").locator(
         '[data-testid="stMetricValue"]').inner_text()
     assert 0.3 < float(accuracy.rstrip("%")) / 100 <= 1
-    page.locator(".js-plotly-plot").nth(1).wait_for()  # the loss and the accuracy curves
+    page.locator(".st-key-curve_accuracy .js-plotly-plot").wait_for()  # the loss and the accuracy curves
+    page.locator(".st-key-curve_loss .js-plotly-plot").wait_for()
     shoot(page, "train")
 
 
 def test_selecting_a_confusion_cell_changes_the_gallery(page, server):
     train_quickly(page, server)
     page.get_by_role("link", name="Evaluate").first.click()
+    page.wait_for_url("**/evaluate")
+    page.get_by_role("heading", name="Evaluate").first.wait_for()
+    # the confusion matrix itself, by its key: before, the first chart could still be the Train page's curve
+    chart = page.locator(".st-key-confusion .js-plotly-plot")
+    chart.wait_for(timeout=SLOW)
     wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()
     no_exception(page)
     shoot(page, "evaluate")
     # the squares are the points of the chart's first trace, row-major: true × 10 + predicted
-    counts = [int(t) for t in page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].text")]
+    counts = [int(t) for t in chart.evaluate("plot => plot.data[0].text")]
+    assert len(counts) == 100
     cell = max((i for i in range(100) if i // 10 != i % 10), key=lambda i: counts[i])  # the biggest mistake
     true, pred = divmod(cell, 10)
     assert counts[cell] > 0
-    points = page.locator(".js-plotly-plot .scatterlayer .trace").first.locator(".point")
+    points = chart.locator(".scatterlayer .trace").first.locator(".point")
     assert points.count() == 100
     points.nth(cell).click(force=True)
+    # the click sets the two selectboxes beside the chart, and the gallery shows exactly that cell
+    expect(page.get_by_role("combobox", name="True class")).to_have_value(str(true))
+    expect(page.get_by_role("combobox", name="Predicted as")).to_have_value(str(pred))
+    page.get_by_text(f"that the model read as {pred}").first.wait_for()
     wait_idle(page)
     no_exception(page)
     shoot(page, "evaluate_cell")
-    page.get_by_text(f"that the model read as {pred}").first.wait_for()
-    # the click set the two selectboxes beside the chart, and the gallery shows exactly that cell
-    assert page.get_by_role("combobox", name="True class").input_value() == str(true)
-    assert page.get_by_role("combobox", name="Predicted as").input_value() == str(pred)
     cell_column = page.locator('[data-testid="stColumn"]', has_text="that the model read as").first
     captions = cell_column.locator('[data-testid="stImageCaption"]')
     assert captions.count() == min(counts[cell], 30)
@@ -194,7 +223,7 @@ def test_drawing_a_stroke_gives_a_prediction(page, server):
     page.mouse.up()
     page.get_by_text("It's a").first.wait_for(timeout=SLOW)
     wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()  # the 10 probabilities
+    page.locator(".st-key-draw_probabilities .js-plotly-plot").wait_for()  # the 10 probabilities
     no_exception(page)
     shoot(page, "draw")
 
@@ -208,8 +237,9 @@ def test_finished_runs_are_listed_in_experiments(page, server):
     # the grid is drawn on a canvas: tick the first row's checkbox by its position
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
-    wait_idle(page)
-    page.locator(".js-plotly-plot").nth(1).wait_for()  # its loss and accuracy curves
+    page.locator(".st-key-overlay_accuracy .js-plotly-plot").wait_for()  # its loss and accuracy curves
+    page.locator(".st-key-overlay_loss .js-plotly-plot").wait_for()
     page.get_by_role("button", name="Use this model").first.wait_for()
+    wait_idle(page)
     no_exception(page)
     shoot(page, "experiments_runs")

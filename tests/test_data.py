@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import struct
 import subprocess
 import sys
 import threading
+import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -199,10 +202,11 @@ def test_download_lands_atomically_where_keras_looks(monkeypatch, tmp_path, name
                    for key in KERAS_IDX_NAMES})
     urls = []
 
-    def fetch(url):
+    def fetch(url, deadline):
         urls.append(url)
         return served[url.rsplit("/", 1)[1]]
 
+    monkeypatch.setattr(data, "KNOWN_SHA256", {name: sha256(raw) for name, raw in served.items()})
     monkeypatch.setattr(data, "is_online", lambda: True)
     monkeypatch.setattr(data, "_fetch", fetch)
     loaded = data.load_dataset(name, "keras")
@@ -217,7 +221,7 @@ def test_download_lands_atomically_where_keras_looks(monkeypatch, tmp_path, name
 
 def test_bad_download_is_not_cached(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "is_online", lambda: True)
-    monkeypatch.setattr(data, "_fetch", lambda url: b"<html>captive portal</html>")
+    monkeypatch.setattr(data, "_fetch", lambda url, deadline: b"<html>captive portal</html>")
     with pytest.raises(DataError, match="mnist.npz"):
         data.load_dataset("mnist", "keras")
     assert not (keras_datasets(tmp_path) / "mnist.npz").exists()
@@ -225,11 +229,92 @@ def test_bad_download_is_not_cached(monkeypatch, tmp_path):
 
 def test_auto_falls_back_when_the_download_fails(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "is_online", lambda: True)
-    monkeypatch.setattr(data, "_fetch", lambda url: b"<html>captive portal</html>")
+    monkeypatch.setattr(data, "_fetch", lambda url, deadline: b"<html>captive portal</html>")
     assert data.load_dataset("mnist").is_sample
     monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
     with pytest.raises(DataError, match="download failed"):
         data.load_dataset("fashion_mnist")
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def test_a_download_that_is_not_the_published_file_is_refused_and_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "_fetch", lambda url, deadline: npz_bytes(tiny_arrays()))  # a valid .npz, but not MNIST's
+    with pytest.raises(DataError, match="mnist.npz is not the file Keras publishes"):
+        data.load_dataset("mnist", "keras")
+    assert not (keras_datasets(tmp_path) / "mnist.npz").exists()
+
+
+def test_the_known_hashes_are_those_keras_checks():
+    from keras.src.datasets import mnist
+
+    assert data.KNOWN_SHA256["mnist.npz"] in Path(mnist.__file__).read_text()
+    assert set(data.KNOWN_SHA256) == {"mnist.npz", *data.IDX_FILES.values()}
+
+
+class Trickle:
+    """A response that sends one byte every 10 ms for ever: each read is quick, the whole never ends."""
+
+    def __init__(self, stop: threading.Event):
+        self.stop = stop
+
+    def read(self, n=-1):
+        return b"" if self.stop.wait(0.01) else b"x"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_the_whole_download_has_a_time_limit(monkeypatch):
+    stop = threading.Event()
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Trickle(stop))
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    monkeypatch.setattr(data, "DOWNLOAD_TOTAL_S", 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DataError, match="did not finish within 0.3 s"):
+            data.load_dataset("mnist", "keras")
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+
+
+def test_after_a_failed_download_the_app_tries_again_later(monkeypatch, tmp_path):
+    from ui.state import shared_dataset
+
+    good = npz_bytes(tiny_arrays())
+    served = {"mnist.npz": b"<html>captive portal</html>"}
+    calls = []
+
+    def fetch(url, deadline):
+        calls.append(url)
+        return served["mnist.npz"]
+
+    monkeypatch.setattr(data, "KNOWN_SHA256", {**data.KNOWN_SHA256, "mnist.npz": sha256(good)})
+    monkeypatch.setattr(data, "_fetch", fetch)
+    monkeypatch.setattr(data, "is_online", lambda: True)
+    shared_dataset.clear()
+    try:
+        first = shared_dataset("mnist")
+        assert first.is_sample and len(calls) == 1
+        data._memo.clear()  # a new session, the same process
+        assert shared_dataset("mnist") is first and data.load_dataset("mnist").is_sample
+        assert len(calls) == 1  # no new attempt before DOWNLOAD_RETRY_S
+        served["mnist.npz"] = good  # the network is back ...
+        data._next_download["mnist"] = time.monotonic() - 1  # ... and DOWNLOAD_RETRY_S has passed
+        assert data.fallback_expired(first)
+        again = shared_dataset("mnist")
+        assert len(calls) == 2 and not again.is_sample
+        assert_same(again, tiny_arrays())
+        assert shared_dataset("mnist") is again
+    finally:
+        shared_dataset.clear()
 
 
 # ---------------------------------------------------------------- formats round trip
@@ -340,9 +425,70 @@ def test_bad_npz_is_a_data_error_naming_the_file(problem, tmp_path):
 
 def test_npz_bomb_is_refused(monkeypatch):
     raw = npz_bytes(tiny_arrays(), compressed=True)
-    monkeypatch.setattr(formats, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(formats, "MAX_UNPACKED_BYTES", 10_000)
     with pytest.raises(DataError, match=r"bomb.npz.*refusing"):
         data.dataset_from_npz_bytes(raw, "bomb.npz")
+
+
+def traced_peak(work) -> int:
+    """Bytes allocated at the peak while `work()` runs (numpy reports its buffers to tracemalloc)."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_float_npz_is_converted_in_chunks_with_bounded_memory():
+    n = 20_000  # float32 zeros: 63 MB unpacked from a few hundred kB; converting at once took ~4 times that
+    raw = npz_bytes({"x_train": np.zeros((n, 28, 28), np.float32), "y_train": np.zeros(n, np.uint8),
+                     "x_test": np.full((10, 784), 0.5), "y_test": np.arange(10)}, compressed=True)
+    assert len(raw) < 1_000_000
+    loaded = []
+    peak = traced_peak(lambda: loaded.append(data.dataset_from_npz_bytes(raw, "zeros.npz")))
+    assert peak < n * 784 + 16_000_000  # the uint8 result plus a few chunks
+    assert loaded[0].x_train.shape == (n, 28, 28) and not loaded[0].x_train.any()
+    assert (loaded[0].x_test == 128).all()  # 0.5 of a scaled image is level 127.5, rounded to even
+
+
+def npy_header_only(shape, dtype) -> bytes:
+    stream = io.BytesIO()
+    np.lib.format.write_array_header_1_0(stream, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                  "fortran_order": False, "shape": shape})
+    return stream.getvalue()
+
+
+def test_an_npz_declaring_too_many_images_is_refused_before_reading():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for key, value in tiny_arrays().items():
+            archive.writestr(f"{key}.npy", npy_header_only((200_000, 28, 28), "f8") if key == "x_train"
+                             else npz_member(value))
+    with pytest.raises(DataError, match="x_train: 200,000 images; at most 100,000"):
+        data.dataset_from_npz_bytes(buffer.getvalue(), "many.npz")
+
+
+def npz_member(array) -> bytes:
+    stream = io.BytesIO()
+    np.save(stream, array)
+    return stream.getvalue()
+
+
+def test_an_idx_gzip_bomb_inflates_only_what_its_header_declares():
+    labels = idx_bytes(np.arange(10, dtype=np.uint8))
+    bomb = gzip.compress(labels + bytes(60_000_000), compresslevel=1)  # 10 labels, then 60 MB of zeros
+    peak = traced_peak(lambda: expect_error(lambda: data.parse_idx(bomb, "bomb-labels.gz"),
+                                            "bomb-labels.gz has extra bytes"))
+    assert peak < 4_000_000
+    huge = gzip.compress(struct.pack(">I3I", 0x803, 1_000_000_000, 28, 28) + bytes(1000))
+    with pytest.raises(DataError, match="declares 1,000,000,000 images; at most 100,000"):
+        data.parse_idx(huge, "huge-images.gz")
+
+
+def expect_error(work, message):
+    with pytest.raises(DataError, match=message):
+        work()
 
 
 def good_idx_files() -> dict[str, bytes]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from mnistlab.data import DATASET_NAMES, Dataset, load_dataset
+from mnistlab.data import DATASET_NAMES, Dataset, fallback_expired, load_dataset
 from mnistlab.errors import DataError
 from mnistlab.jobs import JobRegistry
 
@@ -37,9 +37,10 @@ class ActiveModel:
     spec: ModelSpec | None = None
 
 
-@st.cache_resource(show_spinner="Loading the data…")
+@st.cache_resource(show_spinner="Loading the data…", validate=lambda dataset: not fallback_expired(dataset))
 def shared_dataset(name: str, source: str = "auto") -> Dataset:
-    """Loaded once per process, read-only, shared by every session."""
+    """Loaded once per process, read-only, shared by every session. The offline sample given
+    when the download failed is dropped after `DOWNLOAD_RETRY_S`, so a later request retries."""
     return load_dataset(name, source)
 
 

@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from mnistlab.errors import MnistlabError
-from mnistlab.modelfile import MAX_MODEL_BYTES, load_model_bytes
+from mnistlab.modelfile import MAX_MODEL_BYTES, MAX_MODEL_PARAMS, load_model_bytes
 from ui.state import ActiveModel, dataset_name, set_active_model
 
 
@@ -13,7 +13,9 @@ def model_uploader(key: str) -> None:
     """An expander with a `.keras` uploader; a bad file gives a message and changes nothing."""
     with st.expander("Use a model trained elsewhere (.keras file)"):
         st.caption("For example the file saved by the Keras script from the Train page. It must take 28×28 "
-                   "images and give 10 probabilities; models containing code (Lambda layers) are refused.")
+                   f"images and give 10 probabilities, be made of standard Keras layers (Lambda layers and custom "
+                   f"code are refused) and have at most {MAX_MODEL_PARAMS:,} parameters; the file may be "
+                   f"{MAX_MODEL_BYTES // 2**20} MB.")
         upload = st.file_uploader("Keras model", type=["keras"], key=key)
         if upload is None:
             return
@@ -21,9 +23,6 @@ def model_uploader(key: str) -> None:
         digest = hashlib.sha256(data).hexdigest()[:24]
         if st.session_state.get(f"{key}_loaded") == digest:
             st.success(f"Using {upload.name}.")
-            return
-        if len(data) > MAX_MODEL_BYTES:
-            st.error(f"{upload.name} is {len(data) / 1e6:.0f} MB; the limit is {MAX_MODEL_BYTES // 2**20} MB.")
             return
         try:
             model = load_model_bytes(data, upload.name)
