@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnistlab.canvas import to_mnist
 from mnistlab.charts import probability_bars
@@ -15,6 +14,7 @@ from mnistlab.errors import DataError, MnistlabError
 from mnistlab.evaluate import predict_digit
 from mnistlab.jobs import DONE, QUEUED
 from mnistlab.presets import PRESETS
+from ui.draw_canvas import drawing_canvas, stroke_count
 from ui.gallery import upscale
 from ui.state import (
     ActiveModel,
@@ -30,9 +30,7 @@ from ui.upload import model_uploader
 
 CANVAS_PX = 280  # 10× MNIST's 28 px
 STROKE_PX = 20  # about the pen width of an MNIST digit at that scale
-TOOLBAR_PX = 24
-RESULT_PX = 560  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
-CLEAR_KEY = "draw_clear_count"
+RESULT_PX = 480  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
 # Test hook: an RGBA numpy array put here is used instead of the canvas's drawing,
 # since AppTest cannot move a mouse. The app itself never sets it.
 INJECTED_KEY = "injected_drawing"
@@ -98,10 +96,6 @@ def show_prediction(model: Any, drawing: np.ndarray | None, class_names: tuple[s
     return probabilities
 
 
-def _clear() -> None:
-    st.session_state[CLEAR_KEY] = st.session_state.get(CLEAR_KEY, 0) + 1
-
-
 st.title("Draw")
 model_uploader("draw_upload")
 active = active_model()
@@ -120,20 +114,24 @@ if active.dataset_name == "fashion_mnist":
     st.warning("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
                "looks like.")
 
-# A fixed-width box for the canvas (a column could be narrower than it and clip it);
-# on a narrow screen the result wraps below.
-row = st.container(horizontal=True, gap="large")
-canvas_col, result_col = row.container(width=CANVAS_PX + 8), row.container(width=RESULT_PX)
-with canvas_col:
-    st.space(TOOLBAR_PX)  # the canvas's own toolbar floats above it; keep it off the text above
-    canvas = st_canvas(stroke_width=STROKE_PX, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
-                       key=f"draw_canvas_{st.session_state.get(CLEAR_KEY, 0)}")
-    button_col, hint_col = st.columns([1, 2], vertical_alignment="center")
-    button_col.button("Clear", key="draw_clear", on_click=_clear, icon=":material/ink_eraser:")
-    hint_col.caption("White ink on black, like MNIST.")
-drawing = st.session_state.get(INJECTED_KEY)
-if drawing is None:
-    drawing = canvas.image_data
-with result_col:
-    show_prediction(active.model, drawing, CLASS_NAMES.get(active.dataset_name, DIGITS))
+
+
+@st.fragment
+def drawing_panel(active: ActiveModel) -> None:
+    """The canvas and its answer: a stroke reruns only this, not the page or the sidebar."""
+    # A fixed-width box for the canvas (a column could be narrower than it and clip it);
+    # on a narrow screen the result wraps below.
+    row = st.container(horizontal=True, gap="large")
+    canvas_col, result_col = row.container(width=CANVAS_PX + 8), row.container(width=RESULT_PX)
+    with canvas_col:
+        canvas = drawing_canvas(CANVAS_PX, STROKE_PX, key="draw_canvas")
+        st.caption("White ink on black, like MNIST. Undo, redo or clear with the buttons under the box.")
+        st.caption(f"Strokes on the canvas: {stroke_count(canvas)}")
+    drawing = st.session_state.get(INJECTED_KEY)
+    if drawing is None:
+        drawing = canvas.image_data
+    with result_col:
+        show_prediction(active.model, drawing, CLASS_NAMES.get(active.dataset_name, DIGITS))
+
+
+drawing_panel(active)
