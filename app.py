@@ -4,7 +4,7 @@ and the model builder in the sidebar. Run with `streamlit run app.py`."""
 import streamlit as st
 
 from ui.builder import model_builder
-from ui.sidebar import dataset_picker
+from ui.sidebar import dataset_picker, nickname_box
 from ui.state import adopt_finished_job
 
 st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon=":material/pin:", layout="wide")
@@ -20,6 +20,7 @@ PAGES = [
 
 page = st.navigation(PAGES)
 dataset_picker()
+nickname_box()
 model_builder()
 adopt_finished_job()
 page.run()

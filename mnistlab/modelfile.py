@@ -34,9 +34,9 @@ def _layer_classes(config: Any) -> set[str]:
     return found
 
 
-def check_archive(data: bytes, name: str) -> None:
-    """Everything that can be checked without TensorFlow."""
-    if len(data) > MAX_MODEL_BYTES:
+def check_archive(data: bytes, name: str, trusted: bool = False) -> None:
+    """Everything that can be checked without TensorFlow. `trusted`: the app's own file, of any size."""
+    if not trusted and len(data) > MAX_MODEL_BYTES:
         raise ModelFileError(f"{name}: {len(data) / 1e6:.0f} MB is too big (at most {MAX_MODEL_BYTES // 2**20} MB).")
     if not data.startswith(b"PK"):
         raise ModelFileError(f"{name}: not a Keras model file (a .keras file is a zip archive).")
@@ -67,9 +67,10 @@ def check_shapes(model: Any, name: str) -> None:
         raise ModelFileError(f"{name}: the model gives output of shape {output_shape}, not 10 class scores.")
 
 
-def load_model_bytes(data: bytes, name: str = "model.keras") -> Any:
-    """A Keras model from the bytes of a `.keras` file, or ModelFileError saying why not."""
-    check_archive(data, name)
+def load_model_bytes(data: bytes, name: str = "model.keras", *, trusted: bool = False) -> Any:
+    """A Keras model from the bytes of a `.keras` file, or ModelFileError saying why not.
+    `trusted`: a file the app made itself (a stored run), so the upload size limit does not apply."""
+    check_archive(data, name, trusted=trusted)
     import keras
 
     with tempfile.TemporaryDirectory() as folder:

@@ -18,33 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
+from mnistlab.drawings import Drawing, add_drawing, delete_drawing, list_drawings
 from mnistlab.errors import MnistlabError
+from mnistlab.owners import clean_nickname, may_delete, refusal
+from mnistlab.storeschema import RUNS, SchemaError, StoreError, prepare
+from mnistlab.storeschema import database as _database
+from mnistlab.storeschema import reason as _reason
 
-_metadata = sa.MetaData()
-RUNS = sa.Table(
-    "mnistlab_runs",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created", sa.Float, nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("dataset", sa.String(200), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("spec_json", sa.Text, nullable=False),
-    sa.Column("history_json", sa.Text, nullable=False),
-    sa.Column("test_accuracy", sa.Float),
-    sa.Column("test_loss", sa.Float),
-    sa.Column("seconds", sa.Float, nullable=False),
-    sa.Column("epochs_done", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("cache_key", sa.String(64), nullable=False),
-    sa.Column("model", sa.LargeBinary),
-)
-
-
-class StoreError(MnistlabError):
-    """The experiment store cannot do what was asked."""
+__all__ = ["RUNS", "Drawing", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
 
 
 @dataclass
@@ -66,6 +50,7 @@ class Run:
     history: dict[str, list[float]] = field(default_factory=dict)
     has_model: bool = False
     problem: str = ""
+    owner: str = ""  # the nickname of the session that trained it; "" when none was set
 
 
 def default_store_url() -> str:
@@ -77,36 +62,91 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+# What can go wrong opening a database: a folder that cannot be made, a bad URL, a missing
+# driver, a server that is down, a file that is not a database.
+_OPEN_ERRORS = (OSError, ImportError, ValueError, sa.exc.SQLAlchemyError)
+
+
+def _shown(url: str) -> str:
+    """A URL fit to show to students: never its password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(a URL that cannot be read)"
+
+
+def _open(url: str) -> sa.Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    try:
+        prepare(engine)
+    except _OPEN_ERRORS:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _fallback_engine() -> sa.Engine:
+    """A temporary SQLite file, or memory when not even the temp folder can be written."""
+    try:
+        handle, path = tempfile.mkstemp(prefix="mnistlab-runs-", suffix=".sqlite")
+        os.close(handle)
+        return _open(f"sqlite:///{path}")
+    except _OPEN_ERRORS:
+        engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool,
+                                  connect_args={"check_same_thread": False})
+        prepare(engine)
+        return engine
+
+
 class RunStore:
+    """Runs (and labelled drawings) in one database. With no URL: `default_store_url()`, and
+    when that cannot be used, a temporary database with `problem` saying so — never an error."""
+
     def __init__(self, url_or_engine: str | sa.Engine | None = None):
-        target = url_or_engine or default_store_url()
-        if isinstance(target, str):
-            if target.startswith("sqlite:///"):
-                Path(target.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(target)
+        self.problem = ""  # what the pages show when the store is not where it should be
+        if isinstance(url_or_engine, sa.Engine):
+            self.engine = url_or_engine
+            prepare(self.engine)
+        elif url_or_engine:
+            try:
+                self.engine = _open(url_or_engine)
+            except SchemaError:
+                raise
+            except _OPEN_ERRORS as exc:
+                shown = _shown(url_or_engine)
+                raise StoreError(f"The runs database {shown} cannot be used ({_reason(exc)}).") from None
         else:
-            self.engine = target
-        self.problem = ""  # set by a caller that had to fall back to this store
-        _metadata.create_all(self.engine)
+            url = default_store_url()
+            try:
+                self.engine = _open(url)
+            except _OPEN_ERRORS as exc:
+                self.engine = _fallback_engine()
+                where = "a temporary file" if self.engine.url.database else "memory"
+                self.problem = (f"The experiment store at {_shown(url)} cannot be used ({_reason(exc)}), so runs "
+                                f"are kept in {where} on this server and are lost when it restarts. Set "
+                                "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.")
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
-            test_accuracy: float | None = None, test_loss: float | None = None) -> int:
+            test_accuracy: float | None = None, test_loss: float | None = None, owner: str = "") -> int:
         row = {
+            "owner": clean_nickname(owner),
             "created": time.time(), "name": name, "dataset": dataset, "source": source, "spec_json": spec_json,
             "history_json": json.dumps(history), "test_accuracy": _finite(test_accuracy),
             "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
             "cache_key": cache_key, "model": model_bytes,
         }
-        with self.engine.begin() as connection:
+        with _database(f"save the run {name!r}"), self.engine.begin() as connection:
             return int(connection.execute(sa.insert(RUNS).values(**row)).inserted_primary_key[0])
 
     def list(self) -> list[Run]:
         """Every run, newest first, without their models."""
         columns = [c for c in RUNS.columns if c.name != "model"]
         has_model = (RUNS.c.model.is_not(None)).label("has_model")
-        query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc())
-        with self.engine.connect() as connection:
+        query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc(), RUNS.c.id.desc())
+        with _database("list the runs"), self.engine.connect() as connection:
             return [self._run(row._mapping) for row in connection.execute(query)]
 
     def get(self, run_id: int) -> Run:
@@ -116,24 +156,48 @@ class RunStore:
         return runs[0]
 
     def model_bytes(self, run_id: int) -> bytes:
-        with self.engine.connect() as connection:
+        with _database(f"read the model of run {run_id}"), self.engine.connect() as connection:
             value = connection.execute(sa.select(RUNS.c.model).where(RUNS.c.id == run_id)).scalar_one_or_none()
         if not value:
             raise StoreError(f"Run {run_id} has no stored model.")
         return bytes(value)
 
     def load_model(self, run_id: int):
-        """The run's Keras model; a damaged one is a StoreError naming the run."""
+        """The run's Keras model, whatever its size (the app made it; uploads have a limit);
+        a damaged one is a StoreError naming the run."""
         from mnistlab.modelfile import load_model_bytes
 
         try:
-            return load_model_bytes(self.model_bytes(run_id), f"run {run_id}")
+            return load_model_bytes(self.model_bytes(run_id), f"run {run_id}", trusted=True)
         except MnistlabError as exc:
             raise StoreError(f"The model of run {run_id} cannot be loaded: {exc}") from None
 
-    def delete(self, run_id: int) -> None:
-        with self.engine.begin() as connection:
+    def delete(self, run_id: int, *, by: str, teacher: bool = False) -> None:
+        """Delete a run: the teacher any, a student (`by` their nickname) only their own."""
+        with _database(f"delete run {run_id}"), self.engine.begin() as connection:
+            found = connection.execute(sa.select(RUNS.c.owner).where(RUNS.c.id == run_id)).first()
+            if found is None:
+                raise StoreError(f"Run {run_id} is not in the store (deleted already?).")
+            if not may_delete(found.owner or "", by, teacher):
+                raise StoreError(refusal(f"Run {run_id}", found.owner or ""))
             connection.execute(sa.delete(RUNS).where(RUNS.c.id == run_id))
+
+    def clear(self, *, teacher: bool) -> int:
+        """Delete every run of the class (the teacher only); returns how many."""
+        if not teacher:
+            raise StoreError("Only the teacher can clear the class's runs.")
+        with _database("clear the runs"), self.engine.begin() as connection:
+            return connection.execute(sa.delete(RUNS)).rowcount
+
+    # Labelled drawings: the class's own handwriting, in the same database (see mnistlab.drawings)
+    def add_drawing(self, image: np.ndarray, label: int, owner: str = "", session: str = "") -> int:
+        return add_drawing(self.engine, image, label, owner=owner, session=session)
+
+    def drawings(self) -> list[Drawing]:
+        return list_drawings(self.engine)
+
+    def delete_drawing(self, drawing_id: int, by: str, session: str, teacher: bool = False) -> None:
+        delete_drawing(self.engine, drawing_id, by=by, session=session, teacher=teacher)
 
     @staticmethod
     def _run(row: Any) -> Run:
@@ -141,7 +205,7 @@ class RunStore:
             id=row["id"], created=row["created"] or 0.0, name=row["name"] or "?", dataset=row["dataset"] or "?",
             source=row["source"] or "", status=row["status"] or "?", seconds=row["seconds"] or 0.0,
             epochs_done=row["epochs_done"] or 0, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
-            cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]),
+            cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]), owner=row["owner"] or "",
         )
         try:
             run.spec = json.loads(row["spec_json"])
@@ -153,6 +217,16 @@ class RunStore:
         return run
 
 
+def spec_parameters(spec: dict[str, Any]) -> int | None:
+    """The parameter count of a stored spec's model (its layers decide it), None if unreadable."""
+    from mnistlab.spec import ModelSpec, param_count
+
+    try:
+        return param_count(ModelSpec.from_dict({"layers": spec.get("layers", [])}))
+    except (MnistlabError, TypeError, AttributeError):
+        return None
+
+
 def keras_bytes(model) -> bytes:
     """A model as the bytes of its `.keras` file."""
     with tempfile.TemporaryDirectory() as folder:
@@ -162,7 +236,8 @@ def keras_bytes(model) -> bytes:
 
 
 def record_job(store: RunStore, job) -> int | None:
-    """Store a finished job's run with its test scores; a result served from the cache was stored before."""
+    """Store a finished job's run with its test scores; a result served from the cache was stored before.
+    A database failure is a StoreError whose message the student should read: the run is not saved."""
     from mnistlab.evaluate import evaluate
 
     result = job.result
@@ -177,4 +252,5 @@ def record_job(store: RunStore, job) -> int | None:
         name=job.spec.name, dataset=job.dataset.name, source=job.dataset.source, spec_json=job.spec.to_json(),
         history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=status,
         cache_key=job.key, model_bytes=keras_bytes(result.model), test_accuracy=accuracy, test_loss=loss,
+        owner=getattr(job, "owner", ""),
     )

@@ -40,10 +40,10 @@ def test_round_trip_and_restart(tmp_path):
 
 def test_delete_and_newest_first(tmp_path):
     store = RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
-    first = add_run(store, name="first")
+    first = add_run(store, name="first", owner="ann")
     second = add_run(store, name="second")
     assert [r.name for r in store.list()] == ["second", "first"]
-    store.delete(first)
+    store.delete(first, by="ann")
     assert [r.id for r in store.list()] == [second]
     with pytest.raises(StoreError):
         store.get(first)

@@ -1,0 +1,147 @@
+"""The experiment store's tables, its schema version, and the upgrade of older databases.
+
+The database says which schema it has (`mnistlab_meta`), so a newer mnistlab can upgrade it
+in place and an older one refuses a database it does not understand instead of damaging it.
+Ids are never reused (SQLite AUTOINCREMENT; a sequence elsewhere): caches keyed by a run's id
+cannot serve a deleted run's numbers for a new run.
+
+Versions: 1 — runs only, no owner, ids reusable on SQLite (mnistlab ≤ the first release);
+2 — runs carry their owner's nickname, labelled drawings, ids never reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from mnistlab.errors import MnistlabError
+
+SCHEMA_VERSION = 2
+NICKNAME_MAX_CHARS = 40  # one source: the sidebar's text input and the owner columns read it
+SESSION_MAX_CHARS = 64
+
+metadata = sa.MetaData()
+META = sa.Table(
+    "mnistlab_meta",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+RUNS = sa.Table(
+    "mnistlab_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("dataset", sa.String(200), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("history_json", sa.Text, nullable=False),
+    sa.Column("test_accuracy", sa.Float),
+    sa.Column("test_loss", sa.Float),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("epochs_done", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("cache_key", sa.String(64), nullable=False),
+    sa.Column("model", sa.LargeBinary),
+    sa.Column("owner", sa.String(NICKNAME_MAX_CHARS), nullable=False, server_default=""),
+    sqlite_autoincrement=True,
+)
+DRAWINGS = sa.Table(
+    "mnistlab_drawings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("label", sa.SmallInteger, nullable=False),
+    sa.Column("owner", sa.String(NICKNAME_MAX_CHARS), nullable=False, server_default=""),
+    sa.Column("session", sa.String(SESSION_MAX_CHARS), nullable=False, server_default=""),
+    sa.Column("image", sa.LargeBinary, nullable=False),
+    sqlite_autoincrement=True,
+)
+V1_RUN_COLUMNS = [c.name for c in RUNS.columns if c.name != "owner"]
+
+
+class StoreError(MnistlabError):
+    """The experiment store cannot do what was asked."""
+
+
+class SchemaError(StoreError):
+    """The database was made by a newer mnistlab, or cannot be upgraded."""
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of what the database said, with the error's kind."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@contextmanager
+def database(action: str) -> Iterator[None]:
+    """A database failure (full disk, read-only file, server gone) as a StoreError saying what failed."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"The experiment store could not {action} ({reason(exc)}).") from None
+
+
+def schema_version(connection: sa.Connection) -> int:
+    """0 for an empty database, 1 for the first release's (no meta table), else what it says."""
+    tables = set(sa.inspect(connection).get_table_names())
+    if META.name in tables:
+        value = connection.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar()
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise SchemaError(f"The store's schema version is unreadable ({value!r}).") from None
+    return 1 if RUNS.name in tables else 0
+
+
+def prepare(engine: sa.Engine, attempts: int = 3) -> int:
+    """Create or upgrade the tables; returns the version found. Safe when several processes open
+    the same new database at once: they take a lock where the database has one, and retry."""
+    for attempt in range(attempts):
+        try:
+            with engine.connect() as connection:
+                _lock(connection)
+                found = schema_version(connection)
+                if found > SCHEMA_VERSION:
+                    raise SchemaError(
+                        f"This runs database has schema version {found}, made by a newer mnistlab; this one "
+                        f"knows up to version {SCHEMA_VERSION}. Upgrade mnistlab, or use another database."
+                    )
+                if found == 1:
+                    _upgrade_1_to_2(connection)
+                metadata.create_all(connection)
+                if found != SCHEMA_VERSION:
+                    connection.execute(sa.delete(META).where(META.c.key == "schema_version"))
+                    connection.execute(sa.insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                connection.commit()
+                return found
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _lock(connection: sa.Connection) -> None:
+    """Hold the database's write lock for the whole check-and-create transaction."""
+    if connection.dialect.name == "sqlite":
+        # pysqlite starts transactions only before DML; an explicit BEGIN makes the DDL below atomic
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(7354282)"))
+
+
+def _upgrade_1_to_2(connection: sa.Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # SQLite cannot add AUTOINCREMENT to a table: rebuild it, keeping every row and id
+        columns = ", ".join(V1_RUN_COLUMNS)
+        connection.exec_driver_sql(f"ALTER TABLE {RUNS.name} RENAME TO {RUNS.name}_v1")
+        RUNS.create(connection)
+        connection.exec_driver_sql(f"INSERT INTO {RUNS.name} ({columns}) SELECT {columns} FROM {RUNS.name}_v1")
+        connection.exec_driver_sql(f"DROP TABLE {RUNS.name}_v1")
+    else:  # a sequence already never reuses ids: adding the column is enough
+        owner = sa.schema.CreateColumn(RUNS.c.owner).compile(dialect=connection.dialect)
+        connection.execute(sa.text(f"ALTER TABLE {RUNS.name} ADD COLUMN {owner}"))

@@ -1,0 +1,182 @@
+"""The run store on a real PostgreSQL server (Debian's `postgresql` package, started in a temp folder).
+
+Skipped with a reason when the server's programs are missing on a developer machine; in CI
+(`CI` set; `.ci/run` installs the package) their absence is a failure.
+"""
+
+import glob
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from mnistlab.runs import RunStore, StoreError
+from mnistlab.storeschema import SCHEMA_VERSION, V1_RUN_COLUMNS
+
+
+def _as_postgres(*command: str) -> list[str]:
+    """PostgreSQL refuses to run as root: run its programs as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+V1_SCHEMA = """
+CREATE TABLE mnistlab_runs (
+    id SERIAL NOT NULL, created FLOAT NOT NULL, name VARCHAR(200) NOT NULL, dataset VARCHAR(200) NOT NULL,
+    source TEXT NOT NULL, spec_json TEXT NOT NULL, history_json TEXT NOT NULL, test_accuracy FLOAT,
+    test_loss FLOAT, seconds FLOAT NOT NULL, epochs_done INTEGER NOT NULL, status VARCHAR(20) NOT NULL,
+    cache_key VARCHAR(64) NOT NULL, model BYTEA, PRIMARY KEY (id)
+)"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway server listening only on a unix socket in its own temp folder."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        message = "PostgreSQL is not installed (apt-get install postgresql gives /usr/lib/postgresql/*/bin/initdb)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run these tests (.ci/run installs it).")
+        pytest.skip(message)
+    bin_dir = Path(found[-1]).parent
+    folder = Path(tempfile.mkdtemp(prefix="mnistlab-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, log, port = folder / "data", folder / "server.log", _free_port()
+    subprocess.run(_as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                "-E", "UTF8", "--no-sync"), check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses='' -c fsync=off"
+    start = subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log),
+                                        "-w", "-t", "60", "start"), capture_output=True, text=True)
+    if start.returncode:
+        log_text = log.read_text() if log.exists() else ""
+        pytest.fail(f"PostgreSQL did not start: {start.stdout}{start.stderr}{log_text}")
+    try:
+        yield f"postgresql+psycopg://postgres@/{{database}}?host={folder}&port={port}"
+    finally:
+        subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """A new, empty database for each test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_server.format(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return postgres_server.format(database=name)
+
+
+def add_run(store, name="r", owner="", model_bytes=None):
+    return store.add(name=name, dataset="mnist", source="s", spec_json='{"layers": []}', history={"loss": [0.5]},
+                     seconds=1.0, epochs_done=1, status="done", cache_key="k", model_bytes=model_bytes,
+                     test_accuracy=0.75, owner=owner)
+
+
+def test_round_trip(pg_url):
+    store = RunStore(pg_url)
+    assert store.engine.dialect.name == "postgresql"
+    blob = np.random.default_rng(0).integers(0, 256, 3_000_000, dtype=np.uint8).tobytes()
+    first = add_run(store, "first", owner="ann", model_bytes=blob)
+    second = add_run(store, "second")
+    again = RunStore(pg_url)
+    assert [(r.id, r.name, r.owner, r.test_accuracy, r.has_model) for r in again.list()] == [
+        (second, "second", "", 0.75, False), (first, "first", "ann", 0.75, True)]
+    assert again.model_bytes(first) == blob
+    with pytest.raises(StoreError, match="belongs to ann"):
+        again.delete(first, by="bob")
+    again.delete(first, by="ann")
+    assert add_run(again, "third") > second  # a sequence never gives a deleted id again
+
+    image = np.arange(784, dtype=np.uint32).reshape(28, 28).astype(np.uint8)
+    drawing = again.add_drawing(image, 4, owner="ann", session="s")
+    [kept] = again.drawings()
+    assert (kept.id, kept.label, kept.owner) == (drawing, 4, "ann") and np.array_equal(kept.image, image)
+    again.delete_drawing(drawing, by="", session="s")
+    assert again.drawings() == []
+
+
+def test_the_schema_is_created_and_versioned(pg_url):
+    RunStore(pg_url)
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as connection:
+        assert {"mnistlab_meta", "mnistlab_runs", "mnistlab_drawings"} <= set(sa.inspect(connection).get_table_names())
+        version = connection.execute(sa.text("SELECT value FROM mnistlab_meta WHERE key = 'schema_version'"))
+        assert int(version.scalar()) == SCHEMA_VERSION
+    engine.dispose()
+
+
+def test_a_version_1_database_is_upgraded(pg_url):
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as connection:  # the table the first release made, with one run
+        connection.execute(sa.text(V1_SCHEMA))
+        connection.execute(sa.text(
+            f"INSERT INTO mnistlab_runs ({', '.join(V1_RUN_COLUMNS[1:])}) "
+            "VALUES (1, 'old', 'mnist', 's', '{}', '{}', 0.5, 0.5, 1, 1, 'done', 'k', NULL)"))
+    engine.dispose()
+    store = RunStore(pg_url)
+    [run] = store.list()
+    assert (run.name, run.owner) == ("old", "")
+    assert add_run(store, "new", owner="ann") == run.id + 1
+
+
+def _write_runs(url: str, worker: int, go, count: int) -> None:
+    go.wait(60)
+    store = RunStore(url)  # both processes create the schema of the same new database at once
+    for i in range(count):
+        add_run(store, f"w{worker}-{i}", owner=f"student{worker}")
+
+
+def test_two_processes_writing_at_once_lose_nothing(pg_url):
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    workers = [context.Process(target=_write_runs, args=(pg_url, worker, go, 50)) for worker in (1, 2)]
+    for process in workers:
+        process.start()
+    go.set()
+    for process in workers:
+        process.join(180)
+    assert [process.exitcode for process in workers] == [0, 0]
+    runs = RunStore(pg_url).list()
+    assert sorted(r.name for r in runs) == sorted(f"w{w}-{i}" for w in (1, 2) for i in range(50))
+    assert len({r.id for r in runs}) == 100
+
+
+def test_the_store_url_comes_from_the_environment_or_the_app_secrets(pg_url, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.state import run_store
+
+    monkeypatch.setenv("MNISTLAB_RUNS_URL", pg_url)
+    from_env = RunStore()
+    assert (from_env.engine.dialect.name, from_env.problem) == ("postgresql", "")
+    add_run(from_env, "from the environment")
+
+    monkeypatch.delenv("MNISTLAB_RUNS_URL")
+    run_store.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)
+        at.secrets["connections"] = {"runs": {"url": pg_url}}
+        at.run()
+        at.switch_page("app_pages/experiments.py")
+        at.run()
+        assert not at.exception and not at.warning
+        assert list(at.dataframe[0].value["Name"]) == ["from the environment"]
+    finally:
+        run_store.clear()
