@@ -6,6 +6,7 @@ import streamlit as st
 from ui.builder import model_builder
 from ui.sidebar import dataset_picker, nickname_box
 from ui.state import adopt_finished_job
+from ui.warmup import warm_up
 
 st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon=":material/pin:", layout="wide")
 
@@ -24,3 +25,4 @@ nickname_box()
 model_builder()
 adopt_finished_job()
 page.run()
+warm_up()  # after the page, so the first visitor's page is not held up by it

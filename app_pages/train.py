@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnistlab.augment import STRENGTHS
 from mnistlab.charts import history_chart
 from mnistlab.codegen import to_keras_script
 from mnistlab.jobs import FAILED, QUEUED, RUNNING, Job
@@ -131,6 +132,11 @@ def main() -> None:
         st.markdown(f"**{spec.name}** · {param_count(spec):,} parameters · {spec.optimizer} "
                     f"(learning rate {spec.learning_rate:g}) · batch {spec.batch_size} · {spec.epochs} epoch(s)"
                     + (f" · {spec.train_size:,} training images" if spec.train_size else ""))
+    if spec is not None and spec.augmentation != "off":
+        st.caption(f"Augmentation {spec.augmentation} ({STRENGTHS[spec.augmentation].describe()}): every training "
+                   "batch is changed a little at random, so the model learns the shapes of digits rather than their "
+                   "exact pixels — which is what reading digits drawn by hand on the Draw page, never placed or "
+                   "sized like MNIST's, needs.")
     if spec is not None:
         warn_if_too_few_updates(spec, dataset)
     job = my_job()

@@ -6,7 +6,8 @@ the model, train it, evaluate it, save it. It uses nothing from mnistlab.
 
 from __future__ import annotations
 
-from mnistlab.spec import LayerSpec, ModelSpec
+from mnistlab.augment import STRENGTHS
+from mnistlab.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 _OPTIMIZER_CLASSES = {
     "sgd": "SGD",
@@ -47,6 +48,63 @@ def _optimizer_code(spec: ModelSpec) -> str:
     return f"keras.optimizers.{_OPTIMIZER_CLASSES[spec.optimizer]}({args})"
 
 
+_STROKE_WIDTH_CLASS = '''
+class RandomStrokeWidth(layers.Layer):
+    """While training, makes each image's strokes randomly thinner or thicker (3×3 min/max filter)."""
+
+    def __init__(self, factor, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        thicker = keras.ops.max_pool(images, 3, strides=1, padding="same")
+        thinner = -keras.ops.max_pool(-images, 3, strides=1, padding="same")
+        amount = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), -self.factor, self.factor,
+                                      seed=self.seed_generator)
+        target = keras.ops.where(amount > 0, thicker, thinner)
+        changed = images + keras.ops.abs(amount) * (target - images)
+        peak = keras.ops.max(images, axis=(1, 2, 3), keepdims=True)
+        return changed * peak / keras.ops.maximum(keras.ops.max(changed, axis=(1, 2, 3), keepdims=True), 1e-3)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+'''
+
+
+def _augmentation_code(spec: ModelSpec) -> str:
+    """The training-only augmentation block (the same layers and seeds as mnistlab.augment), or ""."""
+    if spec.augmentation == "off":
+        return ""
+    strength = STRENGTHS[spec.augmentation]
+    size, seed = INPUT_SHAPE[0], spec.seed
+    shift = f"{strength.shift_pixels} / {size}"
+    lines = [
+        f'layers.RandomRotation({strength.rotation_degrees:g} / 360, fill_mode="constant", seed={seed})',
+        f'layers.RandomZoom({strength.zoom:g}, fill_mode="constant", seed={seed + 1})',
+        f'layers.RandomTranslation({shift}, {shift}, fill_mode="constant", interpolation="nearest", '
+        f"seed={seed + 2})",
+    ]
+    if strength.stroke_width:
+        lines.append(f"RandomStrokeWidth({strength.stroke_width:g}, seed={seed + 3})")
+    layer_lines = "\n".join(f"        {line}," for line in lines)
+    layer_class = f"\n{_STROKE_WIDTH_CLASS}\n" if strength.stroke_width else ""
+    return f'''{layer_class}
+# Augmentation ("{spec.augmentation}"): while training, every batch is randomly changed a little, so
+# the model learns digits rather than exact pixel positions. It wraps the model for training only:
+# evaluation and the saved model see the images unchanged (these layers do nothing outside training).
+augmentation = keras.Sequential(
+    [
+{layer_lines}
+    ],
+    name="augmentation",
+)
+trainer = keras.Sequential([keras.Input(shape=INPUT_SHAPE), augmentation, model])
+'''
+
+
 def to_keras_script(spec: ModelSpec, model_file: str = "mnist_model.keras") -> str:
     """A runnable plain-Keras script that trains and evaluates `spec` on MNIST."""
     layer_lines = "\n".join(f"        {_layer_code(layer)}," for layer in spec.layers)
@@ -56,6 +114,8 @@ def to_keras_script(spec: ModelSpec, model_file: str = "mnist_model.keras") -> s
             "\n# Train on a subset, as in the app (0 there means all the training images).\n"
             f"x_train, y_train = x_train[:{spec.train_size}], y_train[:{spec.train_size}]\n"
         )
+    augmentation = _augmentation_code(spec)
+    trainer = "trainer" if augmentation else "model"
     return f'''"""Train "{spec.name}" on MNIST — exported from mnistlab.
 
 Run it with:  pip install keras tensorflow  &&  python this_file.py
@@ -97,17 +157,17 @@ model = keras.Sequential(
     ]
 )
 model.summary()
-
+{augmentation}
 # Train the model
-model.compile(
+{trainer}.compile(
     loss="categorical_crossentropy",
     optimizer={_optimizer_code(spec)},
     metrics=["accuracy"],
 )
-model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=VALIDATION_SPLIT)
+{trainer}.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=VALIDATION_SPLIT)
 
 # Evaluate the trained model
-score = model.evaluate(x_test, y_test, verbose=0)
+score = {trainer}.evaluate(x_test, y_test, verbose=0)
 print("Test loss:", score[0])
 print("Test accuracy:", score[1])
 

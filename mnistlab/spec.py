@@ -37,6 +37,8 @@ OPTIMIZER_TITLES = {
     "adagrad": "Adagrad",
     "adadelta": "Adadelta",
 }
+# Random changes to the training images (see mnistlab.augment for what each one does).
+AUGMENTATIONS = ("off", "light", "strong")
 
 # Which fields of LayerSpec mean something for each kind: the rest stay at their
 # defaults, so two specs that describe the same model compare (and hash) equal.
@@ -189,6 +191,7 @@ class ModelSpec:
     validation_split: float = 0.1
     train_size: int = 0
     seed: int = 42
+    augmentation: str = "off"
     # A label only: two specs that differ only by name describe the same training.
     name: str = field(default="custom", compare=False)
 
@@ -257,6 +260,8 @@ def _check_training(spec: ModelSpec) -> None:
         raise SpecError(f"Validation split must be in [0, 0.9), got {spec.validation_split:g}.")
     if spec.train_size != 0 and spec.train_size < 10:
         raise SpecError(f"Training subset must be 0 (all) or at least 10 images, got {spec.train_size}.")
+    if spec.augmentation not in AUGMENTATIONS:
+        raise SpecError(f"Unknown augmentation {spec.augmentation!r}; choose one of {', '.join(AUGMENTATIONS)}.")
     if not 0 <= spec.seed < 2**31:
         raise SpecError(f"Seed must be between 0 and 2,147,483,647, got {spec.seed}.")
 

@@ -95,15 +95,21 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     return x[fit], y[fit], x[val], y[val]
 
 
-def training_wrapper(model: keras.Model) -> keras.Model:
-    """uint8 (N, 28, 28) in, the model's probabilities out; shares the model's weights."""
+def training_wrapper(model: keras.Model, augmentation: str = "off", seed: int = 0) -> keras.Model:
+    """uint8 (N, 28, 28) in, the model's probabilities out; shares the model's weights.
+
+    The augmentation layers live here, between the scaling and the model, so they change
+    training batches only and never become part of the model that is saved or returned."""
     import keras
+
+    from mnistlab.augment import augmentation_layers
 
     return keras.Sequential(
         [
             keras.Input((28, 28), dtype="uint8", name="pixels"),
             keras.layers.Rescaling(1 / 255, name="scale"),
             keras.layers.Reshape(INPUT_SHAPE, name="channel"),
+            *augmentation_layers(augmentation, seed),
             model,
         ],
         name="uint8_trainer",
@@ -145,7 +151,7 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     x_fit, y_fit, x_val, y_val = split_validation(data.x_train, data.y_train, spec.validation_split, spec.seed)
     keras.utils.set_random_seed(spec.seed)
     model = build_model(spec)
-    trainer = training_wrapper(model)
+    trainer = training_wrapper(model, spec.augmentation, spec.seed)
     trainer.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
     watcher = _make_watcher(spec, math.ceil(len(x_fit) / spec.batch_size), on_epoch, on_batch, should_stop)
     validation = (x_val, keras.utils.to_categorical(y_val, 10)) if x_val is not None else None

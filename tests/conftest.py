@@ -7,6 +7,9 @@ import pytest
 
 os.environ.setdefault("MNISTLAB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The app trains the Draw page's default model when it starts; tests that open the app
+# must not all pay for it (tests/test_warmup.py turns it on).
+os.environ.setdefault("MNISTLAB_WARMUP", "0")
 
 
 @pytest.fixture(autouse=True)

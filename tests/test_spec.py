@@ -16,6 +16,8 @@ def test_presets_have_the_tutorials_parameter_counts():
         "mlp_relu_rmsprop": 669_706,
         "cnn_lenet_tanh": 150_742,
         "cnn_deep_adagrad": 675_370,
+        "cnn_keras_io": 34_826,
+        "draw_default": 44_074,
     }
 
 

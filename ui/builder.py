@@ -13,10 +13,13 @@ from typing import Any
 
 import streamlit as st
 
+from mnistlab.augment import HELP as AUGMENTATION_HELP
+from mnistlab.augment import TITLES as AUGMENTATION_TITLES
 from mnistlab.errors import SpecError
 from mnistlab.presets import PRESETS
 from mnistlab.spec import (
     ACTIVATIONS,
+    AUGMENTATIONS,
     LAYER_FIELDS,
     LAYER_KINDS,
     LAYER_TITLES,
@@ -49,6 +52,7 @@ SETTINGS = {
     "opt_validation_split": "validation_split",
     "opt_train_size": "train_size",
     "opt_seed": "seed",
+    "opt_augmentation": "augmentation",
 }
 
 
@@ -195,6 +199,8 @@ def _training_widgets() -> None:
         left.number_input("Training subset (0 = all)", 0, 60000, step=500, key="opt_train_size",
                           help="Train on this many images, the same number from each class: quick runs in class.")
         right.number_input("Random seed", 0, 2**31 - 1, key="opt_seed")
+        st.selectbox("Augmentation", AUGMENTATIONS, format_func=AUGMENTATION_TITLES.get, key="opt_augmentation",
+                     help=AUGMENTATION_HELP)
 
 
 def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
