@@ -242,6 +242,17 @@ def to_mnist(image: np.ndarray | None) -> np.ndarray | None:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+def plain_resize(image: np.ndarray | None) -> np.ndarray | None:
+    """What a model gets without MNIST's preprocessing: the whole drawing squeezed to 28×28
+    (anti-aliased), ink as drawn, wherever it is. None for an empty drawing, as `to_mnist`."""
+    if image is None:
+        return None
+    ink = ink_map(image)
+    if np.count_nonzero(ink > NOISE) < MIN_INK_PIXELS:
+        return None
+    return _resize(ink, SIZE, SIZE).astype(np.float32)
+
+
 def centre_of_mass(image28: np.ndarray) -> tuple[float, float]:
     """(row, col) centre of mass of a 28×28 image: where `to_mnist` put it."""
     cy, cx = ndimage.center_of_mass(np.asarray(image28, dtype=np.float64))
