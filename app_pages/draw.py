@@ -6,15 +6,15 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
-from mnistlab.canvas import to_mnist
+from mnistlab.canvas import drawing_problem, plain_resize, to_mnist
 from mnistlab.charts import probability_bars
 from mnistlab.data import CLASS_NAMES, DIGITS
 from mnistlab.errors import DataError, MnistlabError
 from mnistlab.evaluate import predict_digit
-from mnistlab.jobs import DONE, QUEUED
-from mnistlab.presets import PRESETS
+from mnistlab.jobs import DONE, QUEUED, Job
+from ui.draw_canvas import drawing_canvas, stroke_count
+from ui.draw_labels import drawings_score, label_buttons, own_drawings, score_line
 from ui.gallery import upscale
 from ui.inside_links import inside_link_for_drawing
 from ui.state import (
@@ -22,120 +22,167 @@ from ui.state import (
     active_model,
     dataset_name,
     dataset_title,
+    evaluate_active,
     registry,
-    session_id,
     set_active_model,
     shared_dataset,
 )
 from ui.upload import model_uploader
+from ui.warmup import start_default_model
 
 CANVAS_PX = 280  # 10× MNIST's 28 px
-STROKE_PX = 20  # about the pen width of an MNIST digit at that scale
-TOOLBAR_PX = 24
-RESULT_PX = 560  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
-CLEAR_KEY = "draw_clear_count"
+STROKE_PX = 20  # any pen will do: to_mnist brings strokes to MNIST's width
+RESULT_PX = 480  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
+NAIVE_KEY = "draw_naive"
 # Test hook: an RGBA numpy array put here is used instead of the canvas's drawing,
 # since AppTest cannot move a mouse. The app itself never sets it.
 INJECTED_KEY = "injected_drawing"
-DEFAULT_SPEC = PRESETS["mlp_relu_adam"].spec.replace(epochs=3, name="draw_default")
-DEFAULT_LABEL = "default model: MLP relu/Adam, 3 epochs"
+DEFAULT_LABEL = "default model: draw_default (compact CNN trained with augmentation)"
 
 
-def default_model() -> ActiveModel:
-    """The default digit model, trained once per machine (the training cache keeps it);
-    shows the training's progress and reruns until it is ready."""
+def default_model() -> tuple[ActiveModel | None, Job]:
+    """The default digit model (trained in the background from the server's start, once per
+    machine) and its job; the model is None while it still trains."""
     try:
-        mnist = shared_dataset("mnist")
+        job = start_default_model()
     except DataError as exc:
         st.error(str(exc))
         st.stop()
-    job = registry().submit(DEFAULT_SPEC, mnist, session_id())
     if job.state == DONE and job.result is not None:
-        active = ActiveModel(job.result.model, DEFAULT_LABEL, job.model_key, mnist.name, DEFAULT_SPEC)
+        active = ActiveModel(job.result.model, DEFAULT_LABEL, job.model_key, job.dataset.name, job.spec)
         set_active_model(active)
-        return active
-    if not job.active:  # failed, or stopped: it is gone from the registry, so a rerun trains again
+        return active, job
+    if not job.active:
         st.error(job.error or "The default model's training stopped before the end.")
         st.button("Try again", key="draw_retry")
         st.stop()
-    st.info("No model in this session yet, so a small default model is being trained for drawing. "
-            "It is trained once and kept, so next time it loads in a moment.", icon=":material/hourglass_top:")
+    return None, job
+
+
+def training_line(job: Job) -> None:
+    """Where the default model's training is, and that drawing already works."""
+    st.info("The default model is still training (it is trained once and kept). You can draw already: "
+            "the answer appears here as soon as it is ready.", icon=":material/hourglass_top:")
     if job.state == QUEUED:
         st.progress(0.0, text=f"Waiting for a free trainer: number {registry().position(job)} in the queue.")
     elif job.progress is None:
         st.progress(0.0, text="Starting… (building the model)")
     else:
         p = job.progress
-        st.progress(p.fraction, text=f"Training the default model: epoch {p.epoch} of {p.epochs}, "
-                                     f"batch {p.batch} of {p.batches}")
-    job.wait(timeout=0.5)
-    st.rerun()
+        st.progress(p.fraction, text=f"Training the default model: epoch {p.epoch} of {p.epochs}")
 
 
-def show_prediction(model: Any, drawing: np.ndarray | None, class_names: tuple[str, ...]) -> np.ndarray | None:
-    """What the model makes of an RGBA drawing: the 28×28 image it sees, its top guess
-    and all 10 probabilities. Returns the probabilities, or None for an empty drawing."""
-    try:
-        image28 = to_mnist(drawing)
-    except ValueError as exc:
-        st.error(f"This drawing cannot be read: {exc}")
-        return None
-    if image28 is None:
-        st.info("Draw a digit in the box: large, in one or two strokes, like on paper.", icon=":material/draw:")
-        return None
-    try:
-        probabilities = predict_digit(model, image28)
-    except MnistlabError as exc:
-        st.error(str(exc))
-        return None
+def answer(model: Any, image28: np.ndarray, class_names: tuple[str, ...], title: str, size: int) -> np.ndarray:
+    probabilities = predict_digit(model, image28)
     first, second = np.argsort(-probabilities)[:2]
-    st.markdown(f"## It's a {class_names[first]} — {probabilities[first]:.0%}")
+    st.markdown(f"{title} It's a {class_names[first]} — {probabilities[first]:.0%}")
     st.caption(f"Second guess: {class_names[second]} ({probabilities[second]:.0%})")
-    image_col, bars_col = st.columns([1, 2], vertical_alignment="center")
-    image_col.image(upscale(image28, 6), caption="What the model sees: 28×28 pixels", width=168,
-                    output_format="PNG")
-    bars_col.plotly_chart(probability_bars(probabilities, class_names), key="draw_probabilities",
-                          config={"displayModeBar": False})
+    st.image(upscale(image28, size // 28), caption="What the model sees: 28×28 pixels", width=size,
+             output_format="PNG")
     return probabilities
 
 
-def _clear() -> None:
-    st.session_state[CLEAR_KEY] = st.session_state.get(CLEAR_KEY, 0) + 1
+def show_prediction(model: Any, drawing: np.ndarray | None, class_names: tuple[str, ...],
+                    naive: bool) -> tuple[np.ndarray | None, str | None]:
+    """What the model makes of an RGBA drawing: the 28×28 image it sees, its top guess and all
+    10 probabilities (or, with `naive`, that beside what a plain resize gives it). Returns the
+    28×28 image and what is wrong with the drawing, if anything."""
+    try:
+        image28 = to_mnist(drawing)
+        problem = drawing_problem(drawing)
+    except ValueError as exc:
+        st.error(f"This drawing cannot be read: {exc}")
+        return None, str(exc)
+    if image28 is None:
+        st.info("Draw a digit in the box: large, in one or two strokes, like on paper.", icon=":material/draw:")
+        return None, None
+    if problem:
+        st.warning(problem, icon=":material/gesture:")
+        return image28, problem
+    if model is None:
+        return image28, None
+    try:
+        if naive:
+            plain, faithful = st.columns(2)
+            with plain:
+                answer(model, plain_resize(drawing), class_names, "#### Plain resize:", 140)
+                st.caption("The whole box squeezed to 28×28: small, thin, off centre — not what MNIST looks like.")
+            with faithful:
+                answer(model, image28, class_names, "#### MNIST-style:", 140)
+                st.caption("Cropped, pen width made MNIST's, fitted in 20×20, centred by mass: what the model "
+                           "learned from.")
+        else:
+            probabilities = answer(model, image28, class_names, "##", 168)
+            st.plotly_chart(probability_bars(probabilities, class_names), key="draw_probabilities",
+                            config={"displayModeBar": False})
+    except MnistlabError as exc:
+        st.error(str(exc))
+    return image28, None
+
+
+def class_score(active: ActiveModel) -> None:
+    """How many of the class's labelled drawings this model reads right, beside its MNIST accuracy."""
+    score = drawings_score(active)
+    if score is None:
+        return
+    accuracy = None
+    if active.dataset_name == "mnist":
+        try:
+            accuracy = evaluate_active(active, shared_dataset("mnist")).accuracy
+        except DataError:
+            accuracy = None
+    st.caption(score_line(score, accuracy))
+
+
+def drawing_panel(active: ActiveModel | None, job: Job | None) -> None:
+    """The canvas and its answer: a stroke reruns only this, not the page or the sidebar."""
+    if active is None and job is not None and not job.active:
+        st.rerun()  # the default model is ready (or failed): the whole page picks it up
+    # A fixed-width box for the canvas (a column could be narrower than it and clip it);
+    # on a narrow screen the result wraps below.
+    row = st.container(horizontal=True, gap="large")
+    canvas_col, result_col = row.container(width=CANVAS_PX + 8), row.container(width=RESULT_PX)
+    with canvas_col:
+        canvas = drawing_canvas(CANVAS_PX, STROKE_PX, key="draw_canvas")
+        st.caption("White ink on black, like MNIST. Undo, redo or clear with the buttons under the box.")
+        st.caption(f"Strokes on the canvas: {stroke_count(canvas)}")
+        naive = st.toggle("Compare with a plain resize", key=NAIVE_KEY,
+                          help="Side by side: the drawing squeezed to 28×28 as it is, and prepared the way "
+                               "MNIST's digits were — each with the model's answer.")
+    drawing = st.session_state.get(INJECTED_KEY)
+    if drawing is None:
+        drawing = canvas.image_data
+    class_names = CLASS_NAMES.get(active.dataset_name, DIGITS) if active else DIGITS
+    with result_col:
+        if active is None and job is not None:
+            training_line(job)
+        image28, problem = show_prediction(active.model if active else None, drawing, class_names, naive)
+        label_buttons(image28, problem, class_names)
+        if active is not None:
+            class_score(active)
+            if image28 is not None and not problem:
+                inside_link_for_drawing(image28)
 
 
 st.title("Draw")
 model_uploader("draw_upload")
 active = active_model()
+job = None
 if active is None:
     if dataset_name() != "mnist":
         st.info(f"Drawing is for digits: the default model learns from MNIST, not from "
                 f"{dataset_title(dataset_name())}.")
-    active = default_model()
-if active.label == DEFAULT_LABEL:
-    st.info("You are drawing for the **default model** (an MLP with relu and Adam, 3 epochs on MNIST). "
-            "Train your own on the Train page and it is used here instead.")
+    active, job = default_model()
+if active is None or active.label == DEFAULT_LABEL:
+    st.info("You are drawing for the **default model**: a small CNN trained on MNIST with shifted, turned, "
+            "zoomed and re-inked digits, so it copes with drawn ones. Train your own on the Train page and it "
+            "is used here instead.")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
 else:
     st.caption(f"Model: **{active.label}**")
-if active.dataset_name == "fashion_mnist":
+if active is not None and active.dataset_name == "fashion_mnist":
     st.warning("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
                "looks like.")
 
-# A fixed-width box for the canvas (a column could be narrower than it and clip it);
-# on a narrow screen the result wraps below.
-row = st.container(horizontal=True, gap="large")
-canvas_col, result_col = row.container(width=CANVAS_PX + 8), row.container(width=RESULT_PX)
-with canvas_col:
-    st.space(TOOLBAR_PX)  # the canvas's own toolbar floats above it; keep it off the text above
-    canvas = st_canvas(stroke_width=STROKE_PX, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
-                       key=f"draw_canvas_{st.session_state.get(CLEAR_KEY, 0)}")
-    button_col, hint_col = st.columns([1, 2], vertical_alignment="center")
-    button_col.button("Clear", key="draw_clear", on_click=_clear, icon=":material/ink_eraser:")
-    hint_col.caption("White ink on black, like MNIST.")
-drawing = st.session_state.get(INJECTED_KEY)
-if drawing is None:
-    drawing = canvas.image_data
-with result_col:
-    show_prediction(active.model, drawing, CLASS_NAMES.get(active.dataset_name, DIGITS))
-inside_link_for_drawing(drawing)
+st.fragment(run_every=1.0 if active is None else None)(drawing_panel)(active, job)
+own_drawings()

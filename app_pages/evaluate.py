@@ -13,6 +13,7 @@ from PIL import Image
 from mnistlab.charts import confusion_chart, probability_bars
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import Evaluation
+from ui.draw_labels import drawings_section
 from ui.gallery import gallery, how_many_shown, show_more_button, upscale
 from ui.inside_links import look_inside_picker, look_inside_test_image
 from ui.state import current_dataset, dataset_title, evaluate_active, require_model
@@ -215,3 +216,5 @@ per_class_section(ev)
 errors_section(ev, x_test, context)
 correct_section(ev, x_test, context)
 pairs_section(ev, x_test)
+if dataset.name == "mnist":
+    drawings_section(active, ev.accuracy)

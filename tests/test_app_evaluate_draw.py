@@ -15,8 +15,7 @@ from mnistlab.spec import dense, flatten
 from ui.state import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]
-EVALUATE, DRAW = "app_pages/evaluate.py", "app_pages/draw.py"
-DEFAULT_LABEL = "default model: MLP relu/Adam, 3 epochs"
+EVALUATE = "app_pages/evaluate.py"
 
 
 @pytest.fixture(scope="module")
@@ -124,39 +123,3 @@ def test_a_model_from_another_dataset_is_flagged(small_model) -> None:
     at.run()
     assert not at.exception
     assert any("trained on Fashion-MNIST" in warning.value for warning in at.warning)
-
-
-# ----------------------------------------------------------------------------- Draw
-
-def a_one() -> np.ndarray:
-    """A '1' as the canvas would give it: a thick white vertical stroke, transparent elsewhere."""
-    drawing = np.zeros((280, 280, 4), dtype=np.uint8)
-    drawing[50:230, 130:150] = 255
-    return drawing
-
-
-def test_draw_trains_the_default_model_and_reads_a_drawing() -> None:
-    at = app(DRAW)
-    at.session_state["injected_drawing"] = a_one()
-    at.run()  # the page reruns itself until the default model is trained
-    assert not at.exception
-    assert not at.error
-    assert at.session_state["active_model"].label == DEFAULT_LABEL
-    assert any("default model" in info.value for info in at.info)
-    heading = next(md.value for md in at.markdown if md.value.startswith("## It's a"))
-    bars = next(fig for fig in plotly_figures(at) if fig["data"][0]["type"] == "bar")
-    probabilities = plotly_values(bars["data"][0]["y"])
-    assert probabilities.shape == (10,)
-    assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
-    assert heading.startswith(f"## It's a {int(probabilities.argmax())} — ")
-    assert probabilities.argmax() == 1
-
-
-def test_an_empty_drawing_shows_a_hint_not_an_error(small_model) -> None:
-    at = app(DRAW, small_model)
-    at.session_state["injected_drawing"] = np.zeros((280, 280, 4), dtype=np.uint8)
-    at.run()
-    assert not at.exception
-    assert not at.error
-    assert any("Draw a digit in the box" in info.value for info in at.info)
-    assert not [md for md in at.markdown if md.value.startswith("## It's a")]

@@ -1,0 +1,147 @@
+"""“It was a 7.”: students label their drawings; the class's drawings become a test set.
+
+The drawings live in the run store (mnistlab.drawings); here are the widgets that add,
+score, show and delete them, for the Draw page and the Evaluate page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from mnistlab.drawings import Drawing
+from mnistlab.errors import MnistlabError
+from mnistlab.evaluate import predict_proba
+from ui.gallery import gallery, upscale
+from ui.identity import is_teacher, nickname
+from ui.state import ActiveModel, run_store, session_id
+
+SAVED_KEY = "draw_saved"  # (hash of the 28×28 image, label) of the drawing this session last kept
+MESSAGE_KEY = "draw_label_message"  # (kind, text) to show under the buttons after a click
+OWN_SHOWN = 12  # own drawings listed for deletion
+
+
+@dataclass(frozen=True)
+class DrawingsScore:
+    correct: int
+    total: int
+    wrong: list[tuple[Drawing, int]]  # each wrongly read drawing with what the model said
+
+
+def as_uint8(image28: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(image28, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def _fingerprint(image28: np.ndarray) -> str:
+    return hashlib.sha1(as_uint8(image28).tobytes()).hexdigest()
+
+
+def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -> None:
+    """Button callback: store the drawing with its label, or say why not (no drawing, not a digit)."""
+    if image28 is None:
+        st.session_state[MESSAGE_KEY] = ("warning", "Draw a digit first, then say which one you meant.")
+        return
+    if problem:
+        st.session_state[MESSAGE_KEY] = ("warning", f"Not kept: {problem}")
+        return
+    fingerprint = (_fingerprint(image28), label)
+    if st.session_state.get(SAVED_KEY) == fingerprint:
+        st.session_state[MESSAGE_KEY] = ("info", f"This drawing is already kept as a {label}.")
+        return
+    try:
+        run_store().add_drawing(as_uint8(image28), label, owner=nickname(), session=session_id())
+    except MnistlabError as exc:
+        st.session_state[MESSAGE_KEY] = ("error", str(exc))
+        return
+    st.session_state[SAVED_KEY] = fingerprint
+    st.session_state[MESSAGE_KEY] = ("success", f"Kept as a {label} in the class's drawings. Clear the box to "
+                                                "draw the next one.")
+
+
+def label_buttons(image28: np.ndarray | None, problem: str | None, class_names: tuple[str, ...]) -> None:
+    """Under the answer: "Which digit did you mean?" and the ten buttons."""
+    st.markdown("**Which digit did you mean?** It is kept for the class's own test set.")
+    row = st.container(horizontal=True, gap="small")
+    for label, name in enumerate(class_names):
+        row.button(name, key=f"draw_label_{label}", on_click=keep_labelled, args=(image28, label, problem))
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message:
+        kind, text = message
+        getattr(st, kind)(text)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _score(_model: Any, model_key: str, ids: tuple[int, ...], _drawings: tuple[Drawing, ...]) -> DrawingsScore:
+    if not _drawings:
+        return DrawingsScore(0, 0, [])
+    predicted = predict_proba(_model, np.stack([d.image for d in _drawings])).argmax(axis=1)
+    wrong = [(d, int(p)) for d, p in zip(_drawings, predicted, strict=True) if int(p) != d.label]
+    return DrawingsScore(len(_drawings) - len(wrong), len(_drawings), wrong)
+
+
+def drawings_score(active: ActiveModel) -> DrawingsScore | None:
+    """How many of the class's labelled drawings the model reads right; None when the store fails
+    (after saying why)."""
+    try:
+        drawings = tuple(run_store().drawings())
+    except MnistlabError as exc:
+        st.error(str(exc))
+        return None
+    return _score(active.model, active.key, tuple(d.id for d in drawings), drawings)
+
+
+def score_line(score: DrawingsScore, mnist_accuracy: float | None) -> str:
+    mnist = f" · MNIST test set: **{mnist_accuracy:.1%}**" if mnist_accuracy is not None else ""
+    if score.total == 0:
+        return f"No labelled drawings in the class yet: label yours with the buttons{mnist}."
+    return (f"The class's drawings: this model reads **{score.correct} of {score.total}** "
+            f"({score.correct / score.total:.0%}){mnist}")
+
+
+def _mine(drawing: Drawing) -> bool:
+    me = nickname()
+    return bool(me and drawing.owner == me) or (not drawing.owner and drawing.session == session_id())
+
+
+def _delete(drawing_id: int) -> None:
+    try:
+        run_store().delete_drawing(drawing_id, by=nickname(), session=session_id(), teacher=is_teacher())
+    except MnistlabError as exc:
+        st.session_state[MESSAGE_KEY] = ("error", str(exc))
+
+
+def own_drawings() -> None:
+    """The session's own labelled drawings, newest first, each with Delete."""
+    try:
+        mine = sorted((d for d in run_store().drawings() if _mine(d) or is_teacher()), key=lambda d: -d.created)
+    except MnistlabError as exc:
+        st.error(str(exc))
+        return
+    if not mine:
+        return
+    with st.expander(f"Your labelled drawings ({len(mine)})" if not is_teacher() else
+                     f"All labelled drawings ({len(mine)}, teacher mode)"):
+        row = st.container(horizontal=True, gap="small")
+        for drawing in mine[:OWN_SHOWN]:
+            cell = row.container(width=72)
+            cell.image(upscale(drawing.image, 2), caption=f"a {drawing.label}", width=56, output_format="PNG")
+            cell.button("Delete", key=f"draw_delete_{drawing.id}", on_click=_delete, args=(drawing.id,),
+                        type="tertiary")
+        if len(mine) > OWN_SHOWN:
+            st.caption(f"and {len(mine) - OWN_SHOWN} more.")
+
+
+def drawings_section(active: ActiveModel, mnist_accuracy: float | None) -> None:
+    """For Evaluate: the class's labelled drawings scored, and the ones read wrongly."""
+    st.subheader("The class's own handwriting")
+    score = drawings_score(active)
+    if score is None:
+        return
+    st.markdown(score_line(score, mnist_accuracy))
+    if score.wrong:
+        st.caption("Read wrongly (P: the model's answer, C: what the student meant):")
+        gallery([d.image for d, _ in score.wrong], [f"P {p}, C {d.label}" for d, p in score.wrong])
