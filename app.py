@@ -9,10 +9,9 @@ from ui.sidebar import dataset_picker, nickname_box
 from ui.state import adopt_finished_job, follow_job
 from ui.warmup import warm_up
 
-# After every script run Streamlit calls keras.backend.clear_session(). Training runs in
-# background threads, so that resets Keras's global state under a model being built, and
-# TensorFlow can deadlock (clearing its kernel cache while a training thread creates a
-# variable): the Train page then hangs at "building the model" for ever. No page needs it.
+# After every script run Streamlit calls keras.backend.clear_session(). Other sessions' scripts
+# are meanwhile predicting with cached models (Evaluate, Inside, Draw), and clearing Keras's global
+# state under them can deadlock TensorFlow. Trainings run in worker processes, which need no clearing.
 script_runner._clean_problem_modules = lambda: None
 
 st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon=":material/pin:", layout="wide")
