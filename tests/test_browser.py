@@ -210,7 +210,11 @@ def test_selecting_a_confusion_cell_changes_the_gallery(page, server):
 
 
 def test_drawing_a_stroke_gives_a_prediction(page, server):
-    open_page(page, server, "draw")
+    # the session's own quick model: without one, Draw first trains its default CNN for minutes
+    train_quickly(page, server)
+    page.get_by_role("link", name="Draw").first.click()
+    page.wait_for_url(re.compile(r"/draw$"))
+    page.get_by_role("heading", name="Draw").first.wait_for()
     # canvas 0.13 renders in an open shadow root, which Playwright's CSS selectors pierce
     canvas = page.locator('[class*="st-key-draw_canvas"] canvas.upper-canvas').first
     canvas.wait_for(timeout=SLOW)
