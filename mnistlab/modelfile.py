@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ModelFileError
+from mnistlab.spec import MAX_PARAMS
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # an upload; the app's own stored runs are trusted
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.json of a 100-layer model is ~200 kB
 # The server has ~2.7 GB for a whole class. 25 M float32 parameters are 100 MB of weights,
 # which Keras holds about twice while loading: a few such models at once still fit.
-MAX_MODEL_PARAMS = 25_000_000
+MAX_MODEL_PARAMS = MAX_PARAMS
 MAX_WEIGHT_VALUES = 4 * MAX_MODEL_PARAMS  # the weights file may add an optimizer's slots (Adam: 2 per weight)
 MAX_UNPACKED_BYTES = 8 * MAX_WEIGHT_VALUES + MAX_CONFIG_BYTES  # all members at float64, plus the config
 MAX_ACTIVATION_VALUES = 4_000_000  # per image and layer: Conv2D(1024, 'same') on 28×28 is 0.8 M

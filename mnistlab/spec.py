@@ -16,6 +16,7 @@ from typing import Any
 from mnistlab.errors import SpecError
 
 INPUT_SHAPE = (28, 28, 1)
+MAX_PARAMS = 25_000_000  # 100 MB of float32 weights: the largest model the server trains or loads
 NUM_CLASSES = 10
 
 LAYER_KINDS = ("dense", "conv2d", "maxpool2d", "dropout", "flatten", "batchnorm")
@@ -263,6 +264,10 @@ class ModelSpec:
         from mnistlab.budget import check_training_memory  # it reads specs: imported here, not at the top
 
         check_training_memory(self, rows)
+        params = sum(row.params for row in rows)
+        if params > MAX_PARAMS:  # what the app trains, it must also be able to load again (modelfile)
+            raise SpecError(f"This model has {params:,} parameters; this server shared by the class trains at "
+                            f"most {MAX_PARAMS:,}. Use fewer units or filters, or pool before a large Dense layer.")
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}

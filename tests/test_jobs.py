@@ -12,7 +12,7 @@ from mnistlab import ModelSpec
 from mnistlab.cluster import start_engine
 from mnistlab.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRegistry
 from mnistlab.runs import RunStore
-from mnistlab.spec import dense, flatten
+from mnistlab.spec import conv2d, dense, flatten
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -196,11 +196,14 @@ def test_on_finish_records_when_the_workers_cannot(registry, tiny):
     until(lambda: finished == [job])
 
 
-def test_a_training_killed_for_memory_is_explained_and_the_next_runs(tiny, tmp_path):
+def test_a_training_killed_for_memory_is_explained_and_the_next_runs(tiny, tmp_path, monkeypatch):
+    # past the builder's estimate (lifted here, in this process and the cluster's) lies the worker's limit
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "100000")
     small = start_engine(n_workers=1, memory_limit=1_300_000_000)
     try:
         reg = JobRegistry(engine=small, max_jobs=1, cache_dir=tmp_path)
-        huge = ModelSpec((flatten(), dense(4096), dense(4096), dense(4096)), epochs=3, batch_size=64)
+        huge = ModelSpec((conv2d(128, padding="same"), conv2d(128, padding="same"), flatten()), epochs=3,
+                         batch_size=512)
         doomed = reg.submit(huge, tiny, "greedy")
         after = reg.submit(spec(seed=7), tiny, "patient")
         assert doomed.wait(300) and doomed.state == FAILED

@@ -242,3 +242,13 @@ def test_every_limit_is_reachable():
             ModelSpec((flatten(),), "sgd", **{"learning_rate": 0.01, name: value})
     assert ModelSpec((flatten(),) * LIMITS["layers"][1]).layers[-1] == flatten()
     assert ModelSpec((flatten(), dropout(LIMITS["rate"][1]))).layers[1].rate == 0.9
+
+
+def test_a_model_the_server_could_not_load_again_is_not_trained():
+    from mnistlab.modelfile import MAX_MODEL_PARAMS
+    from mnistlab.spec import MAX_PARAMS
+
+    assert MAX_MODEL_PARAMS == MAX_PARAMS  # one limit for training and for loading
+    with pytest.raises(SpecError, match="trains at most 25,000,000"):
+        # 3 × Dense 4096 on 784 inputs, SGD: 37 M parameters, inside the memory budget but not loadable
+        ModelSpec((flatten(), dense(4096), dense(4096), dense(4096)), "sgd", 0.01, batch_size=16)
