@@ -180,7 +180,7 @@ def test_selecting_a_confusion_cell_changes_the_gallery(page, server):
     train_quickly(page, server)
     page.get_by_role("link", name="Evaluate").first.click()
     page.wait_for_url("**/evaluate")
-    page.get_by_role("heading", name="Evaluate").first.wait_for()
+    page.get_by_role("heading", name="Evaluate").first.wait_for(timeout=SLOW)
     # the confusion matrix itself, by its key: before, the first chart could still be the Train page's curve
     chart = page.locator(".st-key-confusion .js-plotly-plot")
     chart.wait_for(timeout=SLOW)
@@ -214,7 +214,7 @@ def test_drawing_a_stroke_gives_a_prediction(page, server):
     train_quickly(page, server)
     page.get_by_role("link", name="Draw").first.click()
     page.wait_for_url(re.compile(r"/draw$"))
-    page.get_by_role("heading", name="Draw").first.wait_for()
+    page.get_by_role("heading", name="Draw").first.wait_for(timeout=SLOW)
     # canvas 0.13 renders in an open shadow root, which Playwright's CSS selectors pierce
     canvas = page.locator('[class*="st-key-draw_canvas"] canvas.upper-canvas').first
     canvas.wait_for(timeout=SLOW)
