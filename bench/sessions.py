@@ -223,6 +223,126 @@ def part_c(spec, dataset, jobs: int = 20) -> None:
     print(f"ratio 1 worker / 2 workers: {walls[1] / walls[2]:.2f} (above 1.0: two workers finish the queue sooner)")
 
 
+def part_d(spec, jobs: int, train_size: int, epochs: int, tries: int = 5) -> None:
+    """A real server whose registry is kept busy by `jobs` browser sessions, measured from a fresh one."""
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("MNISTLAB_CHROMIUM", "/usr/bin/chromium")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    job_spec = spec.replace(epochs=epochs, train_size=train_size)
+    images = f"{train_size:,}" if train_size else "all"
+    print(f"\n## d. A real server (streamlit run app.py) with {jobs} different trainings ({job_spec.name}, "
+          f"{epochs} epoch(s), {images} sample images) pressed in {jobs} Chromium pages")
+    print(f"goals: Home ≤ {HOME_GOAL_S:g} s, page switch ≤ {SWITCH_GOAL_S:g} s (until the new page's title shows)")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": tmp, "MNISTLAB_WARMUP": "0",
+               "TF_CPP_MIN_LOG_LEVEL": "2"}
+        log = open(Path(tmp) / "streamlit.log", "w")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("streamlit did not start within 90 s") from None
+                    time.sleep(0.3)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium, args=args, headless=True)
+                try:
+                    _drive(browser, url, job_spec, jobs, tries, server.pid)
+                finally:
+                    browser.close()
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)  # the server and the worker processes it started
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(10)
+            log.close()
+
+
+def _proc_rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int) -> None:
+    import urllib.parse
+
+    busy = "() => { const b = document.querySelector('.st-key-train_start button'); return b && b.disabled; }"
+    trainers = browser.new_context(viewport={"width": 1200, "height": 900})
+    pages = []
+    t0 = time.perf_counter()
+    for i in range(jobs):
+        link = urllib.parse.quote(spec.replace(seed=700_000 + i).to_json())
+        page = trainers.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/train?spec={link}")
+        button = page.locator(".st-key-train_start button")
+        button.wait_for()
+        page.wait_for_function("() => !document.querySelector('.st-key-train_start button').disabled")
+        button.click()
+        page.wait_for_function(busy + " || document.body.innerText.includes('Test accuracy')")
+        pages.append(page)
+    print(f"{jobs} pages pressed Train in {time.perf_counter() - t0:.1f} s; "
+          f"still queued or running: {sum(bool(pg.evaluate(busy)) for pg in pages)}", flush=True)
+
+    titles = [("Dataset", "The dataset"), ("Train", "Train"), ("Evaluate", "Evaluate"), ("Home", "mnistlab")]
+    homes: list[float] = []
+    switches: dict[str, list[float]] = {name: [] for name, _ in titles}
+    peak = _proc_rss(server_pid)
+    for _ in range(tries):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            t0 = time.perf_counter()
+            page.goto(url)
+            page.locator("h1", has_text="mnistlab").first.wait_for(state="visible")
+            homes.append(time.perf_counter() - t0)
+            page.locator('[data-testid="stSidebarNav"]').wait_for()
+            for name, title in titles:
+                link = page.locator('[data-testid="stSidebarNav"] a', has_text=name).first
+                t0 = time.perf_counter()
+                link.click()
+                page.locator("h1", has_text=title).first.wait_for(state="visible")
+                switches[name].append(time.perf_counter() - t0)
+                peak = max(peak, _proc_rss(server_pid))
+        finally:
+            context.close()
+    left = sum(bool(pg.evaluate(busy)) for pg in pages)
+    every = [s for values in switches.values() for s in values]
+    print(f"{'measure':<22} {'p50 s':>6} {'max s':>6} {'goal s':>6}")
+    print(f"{'Home, new context':<22} {statistics.median(homes):>6.2f} {max(homes):>6.2f} {HOME_GOAL_S:>6.1f}")
+    for name, values in switches.items():
+        print(f"{'→ ' + name:<22} {statistics.median(values):>6.2f} {max(values):>6.2f} {SWITCH_GOAL_S:>6.1f}")
+    print(f"{'any page switch':<22} {statistics.median(every):>6.2f} {max(every):>6.2f} {SWITCH_GOAL_S:>6.1f}")
+    print(f"{tries} tries; trainings still queued or running when measuring ended: {left}/{jobs}; "
+          f"server process peak RSS while measuring: {mb(peak)} MB", flush=True)
+    trainers.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scheduler", default="", help="a shared Dask scheduler's address (default: embedded)")
@@ -233,6 +353,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,5,20,30")
     parser.add_argument("--in-a-row", type=int, default=100)
     parser.add_argument("--browser-jobs", type=int, default=20)
+    parser.add_argument("--browser-train-size", type=int, default=0, help="images per browser training (0: all)")
+    parser.add_argument("--browser-epochs", type=int, default=2)
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
 
@@ -265,7 +387,7 @@ def main() -> None:
         else:
             part_c(spec, dataset)
     if args.browser or "d" in parts:
-        part_d(spec, args.browser_jobs)
+        part_d(spec, args.browser_jobs, args.browser_train_size, args.browser_epochs)
 
 
 if __name__ == "__main__":
