@@ -303,7 +303,7 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int) -> N
         button.wait_for()
         page.wait_for_function("() => !document.querySelector('.st-key-train_start button').disabled")
         button.click()
-        page.wait_for_function(busy + " || document.body.innerText.includes('Test accuracy')")
+        page.wait_for_function(f"() => ({busy})() || document.body.innerText.includes('Test accuracy')")
         pages.append(page)
     print(f"{jobs} pages pressed Train in {time.perf_counter() - t0:.1f} s; "
           f"still queued or running: {sum(bool(pg.evaluate(busy)) for pg in pages)}", flush=True)
