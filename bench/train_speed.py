@@ -116,7 +116,8 @@ def worker_mode(args, dataset) -> None:
     print(f"one-worker embedded engine up in {time.perf_counter() - started:.1f} s; the worker is niced "
           f"(lower CPU priority) and uses deterministic ops, the in-process train() neither")
     print(f"{len(dataset.x_train):,} training images, {args.epochs} epoch(s), {args.rounds} alternating rounds "
-          "after a warm-up; times are medians; ratio = in-process / worker (goal ≥ 0.9)")
+          f"after a warm-up, {args.settle:g} s pause before each; times are medians; "
+          "ratio = in-process / worker (goal ≥ 0.9)")
     print(f"{'preset':<16} {'in-process':>10} {'worker':>8} {'(its train)':>11} {'ratio':>6}  "
           "rounds (in-process/worker)")
     try:
@@ -129,6 +130,7 @@ def worker_mode(args, dataset) -> None:
             for round_ in range(args.rounds):
                 sides = [(in_process, mine), (lambda s: through_worker(engine, s, dataset), theirs)]
                 for run, runs in sides if round_ % 2 == 0 else sides[::-1]:
+                    time.sleep(args.settle)  # the other side's threads wind down before this one starts
                     runs.append(run(spec))
             ours_s, worker_s, worker_train = (median([r[0] for r in mine]), median([r[0] for r in theirs]),
                                               median([r[1] for r in theirs]))
@@ -148,6 +150,7 @@ def main() -> None:
     parser.add_argument("--train-size", type=int, default=0, help="train on a subset of this many images (0: all)")
     parser.add_argument("--worker", action="store_true",
                         help="through a Dask worker vs train() in-process (default presets mlp_relu_adam, 1 epoch)")
+    parser.add_argument("--settle", type=float, default=3.0, help="--worker: seconds of pause before each timed run")
     args = parser.parse_args()
 
     from mnistlab import PRESETS
