@@ -287,10 +287,41 @@ def _proc_rss(pid: int) -> int:
         return 0
 
 
+TITLES = [("Dataset", "The dataset"), ("Train", "Train"), ("Evaluate", "Evaluate"), ("Home", "mnistlab")]
+
+
+def _measure(browser, url: str, tries: int, server_pid: int) -> tuple[list[float], dict[str, list[float]], int]:
+    """Home in a new browser context, then the sidebar's pages in turn, until each title shows."""
+    homes: list[float] = []
+    switches: dict[str, list[float]] = {name: [] for name, _ in TITLES}
+    peak = _proc_rss(server_pid)
+    for _ in range(tries):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            t0 = time.perf_counter()
+            page.goto(url)
+            page.locator("h1", has_text="mnistlab").first.wait_for(state="visible")
+            homes.append(time.perf_counter() - t0)
+            page.locator('[data-testid="stSidebarNav"]').wait_for()
+            for name, title in TITLES:
+                link = page.locator('[data-testid="stSidebarNav"] a', has_text=name).first
+                t0 = time.perf_counter()
+                link.click()
+                page.locator("h1", has_text=title).first.wait_for(state="visible")
+                switches[name].append(time.perf_counter() - t0)
+                peak = max(peak, _proc_rss(server_pid))
+        finally:
+            context.close()
+    return homes, switches, peak
+
+
 def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep_pages: bool) -> None:
     import urllib.parse
 
     busy = "() => { const b = document.querySelector('.st-key-train_start button'); return b && b.disabled; }"
+    idle_homes, idle_switches, idle_peak = _measure(browser, url, tries, server_pid)  # the reference
     trainers = browser.new_context(viewport={"width": 1200, "height": 900})
     pages = []
     t0 = time.perf_counter()
@@ -313,43 +344,28 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
           + (f"; still queued or running: {sum(bool(pg.evaluate(busy)) for pg in pages)}" if keep_pages else ""),
           flush=True)
 
-    titles = [("Dataset", "The dataset"), ("Train", "Train"), ("Evaluate", "Evaluate"), ("Home", "mnistlab")]
-    homes: list[float] = []
-    switches: dict[str, list[float]] = {name: [] for name, _ in titles}
-    peak = _proc_rss(server_pid)
     measuring = time.perf_counter()
-    for _ in range(tries):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        try:
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            t0 = time.perf_counter()
-            page.goto(url)
-            page.locator("h1", has_text="mnistlab").first.wait_for(state="visible")
-            homes.append(time.perf_counter() - t0)
-            page.locator('[data-testid="stSidebarNav"]').wait_for()
-            for name, title in titles:
-                link = page.locator('[data-testid="stSidebarNav"] a', has_text=name).first
-                t0 = time.perf_counter()
-                link.click()
-                page.locator("h1", has_text=title).first.wait_for(state="visible")
-                switches[name].append(time.perf_counter() - t0)
-                peak = max(peak, _proc_rss(server_pid))
-        finally:
-            context.close()
+    homes, switches, peak = _measure(browser, url, tries, server_pid)
+    measured_s = time.perf_counter() - measuring
     left = sum(bool(pg.evaluate(busy)) for pg in pages)
-    every = [s for values in switches.values() for s in values]
-    print(f"{'measure':<22} {'p50 s':>6} {'max s':>6} {'goal s':>6}")
-    print(f"{'Home, new context':<22} {statistics.median(homes):>6.2f} {max(homes):>6.2f} {HOME_GOAL_S:>6.1f}")
-    for name, values in switches.items():
-        print(f"{'→ ' + name:<22} {statistics.median(values):>6.2f} {max(values):>6.2f} {SWITCH_GOAL_S:>6.1f}")
-    print(f"{'any page switch':<22} {statistics.median(every):>6.2f} {max(every):>6.2f} {SWITCH_GOAL_S:>6.1f}")
-    print(f"{tries} tries in {time.perf_counter() - measuring:.0f} s (the {jobs} trainings need ~{jobs} × a training "
-          f"on the server's worker); " + (f"still queued or running when measuring ended: {left}/{jobs}; "
-                                            if keep_pages else f"the last job queued still queued or running "
-                                            f"when measuring ended: {bool(left)}; ")
-          + f"server process peak RSS while measuring: {mb(peak)} MB", flush=True)
     trainers.close()
+
+    def cells(values: list[float], reference: list[float], goal: float) -> str:
+        p50 = statistics.median(values)
+        return (f"{statistics.median(reference):>9.2f} {p50:>6.2f} {max(values):>6.2f} {goal:>6.1f} "
+                f"{p50 / statistics.median(reference):>11.2f}")
+
+    every = [s for values in switches.values() for s in values]
+    idle_every = [s for values in idle_switches.values() for s in values]
+    print(f"{'measure':<22} {'idle p50':>9} {'p50 s':>6} {'max s':>6} {'goal s':>6} {'busy / idle':>11}")
+    print(f"{'Home, new context':<22} {cells(homes, idle_homes, HOME_GOAL_S)}")
+    for name, values in switches.items():
+        print(f"{'→ ' + name:<22} {cells(values, idle_switches[name], SWITCH_GOAL_S)}")
+    print(f"{'any page switch':<22} {cells(every, idle_every, SWITCH_GOAL_S)}")
+    print(f"{tries} tries each; busy ones in {measured_s:.0f} s; "
+          + (f"still queued or running when measuring ended: {left}/{jobs}; " if keep_pages
+             else f"the last job queued still queued or running when measuring ended: {bool(left)}; ")
+          + f"server process peak RSS: idle {mb(idle_peak)} MB, busy {mb(peak)} MB", flush=True)
 
 
 def main() -> None:
