@@ -15,8 +15,17 @@ How to read it: each ratio is plain / train(); above 1.0 means train() is faster
 1.0 slower. The machine is shared and noisy, so compare the two sides of one run only,
 and treat differences under about 10% as noise.
 
+`--worker` compares instead a training through the app's Dask worker (a one-worker
+embedded engine and a `JobRegistry`, timed from submit to the result — model bytes
+included — with a fresh cache folder each round, so nothing is served from the cache)
+against `train()` in this process, same spec (default mlp_relu_adam, 1 epoch, all 60,000
+images), interleaved rounds after a warm-up of each. Ratio = in-process / worker; goal
+≥ 0.9. The worker runs niced (lower CPU priority than the app) and with TensorFlow's
+deterministic ops, both on purpose; both cost some speed on a busy machine.
+
     python bench/train_speed.py [--rounds 3] [--epochs 2] [--dataset fashion_mnist]
                                 [--presets mlp_relu_adam,cnn_lenet_tanh] [--train-size 0]
+    python bench/train_speed.py --worker [--rounds 3] [--presets mlp_relu_adam]
 """
 
 from __future__ import annotations
@@ -74,6 +83,64 @@ def print_rows(name: str, plain: tuple[float, ...], mine: tuple[float, ...]) -> 
     print(f"{'':<16} {'ratio':>8} " + " ".join(f"{p / o:>8.2f}" for p, o in zip(plain, mine, strict=True)), flush=True)
 
 
+def through_worker(engine, spec, dataset) -> tuple[float, float]:
+    """One training through a fresh registry (a fresh cache folder) on `engine`: (submit → result
+    seconds, the worker's own train() seconds)."""
+    import tempfile
+
+    from mnistlab.jobs import DONE, JobRegistry
+
+    with tempfile.TemporaryDirectory() as cache:
+        registry = JobRegistry(max_jobs=1, cache_dir=cache, engine=engine)  # the newest one gets the events
+        started = time.perf_counter()
+        job = registry.submit(spec, dataset, "train_speed")
+        job.wait(1800)
+        elapsed = time.perf_counter() - started
+        if job.state != DONE or job.result.cached:
+            raise RuntimeError(f"the worker's training ended {job.state} (cached: {job.result and job.result.cached})"
+                               f" {job.error}")
+        return elapsed, job.result.seconds
+
+
+def worker_mode(args, dataset) -> None:
+    from mnistlab import PRESETS, train
+    from mnistlab.cluster import start_engine
+
+    def in_process(spec):
+        started = time.perf_counter()
+        result = train(spec, dataset, use_cache=False)
+        return time.perf_counter() - started, result.seconds
+
+    started = time.perf_counter()
+    engine = start_engine(n_workers=1)
+    print(f"one-worker embedded engine up in {time.perf_counter() - started:.1f} s; the worker is niced "
+          f"(lower CPU priority) and uses deterministic ops, the in-process train() neither")
+    print(f"{len(dataset.x_train):,} training images, {args.epochs} epoch(s), {args.rounds} alternating rounds "
+          f"after a warm-up, {args.settle:g} s pause before each; times are medians; "
+          "ratio = in-process / worker (goal ≥ 0.9)")
+    print(f"{'preset':<16} {'in-process':>10} {'worker':>8} {'(its train)':>11} {'ratio':>6}  "
+          "rounds (in-process/worker)")
+    try:
+        for name in args.presets.split(","):
+            spec = PRESETS[name].spec.replace(epochs=args.epochs, train_size=args.train_size)
+            warm = spec.replace(epochs=1, train_size=1000)
+            in_process(warm)
+            through_worker(engine, warm, dataset)  # the worker loads the dataset once
+            mine, theirs = [], []
+            for round_ in range(args.rounds):
+                sides = [(in_process, mine), (lambda s: through_worker(engine, s, dataset), theirs)]
+                for run, runs in sides if round_ % 2 == 0 else sides[::-1]:
+                    time.sleep(args.settle)  # the other side's threads wind down before this one starts
+                    runs.append(run(spec))
+            ours_s, worker_s, worker_train = (median([r[0] for r in mine]), median([r[0] for r in theirs]),
+                                              median([r[1] for r in theirs]))
+            rounds = " ".join(f"{a[0]:.1f}/{b[0]:.1f}" for a, b in zip(mine, theirs, strict=True))
+            print(f"{name:<16} {ours_s:>9.2f}s {worker_s:>7.2f}s {worker_train:>10.2f}s {ours_s / worker_s:>6.2f}  "
+                  f"{rounds}", flush=True)
+    finally:
+        engine.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -81,11 +148,20 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--presets", default="mlp_relu_adam,cnn_lenet_tanh")
     parser.add_argument("--train-size", type=int, default=0, help="train on a subset of this many images (0: all)")
+    parser.add_argument("--worker", action="store_true",
+                        help="through a Dask worker vs train() in-process (default presets mlp_relu_adam, 1 epoch)")
+    parser.add_argument("--settle", type=float, default=3.0, help="--worker: seconds of pause before each timed run")
     args = parser.parse_args()
 
     from mnistlab import PRESETS
 
     dataset = benchmark_dataset(args.dataset)
+    if args.worker:
+        argv = " ".join(sys.argv)
+        args.presets = args.presets if "--presets" in argv else "mlp_relu_adam"
+        args.epochs = args.epochs if "--epochs" in argv else 1
+        worker_mode(args, dataset)
+        return
     if args.train_size:
         dataset = dataset.subset_train(args.train_size, seed=0)
     warm_data = dataset.subset_train(1000, seed=0)
