@@ -376,6 +376,13 @@ def _memoised(key: tuple, load: Callable[[], Dataset]) -> Dataset:
         return dataset
 
 
+def loaded_by_name(dataset: Dataset) -> bool:
+    """Whether `dataset` is one that `load_dataset` has loaded in this process (not an upload),
+    so another process can load the same by its name. Never loads anything."""
+    with _memo_lock:
+        return any(loaded is dataset for loaded in _memo.values())
+
+
 def clear_cache() -> None:
     """Forget loaded datasets, the online check and when to try a download again (for tests)."""
     global _online

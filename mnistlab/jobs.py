@@ -245,7 +245,8 @@ class JobRegistry:
     def _send(self, job: Job) -> None:
         dataset = job.dataset
         # a built-in dataset travels by name (the worker loads it once); an upload travels with its task
-        sent = (dataset.name, dataset.fingerprint) if self._builtin_matches(dataset) else dataset
+        source = "sample" if dataset.is_sample else "auto"
+        sent = (dataset.name, source, dataset.fingerprint) if self._builtin_matches(dataset) else dataset
         payload = {
             "key": job.key, "dask_key": job.dask_key, "spec_json": job.spec.to_json(), "dataset": sent,
             "cache_dir": str(self.cache_dir or default_cache_dir()), "store_url": self.store_url,
@@ -256,15 +257,11 @@ class JobRegistry:
 
     @staticmethod
     def _builtin_matches(dataset: Dataset) -> bool:
-        """A built-in dataset is sent by name only if it is the one `load_dataset` gives here."""
-        from mnistlab.data import load_dataset
+        """A built-in dataset is sent by name only if `load_dataset` made it here (never an upload).
+        Nothing is loaded to find out: this runs under the registry's lock."""
+        from mnistlab.data import loaded_by_name
 
-        if dataset.name not in DATASET_NAMES:
-            return False
-        try:
-            return load_dataset(dataset.name, "auto") is dataset
-        except Exception:  # noqa: BLE001 — cannot be loaded by name: send the arrays
-            return False
+        return dataset.name in DATASET_NAMES and loaded_by_name(dataset)
 
     def _set_stop(self, job: Job) -> None:
         from distributed import Event

@@ -61,20 +61,20 @@ def dask_setup(worker=None) -> None:
 
 
 @functools.cache
-def _builtin_dataset(name: str):
+def _builtin_dataset(name: str, source: str):
     from mnistlab.data import load_dataset
 
-    return load_dataset(name, "auto")
+    return load_dataset(name, source)
 
 
 def resolve_dataset(dataset: Any):
-    """A Dataset, or a (name, fingerprint) reference to a built-in one this worker loads once."""
+    """A Dataset, or a (name, source, fingerprint) reference to a built-in one this worker loads once."""
     if not isinstance(dataset, tuple):
         return dataset
     from mnistlab.errors import DataError
 
-    name, fingerprint = dataset
-    loaded = _builtin_dataset(name)
+    name, source, fingerprint = dataset
+    loaded = _builtin_dataset(name, source)
     if loaded.fingerprint != fingerprint:
         raise DataError(
             f"The training worker has different {name} data ({loaded.source}) from the app's: give every "

@@ -661,3 +661,12 @@ def test_importing_data_pulls_in_no_heavy_modules():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "[]"
+
+
+def test_a_dataset_loaded_by_name_is_known_as_such_and_an_upload_is_not(sample):
+    from mnistlab.data import Dataset, load_dataset, loaded_by_name
+
+    assert loaded_by_name(load_dataset("mnist", "sample"))
+    copy = Dataset("mnist", sample.x_train, sample.y_train, sample.x_test, sample.y_test, sample.class_names,
+                   "uploaded", True)
+    assert not loaded_by_name(copy)
