@@ -131,6 +131,9 @@ class JobRegistry:
             # a fresh task; a stopping one keeps its Dask key until it ends, so this one needs its own
             dask_key = key if job is None or not job.active else f"{key}-{uuid.uuid4().hex[:8]}"
             job = Job(key, spec, dataset, dask_key=dask_key, owner=owner, followers={follower: seen})
+            if self._engine_error:  # nothing can train it: say so now rather than queue it for ever
+                self._end(job, FAILED, error=self._engine_error)
+                return job
             self._jobs[key] = job
             self._held.append(job)
             self._forget_old()

@@ -224,3 +224,17 @@ def test_idle_workers_are_recycled_and_trainings_go_on(registry, tiny, monkeypat
     until(lambda: not reg._recycle_busy and set(reg.engine.client.run(os.getpid).values()) != pids, 120)
     later = reg.submit(spec(seed=22), tiny, "b")
     assert later.wait(120) and later.state == DONE
+
+
+def test_an_engine_that_cannot_start_fails_every_job_with_its_reason(tiny, monkeypatch):
+    import mnistlab.jobs
+
+    def refuse(*args, **kwargs):
+        raise OSError("no scheduler at tcp://nowhere:8786")
+
+    monkeypatch.setattr(mnistlab.jobs, "start_engine", refuse)
+    reg = JobRegistry(max_jobs=1, scheduler="tcp://nowhere:8786")
+    early = reg.submit(spec(seed=31), tiny, "a")  # asked for while the engine was still starting
+    assert early.wait(30) and early.state == FAILED and "could not start" in early.error
+    late = reg.submit(spec(seed=32), tiny, "b")  # asked for after: not queued for ever
+    assert late.state == FAILED and "no scheduler" in late.error and reg.engine_problem()
