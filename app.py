@@ -4,7 +4,9 @@ and the model builder in the sidebar. Run with `streamlit run app.py`."""
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
+from mnistlab.i18n import _
 from ui.builder import model_builder
+from ui.lang import language_switch
 from ui.sidebar import dataset_picker, nickname_box
 from ui.state import adopt_finished_job, follow_job
 from ui.warmup import warm_up
@@ -14,16 +16,17 @@ from ui.warmup import warm_up
 # state under them can deadlock TensorFlow. Trainings run in worker processes, which need no clearing.
 script_runner._clean_problem_modules = lambda: None
 
-st.set_page_config(page_title="mnistlab — deep learning on MNIST", page_icon=":material/pin:", layout="wide")
+st.set_page_config(page_title="mnistlab", page_icon=":material/pin:", layout="wide")
 
+language_switch()  # first: every string of this run is said in the session's language
 PAGES = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/search:"),
-    st.Page("app_pages/inside.py", title="Inside", icon=":material/neurology:"),
-    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:"),
+    st.Page("app_pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+    st.Page("app_pages/dataset.py", title=_("Dataset"), icon=":material/grid_view:"),
+    st.Page("app_pages/train.py", title=_("Train"), icon=":material/model_training:"),
+    st.Page("app_pages/evaluate.py", title=_("Evaluate"), icon=":material/search:"),
+    st.Page("app_pages/inside.py", title=_("Inside"), icon=":material/neurology:"),
+    st.Page("app_pages/draw.py", title=_("Draw"), icon=":material/draw:"),
+    st.Page("app_pages/experiments.py", title=_("Experiments"), icon=":material/science:"),
 ]
 
 page = st.navigation(PAGES)

@@ -1,0 +1,127 @@
+"""The catalogs: every message the sources mark is translated, none is left over, translations
+keep their placeholders; markers take literal strings; errors carry a code and a template."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from mnistlab import i18n
+from mnistlab.errors import DataError, MnistlabError, SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+ERROR_NAMES = {"MnistlabError", "DataError", "SpecError", "ModelFileError", "StoreError", "SchemaError", "DrawingError"}
+
+
+def _catalog(language):
+    with i18n.catalog_path(language).open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def _sources():
+    for source in i18n.SOURCES:
+        base = ROOT / source
+        yield from [base] if base.is_file() else sorted(base.rglob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def extracted():
+    return i18n.extract(ROOT)
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
+def test_every_message_has_a_translation_and_none_is_unused(extracted, language):
+    catalog = _catalog(language)
+    translated = {}
+    for message in catalog:
+        if message.id:
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            translated[key] = i18n._translated(message)
+    plural_forms = set(i18n._plural_pairs(ROOT).values())
+    wanted = set(extracted) - plural_forms
+    missing = sorted(m for m in wanted if not translated.get(m))
+    unused = sorted(set(translated) - wanted)
+    hint = "run `python -m mnistlab.i18n update` and translate the new entries"
+    assert not missing, f"{len(missing)} without a translation ({hint}): {missing[:15]}"
+    assert not unused, f"{len(unused)} translations no source uses ({hint}): {unused[:15]}"
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
+def test_translations_keep_their_placeholders(language):
+    wrong = []
+    for message in _catalog(language):
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set().union(*(i18n.placeholders(s) for s in ids)) - {"n"}
+        for text in strings:
+            if i18n.placeholders(text) - {"n"} != wanted:
+                wrong.append((ids[0], text))
+    assert not wrong, wrong[:10]
+
+
+def test_markers_take_literal_strings():
+    """Babel extracts only literals: `_(f"...")` or `_(name)` would never be translated."""
+    wrong = []
+    for path in _sources():
+        if path.name == "i18n.py":  # where the markers are defined
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in i18n.KEYWORDS:
+                count = 2 if node.func.id == "n_" else 1
+                args = node.args[:count]
+                if len(args) < count or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not wrong, wrong
+
+
+def test_every_user_error_carries_a_code_and_a_marked_template():
+    wrong = []
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERROR_NAMES):
+                continue
+            args = node.args
+            ok = (
+                len(args) >= 2
+                and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)
+                and args[0].value.replace("_", "").isalnum() and args[0].value.islower()
+                and isinstance(args[1], ast.Call) and isinstance(args[1].func, ast.Name) and args[1].func.id == "N_"
+            )
+            if not ok:
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not wrong, wrong
+
+
+def test_language_tags_are_normalized():
+    assert i18n.normalize("zh-CN") == i18n.normalize("zh_Hans_CN") == i18n.normalize("ZH") == "zh"
+    assert i18n.normalize("en-GB") == "en"
+    assert i18n.normalize("fr-FR") is None and i18n.normalize(None) is None and i18n.normalize("") is None
+
+
+def test_an_error_says_itself_in_the_readers_language_and_survives_pickling():
+    error = SpecError("epochs_range", i18n.N_("Epochs must be between {low} and {high}."), low=1, high=200)
+    copy = pickle.loads(pickle.dumps(error))  # as it comes back from a Dask worker
+    assert type(copy) is SpecError and copy.code == "epochs_range" and copy.params == {"low": 1, "high": 200}
+    assert isinstance(copy, MnistlabError) and isinstance(copy, ValueError)
+    assert str(copy) == copy.args[0] == "Epochs must be between 1 and 200."
+
+
+def test_messages_are_said_in_the_source_language(monkeypatch):
+    zh = {m.id: m.string for m in _catalog("zh") if m.id and isinstance(m.id, str) and m.string and "{" in m.id}
+    template, translation = next(iter(sorted(zh.items())))
+    params = {name: 7 for name in i18n.placeholders(template)}
+    message = i18n.L_(template, **params)
+    restored = pickle.loads(pickle.dumps(message))
+    assert str(restored) == template.format(**params)
+    i18n.set_language_source(lambda: "zh")
+    try:
+        assert str(restored) == translation.format(**params) != template.format(**params)
+        assert str(DataError("x", i18n.N_(template), **params)) == translation.format(**params)
+    finally:
+        i18n.set_language_source(None)

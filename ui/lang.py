@@ -1,0 +1,40 @@
+"""The session's language: the sidebar switch, bound to the page address (`?lang=zh`), whose
+default is the browser's language (`st.context.locale`). Rendered first on every run, so every
+string of the run — page titles included — is said in it."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from mnistlab import i18n
+
+LANG_KEY = "lang"  # also the query parameter: ?lang=zh / ?lang=en
+
+
+def browser_language() -> str:
+    try:
+        return i18n.normalize(st.context.locale) or i18n.DEFAULT_LANGUAGE
+    except Exception:  # no browser behind this run (bare script, some tests)
+        return i18n.DEFAULT_LANGUAGE
+
+
+def _session_language() -> str:
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return i18n.DEFAULT_LANGUAGE
+    return st.session_state.get(LANG_KEY) or browser_language()
+
+
+i18n.set_language_source(_session_language)
+
+
+def language_switch() -> str:
+    """Kept in the address, so a teacher can hand out a Chinese link and a reload keeps it.
+    The label is in both languages: a student who landed in the wrong one still finds it."""
+    if st.session_state.get(LANG_KEY) not in i18n.LANGUAGES:  # first run: the link, else the browser
+        st.session_state[LANG_KEY] = i18n.normalize(st.query_params.get(LANG_KEY)) or browser_language()
+    st.sidebar.segmented_control(
+        "语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=LANG_KEY,
+        required=True, bind="query-params",
+    )
+    return i18n.current_language()
