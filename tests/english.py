@@ -14,7 +14,7 @@ ALLOWED = {
     "flatten", "batchnormalization", "sequential", "relu", "tanh", "sigmoid", "elu", "selu", "gelu",
     "linear", "softmax", "sgd", "adam", "rmsprop", "adagrad", "adadelta", "nesterov", "momentum",
     "same", "valid", "cnn", "mlp", "lenet", "pca", "sne", "smoothgrad", "keras.io", "mnist_convnet",
-    "png", "npz", "csv", "idx", "keras", "gzip", "zip", "json", "sqlite", "postgresql", "url", "streamlit",
+    "png", "npz", "csv", "idx", "gzip", "zip", "json", "sqlite", "postgresql", "url", "streamlit",
     "dask", "python", "sample", "auto", "github", "api", "inversetimedecay", "categorical_crossentropy",
     "crossentropy", "english", "one", "hot", "kernel", "bias", "activation", "dot", "input", "output", "units",
     "filters", "model", "fit", "compile", "epochs", "batch_size", "validation_split", "learning_rate",
@@ -82,7 +82,8 @@ def page_texts(at) -> list[str]:
                 texts.extend(_strings(MessageToDict(proto), TEXT_KEYS))
             elif kind in {"TextInput", "TextArea"}:
                 texts.extend(_strings(MessageToDict(proto), TEXT_KEYS - {"value"}))
-        for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:
+        children = getattr(node, "children", None)
+        for child in children.values() if isinstance(children, dict) else []:
             visit(child)
 
     visit(at._tree)
