@@ -94,6 +94,12 @@ def n_(singular: str, plural: str, n: int, **params) -> str:
     return _fill(translations(current_language()).ngettext(singular, plural, n), params)
 
 
+def tr(message: str, **params) -> str:
+    """Translate a value that was marked with `N_` where it was defined (a constant, a preset's
+    title): Babel extracted the definition, so this call takes a variable."""
+    return _(message, **params)
+
+
 def N_(message: str) -> str:  # noqa: N802 (gettext's name)
     return message
 
