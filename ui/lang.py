@@ -1,4 +1,4 @@
-"""The session's language: the sidebar switch, bound to the page address (`?lang=zh`), whose
+"""The session's language: the sidebar switch, kept in the page address (`?lang=zh`), whose
 default is the browser's language (`st.context.locale`). Rendered first on every run, so every
 string of the run — page titles included — is said in it."""
 
@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from mnistlab import i18n
 
 LANG_KEY = "lang"  # also the query parameter: ?lang=zh / ?lang=en
+_SEEN_KEY = "lang_in_address"  # the language last written to the address
 
 
 def browser_language() -> str:
@@ -29,12 +30,19 @@ i18n.set_language_source(_session_language)
 
 
 def language_switch() -> str:
-    """Kept in the address, so a teacher can hand out a Chinese link and a reload keeps it.
-    The label is in both languages: a student who landed in the wrong one still finds it."""
+    """Kept in the address (`?lang=`), so a teacher can hand out a Chinese link and a reload or a
+    page switch keeps it. The label is in both languages: a student who landed in the wrong one
+    still finds it."""
+    asked = i18n.normalize(st.query_params.get(LANG_KEY))
     if st.session_state.get(LANG_KEY) not in i18n.LANGUAGES:  # first run: the link, else the browser
-        st.session_state[LANG_KEY] = i18n.normalize(st.query_params.get(LANG_KEY)) or browser_language()
+        st.session_state[LANG_KEY] = asked or browser_language()
+    elif asked and asked != st.session_state[LANG_KEY] and st.session_state.get(_SEEN_KEY) != asked:
+        st.session_state[LANG_KEY] = asked  # the address was edited or a link was followed in this tab
     st.sidebar.segmented_control(
-        "语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=LANG_KEY,
-        required=True, bind="query-params",
+        "语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=LANG_KEY, required=True,
     )
-    return i18n.current_language()
+    language = i18n.current_language()
+    if st.query_params.get(LANG_KEY) != language:
+        st.query_params[LANG_KEY] = language
+    st.session_state[_SEEN_KEY] = language
+    return language
