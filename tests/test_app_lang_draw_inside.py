@@ -3,6 +3,7 @@ and the English pages keep their words."""
 
 from __future__ import annotations
 
+import json
 import re
 from types import SimpleNamespace
 
@@ -125,3 +126,33 @@ def test_inside_in_chinese_for_an_mlp_shows_its_units(sample):
     assert any("个神经元" in m.value for m in at.markdown)
     assert left(at, "mlp", *layer_words(model, sample.x_test[0])) == []
 
+
+
+def test_two_runs_compared_in_chinese(tiny, sample):
+    from english import english_words
+
+    from mnistlab.runs import keras_bytes
+
+    specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),
+             ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, batch_size=64, learning_rate=0.01,
+                       name="wide")]
+    ids = []
+    for spec in specs:
+        result = train(spec, tiny, use_cache=False)
+        ids.append(run_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
+                                   history=result.history, seconds=1.0, epochs_done=1, status="done",
+                                   cache_key=f"lang-compare-{spec.name}", model_bytes=keras_bytes(result.model)))
+    at = open_in("zh", "app_pages/experiments.py")
+    at.selectbox(key="compare_a").set_value(ids[0])
+    at.selectbox(key="compare_b").set_value(ids[1])
+    at.run()
+    assert not at.exception and not at.error
+    table = next(df.value for df in at.dataframe if f"A（训练记录 {ids[0]}）" in df.value.columns)
+    assert list(table.iloc[:, 0]) == ["学习率", "批大小"]
+    chosen = [at.selectbox(key="compare_a"), at.selectbox(key="compare_b")]
+    shown = [*table.columns, *table.iloc[:, 0], *(s.label for s in chosen), *(o for s in chosen for o in s.options)]
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")
+              if chart.proto.id.endswith(("compare_classes", "compare_confusion"))]
+    assert len(titles) == 2
+    captions = [c.value for c in at.caption if "B" in c.value]
+    assert [t for t in shown + titles + captions if english_words(t, {"narrow", "wide"})] == []

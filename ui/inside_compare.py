@@ -7,12 +7,27 @@ import streamlit as st
 
 from mnistlab.charts import overlay_chart
 from mnistlab.charts_inside import accuracy_change_chart, confusion_difference_chart
-from mnistlab.compare import accuracy_change, confusion_difference, spec_differences
+from mnistlab.compare import Difference, accuracy_change, confusion_difference, spec_differences
 from mnistlab.data import DATASET_NAMES, Dataset
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import _, n_
+from mnistlab.i18n import N_, _, n_, tr
 from mnistlab.runs import Run
 from ui.state import run_store, shared_dataset
+
+SETTING_TITLES = {  # compare.SETTINGS as the table names them
+    "optimizer": N_("optimizer"), "learning_rate": N_("learning rate"), "momentum": N_("momentum"),
+    "nesterov": N_("Nesterov"), "decay": N_("learning-rate decay"), "batch_size": N_("batch size"),
+    "epochs": N_("epochs"), "validation_split": N_("validation split"), "train_size": N_("training subset"),
+    "seed": N_("random seed"),
+}
+
+
+def _what(difference: Difference) -> str:
+    if difference.layer is not None:
+        return _("layer {number}", number=difference.layer)
+    if difference.setting in SETTING_TITLES:
+        return tr(SETTING_TITLES[difference.setting])
+    return difference.what
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -78,7 +93,7 @@ def compare_two_runs(runs: list[Run]) -> None:
     differences = spec_differences(run_a.spec, run_b.spec)
     if differences:
         column_a, column_b = _("A (run {id})", id=a), _("B (run {id})", id=b)
-        st.dataframe(pd.DataFrame([{"": d.what, column_a: d.a, column_b: d.b} for d in differences]),
+        st.dataframe(pd.DataFrame([{"": _what(d), column_a: d.a, column_b: d.b} for d in differences]),
                      hide_index=True, key="compare_spec", width="content")
         st.caption(_("The table: only the layers and settings in which the two runs differ."))
     else:
