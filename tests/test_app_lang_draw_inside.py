@@ -87,7 +87,7 @@ def test_draw_in_chinese_with_an_answer_and_the_class_drawings(small_model):
     run_store().add_drawing(np.zeros((28, 28), dtype=np.uint8), 3, session="someone")
     at = open_in("zh", DRAW, active_model=small_model, injected_drawing=a_one())
     assert not at.error, [e.value for e in at.error]
-    assert any(m.value.startswith("## 是 ") for m in at.markdown), "the answer is shown"
+    assert any(m.value.startswith("## 这是 ") for m in at.markdown), "the answer is shown"
     at.button(key="draw_label_1").click().run()
     assert [s.value for s in at.success] and "已作为 1" in at.success[0].value
     at.toggle(key="draw_naive").set_value(True).run()
@@ -154,5 +154,6 @@ def test_two_runs_compared_in_chinese(tiny, sample):
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")
               if chart.proto.id.endswith(("compare_classes", "compare_confusion"))]
     assert len(titles) == 2
-    captions = [c.value for c in at.caption if "B" in c.value]
+    captions = [c.value for c in at.caption if c.value.startswith(("表格：", "曲线：", "柱状图："))]
+    assert len(captions) == 3, "what the table, the curves and the bars show"
     assert [t for t in shown + titles + captions if english_words(t, {"narrow", "wide"})] == []
