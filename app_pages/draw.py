@@ -12,6 +12,7 @@ from mnistlab.charts import probability_bars
 from mnistlab.data import CLASS_NAMES, DIGITS
 from mnistlab.errors import DataError, MnistlabError
 from mnistlab.evaluate import predict_digit
+from mnistlab.i18n import N_, _, tr
 from mnistlab.jobs import DONE, QUEUED, Job
 from ui.draw_canvas import drawing_canvas, stroke_count
 from ui.draw_labels import drawings_score, label_buttons, own_drawings, score_line
@@ -37,7 +38,7 @@ NAIVE_KEY = "draw_naive"
 # Test hook: an RGBA numpy array put here is used instead of the canvas's drawing,
 # since AppTest cannot move a mouse. The app itself never sets it.
 INJECTED_KEY = "injected_drawing"
-DEFAULT_LABEL = "default model: draw_default (compact CNN trained with augmentation)"
+DEFAULT_LABEL = N_("default model: draw_default (compact CNN trained with augmentation)")  # shown with tr()
 
 
 def default_model() -> tuple[ActiveModel | None, Job]:
@@ -53,31 +54,34 @@ def default_model() -> tuple[ActiveModel | None, Job]:
         set_active_model(active)
         return active, job
     if not job.active:
-        st.error(job.error or "The default model's training stopped before the end.")
-        st.button("Try again", key="draw_retry")
+        st.error(str(job.error) if job.error else _("The default model's training stopped before the end."))
+        st.button(_("Try again"), key="draw_retry")
         st.stop()
     return None, job
 
 
 def training_line(job: Job) -> None:
     """Where the default model's training is, and that drawing already works."""
-    st.info("The default model is still training (it is trained once and kept). You can draw already: "
-            "the answer appears here as soon as it is ready.", icon=":material/hourglass_top:")
+    st.info(_("The default model is still training (it is trained once and kept). You can draw already: "
+              "the answer appears here as soon as it is ready."), icon=":material/hourglass_top:")
     if job.state == QUEUED:
-        st.progress(0.0, text=f"Waiting for a free trainer: number {registry().position(job)} in the queue.")
+        st.progress(0.0, text=_("Waiting for a free trainer: number {position} in the queue.",
+                                position=registry().position(job)))
     elif job.progress is None:
-        st.progress(0.0, text="Starting… (building the model)")
+        st.progress(0.0, text=_("Starting… (building the model)"))
     else:
         p = job.progress
-        st.progress(p.fraction, text=f"Training the default model: epoch {p.epoch} of {p.epochs}")
+        st.progress(p.fraction, text=_("Training the default model: epoch {epoch} of {epochs}",
+                                       epoch=p.epoch, epochs=p.epochs))
 
 
 def answer(model: Any, image28: np.ndarray, class_names: tuple[str, ...], title: str, size: int) -> np.ndarray:
+    """`title`: the markdown heading's start ("##", or "#### " and a translated name)."""
     probabilities = predict_digit(model, image28)
     first, second = np.argsort(-probabilities)[:2]
-    st.markdown(f"{title} It's a {class_names[first]} — {probabilities[first]:.0%}")
-    st.caption(f"Second guess: {class_names[second]} ({probabilities[second]:.0%})")
-    st.image(upscale(image28, size // 28), caption="What the model sees: 28×28 pixels", width=size,
+    st.markdown(f"{title} " + _("It's a {name} — {p:.0%}", name=class_names[first], p=probabilities[first]))
+    st.caption(_("Second guess: {name} ({p:.0%})", name=class_names[second], p=probabilities[second]))
+    st.image(upscale(image28, size // 28), caption=_("What the model sees: 28×28 pixels"), width=size,
              output_format="PNG")
     return probabilities
 
@@ -91,12 +95,13 @@ def show_prediction(model: Any, drawing: np.ndarray | None, class_names: tuple[s
         image28 = to_mnist(drawing)
         problem = drawing_problem(drawing)
     except ValueError as exc:
-        st.error(f"This drawing cannot be read: {exc}")
+        st.error(_("This drawing cannot be read: {reason}", reason=str(exc)))
         return None, str(exc)
     if image28 is None:
-        st.info("Draw a digit in the box: large, in one or two strokes, like on paper.", icon=":material/draw:")
+        st.info(_("Draw a digit in the box: large, in one or two strokes, like on paper."), icon=":material/draw:")
         return None, None
     if problem:
+        problem = str(problem)  # a sentence, or a message said in the reader's language
         st.warning(problem, icon=":material/gesture:")
         return image28, problem
     if model is None:
@@ -105,16 +110,23 @@ def show_prediction(model: Any, drawing: np.ndarray | None, class_names: tuple[s
         if naive:
             plain, faithful = st.columns(2)
             with plain:
-                answer(model, plain_resize(drawing), class_names, "#### Plain resize:", 140)
-                st.caption("The whole box squeezed to 28×28: small, thin, off centre — not what MNIST looks like.")
+                answer(model, plain_resize(drawing), class_names, "#### " + _("Plain resize:"), 140)
+                st.caption(_("The whole box squeezed to 28×28: small, thin, off centre — not what MNIST looks "
+                             "like."))
             with faithful:
-                answer(model, image28, class_names, "#### MNIST-style:", 140)
-                st.caption("Cropped, pen width made MNIST's, fitted in 20×20, centred by mass: what the model "
-                           "learned from.")
+                answer(model, image28, class_names, "#### " + _("MNIST-style:"), 140)
+                st.caption(_("Cropped, pen width made MNIST's, fitted in 20×20, centred by mass: what the model "
+                             "learned from."))
+            st.caption(_("The same drawing, the same model, two answers: a model only knows digits that look "
+                         "like the ones it learned from, so the drawing must be prepared the same way."))
         else:
             probabilities = answer(model, image28, class_names, "##", 168)
+            st.caption(_("The picture: your drawing cropped, centred and shrunk to 28×28 gray pixels like "
+                         "MNIST's digits. These 784 numbers (0 = black, 1 = white) are all the model reads."))
             st.plotly_chart(probability_bars(probabilities, class_names), key="draw_probabilities",
                             config={"displayModeBar": False})
+            st.caption(_("The bars: the model's probability for each class (the softmax output), adding up to "
+                         "100%; its answer is the tallest, in red. A second tall bar means it hesitated."))
     except MnistlabError as exc:
         st.error(str(exc))
     return image28, None
@@ -144,15 +156,15 @@ def drawing_panel(active: ActiveModel | None, job: Job | None) -> None:
     canvas_col, result_col = row.container(width=CANVAS_PX + 8), row.container(width=RESULT_PX)
     with canvas_col:
         canvas = drawing_canvas(CANVAS_PX, STROKE_PX, key="draw_canvas")
-        st.caption("White ink on black, like MNIST. Undo, redo or clear with the buttons under the box.")
-        st.caption(f"Strokes on the canvas: {stroke_count(canvas)}")
-        naive = st.toggle("Compare with a plain resize", key=NAIVE_KEY,
-                          help="Side by side: the drawing squeezed to 28×28 as it is, and prepared the way "
-                               "MNIST's digits were — each with the model's answer.")
+        st.caption(_("White ink on black, like MNIST. Undo, redo or clear with the buttons under the box."))
+        st.caption(_("Strokes on the canvas: {count}", count=stroke_count(canvas)))
+        naive = st.toggle(_("Compare with a plain resize"), key=NAIVE_KEY,
+                          help=_("Side by side: the drawing squeezed to 28×28 as it is, and prepared the way "
+                                 "MNIST's digits were — each with the model's answer."))
     drawing = st.session_state.get(INJECTED_KEY)
     if drawing is None:
         drawing = canvas.image_data
-    class_names = CLASS_NAMES.get(active.dataset_name, DIGITS) if active else DIGITS
+    class_names = tuple(tr(name) for name in (CLASS_NAMES.get(active.dataset_name, DIGITS) if active else DIGITS))
     with result_col:
         if active is None and job is not None:
             training_line(job)
@@ -164,25 +176,25 @@ def drawing_panel(active: ActiveModel | None, job: Job | None) -> None:
                 inside_link_for_drawing(image28)
 
 
-st.title("Draw")
+st.title(_("Draw"))
 model_uploader("draw_upload")
 active = active_model()
 job = None
 if active is None:
     if dataset_name() != "mnist":
-        st.info(f"Drawing is for digits: the default model learns from MNIST, not from "
-                f"{dataset_title(dataset_name())}.")
+        st.info(_("Drawing is for digits: the default model learns from MNIST, not from {dataset}.",
+                  dataset=dataset_title(dataset_name())))
     active, job = default_model()
 if active is None or active.label == DEFAULT_LABEL:
-    st.info("You are drawing for the **default model**: a small CNN trained on MNIST with shifted, turned, "
-            "zoomed and re-inked digits, so it copes with drawn ones. Train your own on the Train page and it "
-            "is used here instead.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.info(_("You are drawing for the **default model**: a small CNN trained on MNIST with shifted, turned, "
+              "zoomed and re-inked digits, so it copes with drawn ones. Train your own on the Train page and it "
+              "is used here instead."))
+    st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
 else:
-    st.caption(f"Model: **{active.label}**")
+    st.caption(_("Model: **{label}**", label=tr(active.label) if active.label else ""))
 if active is not None and active.dataset_name == "fashion_mnist":
-    st.warning("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
-               "looks like.")
+    st.warning(_("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
+                 "looks like."))
 
 st.fragment(run_every=1.0 if active is None else None)(drawing_panel)(active, job)
 own_drawings()

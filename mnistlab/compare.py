@@ -20,9 +20,11 @@ SETTINGS = ("optimizer", "learning_rate", "momentum", "nesterov", "decay", "batc
 
 @dataclass(frozen=True)
 class Difference:
-    what: str  # "layer 2" or a setting's name
+    what: str  # "layer 2" or a setting's name (English: the UI says it with `layer` / `setting`)
     a: str
     b: str
+    layer: int | None = None  # the layer's position, from 1, when a layer differs
+    setting: str | None = None  # the setting's field name (one of SETTINGS) when a setting differs
 
 
 def _layers(spec: dict[str, Any]) -> list[str]:
@@ -40,12 +42,12 @@ def spec_differences(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
         left = layers_a[i] if i < len(layers_a) else "—"
         right = layers_b[i] if i < len(layers_b) else "—"
         if left != right:
-            out.append(Difference(f"layer {i + 1}", left, right))
+            out.append(Difference(f"layer {i + 1}", left, right, layer=i + 1))
     for name in SETTINGS:
         left, right = a.get(name), b.get(name)
         if left != right:
             out.append(Difference(name.replace("_", " "), "—" if left is None else f"{left}",
-                                  "—" if right is None else f"{right}"))
+                                  "—" if right is None else f"{right}", setting=name))
     return out
 
 

@@ -90,7 +90,7 @@ def page_texts(at) -> list[str]:
     return texts
 
 
-_CODE = re.compile(r"`[^`]*`|https?://\S+|:material/[a-z_]+:|\$[^$]*\$|\*\*|[A-Za-z0-9_.-]+\.(?:py|keras|h5|npz|csv|png)")
+_CODE = re.compile(r"`[^`]*`|https?://\S+|:material/[a-z_]+:|:[a-z]+(?:-background|-badge)?\[|\$[^$]*\$|\*\*|[A-Za-z0-9_.-]+\.(?:py|keras|h5|npz|csv|png)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 
 

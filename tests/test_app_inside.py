@@ -135,7 +135,7 @@ def test_look_inside_from_an_evaluate_mistake_opens_it_on_inside(sample):
     at.button(key="error_look_inside").click().run()
     assert not at.exception
     digit = at.session_state[INSIDE_KEY]
-    assert digit.source.startswith("mistake #1 · test image ")
+    assert str(digit.source).startswith("mistake #1 · test image ")
     np.testing.assert_array_equal(digit.image, sample.x_test[digit.test_index])
     assert at.number_input(key="inside_index").value == digit.test_index
     assert "A mistake" in texts(at), "the Inside page now shows that mistake"
@@ -154,7 +154,7 @@ def test_look_inside_from_draw_opens_the_drawing(sample):
     at.button(key="draw_look_inside").click().run()
     assert not at.exception
     digit = at.session_state[INSIDE_KEY]
-    assert digit.source == "your drawing" and digit.label is None and digit.image.dtype == np.uint8
+    assert str(digit.source) == "your drawing" and digit.label is None and digit.image.dtype == np.uint8
     assert digit.image.max() > 200, "the drawing's ink arrived"
     assert "true class of this digit is not known" in texts(at)
 
@@ -169,7 +169,7 @@ def test_any_gallery_digit_can_be_opened_on_inside(sample):
     at.button(key="correct_gallery_open").click().run()
     assert not at.exception
     digit = at.session_state[INSIDE_KEY]
-    assert digit.source.startswith("#3 · test image ")
+    assert str(digit.source).startswith("#3 · test image ")
     assert "Right: it is a" in texts(at)
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 from mnistlab.drawings import Drawing
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import predict_proba
+from mnistlab.i18n import _
 from ui.gallery import gallery, upscale
 from ui.identity import is_teacher, nickname
 from ui.state import ActiveModel, run_store, session_id
@@ -43,14 +44,14 @@ def _fingerprint(image28: np.ndarray) -> str:
 def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -> None:
     """Button callback: store the drawing with its label, or say why not (no drawing, not a digit)."""
     if image28 is None:
-        st.session_state[MESSAGE_KEY] = ("warning", "Draw a digit first, then say which one you meant.")
+        st.session_state[MESSAGE_KEY] = ("warning", _("Draw a digit first, then say which one you meant."))
         return
     if problem:
-        st.session_state[MESSAGE_KEY] = ("warning", f"Not kept: {problem}")
+        st.session_state[MESSAGE_KEY] = ("warning", _("Not kept: {problem}", problem=str(problem)))
         return
     fingerprint = (_fingerprint(image28), label)
     if st.session_state.get(SAVED_KEY) == fingerprint:
-        st.session_state[MESSAGE_KEY] = ("info", f"This drawing is already kept as a {label}.")
+        st.session_state[MESSAGE_KEY] = ("info", _("This drawing is already kept as a {label}.", label=label))
         return
     try:
         run_store().add_drawing(as_uint8(image28), label, owner=nickname(), session=session_id())
@@ -58,13 +59,13 @@ def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
         return
     st.session_state[SAVED_KEY] = fingerprint
-    st.session_state[MESSAGE_KEY] = ("success", f"Kept as a {label} in the class's drawings. Clear the box to "
-                                                "draw the next one.")
+    st.session_state[MESSAGE_KEY] = ("success", _("Kept as a {label} in the class's drawings. Clear the box to "
+                                                  "draw the next one.", label=label))
 
 
 def label_buttons(image28: np.ndarray | None, problem: str | None, class_names: tuple[str, ...]) -> None:
     """Under the answer: "Which digit did you mean?" and the ten buttons."""
-    st.markdown("**Which digit did you mean?** It is kept for the class's own test set.")
+    st.markdown(_("**Which digit did you mean?** It is kept for the class's own test set."))
     row = st.container(horizontal=True, gap="small")
     for label, name in enumerate(class_names):
         row.button(name, key=f"draw_label_{label}", on_click=keep_labelled, args=(image28, label, problem))
@@ -95,11 +96,17 @@ def drawings_score(active: ActiveModel) -> DrawingsScore | None:
 
 
 def score_line(score: DrawingsScore, mnist_accuracy: float | None) -> str:
-    mnist = f" · MNIST test set: **{mnist_accuracy:.1%}**" if mnist_accuracy is not None else ""
     if score.total == 0:
-        return f"No labelled drawings in the class yet: label yours with the buttons{mnist}."
-    return (f"The class's drawings: this model reads **{score.correct} of {score.total}** "
-            f"({score.correct / score.total:.0%}){mnist}")
+        if mnist_accuracy is None:
+            return _("No labelled drawings in the class yet: label yours with the buttons.")
+        return _("No labelled drawings in the class yet: label yours with the buttons · MNIST test set: "
+                 "**{accuracy:.1%}**.", accuracy=mnist_accuracy)
+    if mnist_accuracy is None:
+        return _("The class's drawings: this model reads **{correct} of {total}** ({share:.0%})",
+                 correct=score.correct, total=score.total, share=score.correct / score.total)
+    return _("The class's drawings: this model reads **{correct} of {total}** ({share:.0%}) · MNIST test set: "
+             "**{accuracy:.1%}**", correct=score.correct, total=score.total, share=score.correct / score.total,
+             accuracy=mnist_accuracy)
 
 
 def _mine(drawing: Drawing) -> bool:
@@ -123,25 +130,26 @@ def own_drawings() -> None:
         return
     if not mine:
         return
-    with st.expander(f"Your labelled drawings ({len(mine)})" if not is_teacher() else
-                     f"All labelled drawings ({len(mine)}, teacher mode)"):
+    with st.expander(_("Your labelled drawings ({count})", count=len(mine)) if not is_teacher() else
+                     _("All labelled drawings ({count}, teacher mode)", count=len(mine))):
         row = st.container(horizontal=True, gap="small")
         for drawing in mine[:OWN_SHOWN]:
             cell = row.container(width=72)
-            cell.image(upscale(drawing.image, 2), caption=f"a {drawing.label}", width=56, output_format="PNG")
-            cell.button("Delete", key=f"draw_delete_{drawing.id}", on_click=_delete, args=(drawing.id,),
+            cell.image(upscale(drawing.image, 2), caption=_("a {label}", label=drawing.label), width=56,
+                       output_format="PNG")
+            cell.button(_("Delete"), key=f"draw_delete_{drawing.id}", on_click=_delete, args=(drawing.id,),
                         type="tertiary")
         if len(mine) > OWN_SHOWN:
-            st.caption(f"and {len(mine) - OWN_SHOWN} more.")
+            st.caption(_("and {count} more.", count=len(mine) - OWN_SHOWN))
 
 
 def drawings_section(active: ActiveModel, mnist_accuracy: float | None) -> None:
     """For Evaluate: the class's labelled drawings scored, and the ones read wrongly."""
-    st.subheader("The class's own handwriting")
+    st.subheader(_("The class's own handwriting"))
     score = drawings_score(active)
     if score is None:
         return
     st.markdown(score_line(score, mnist_accuracy))
     if score.wrong:
-        st.caption("Read wrongly (P: the model's answer, C: what the student meant):")
-        gallery([d.image for d, _ in score.wrong], [f"P {p}, C {d.label}" for d, p in score.wrong])
+        st.caption(_("Read wrongly (P: the model's answer, C: what the student meant):"))
+        gallery([d.image for d, _p in score.wrong], [f"P {p}, C {d.label}" for d, p in score.wrong])

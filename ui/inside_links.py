@@ -11,6 +11,8 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
+from mnistlab.i18n import L_, Message, _
+
 INSIDE_KEY = "inside_digit"
 INSIDE_PAGE = "app_pages/inside.py"
 INDEX_KEY = "inside_index"  # the Inside page's "Test image" number
@@ -19,7 +21,7 @@ INDEX_KEY = "inside_index"  # the Inside page's "Test image" number
 class InsideDigit(NamedTuple):
     image: np.ndarray  # uint8 (28, 28)
     label: int | None  # the true class, when known
-    source: str  # what the student reads: "test image 123", "your drawing"
+    source: str | Message  # what the student reads, shown with str(): "test image 123", "your drawing"
     test_index: int | None = None
 
 
@@ -31,18 +33,19 @@ def as_uint8(image28: np.ndarray) -> np.ndarray:
     return a.reshape(28, 28)
 
 
-def set_inside_digit(image28: np.ndarray, label: int | None, source: str, test_index: int | None = None) -> None:
+def set_inside_digit(image28: np.ndarray, label: int | None, source: str | Message,
+                     test_index: int | None = None) -> None:
     st.session_state[INSIDE_KEY] = InsideDigit(as_uint8(image28), None if label is None else int(label), source,
                                                None if test_index is None else int(test_index))
     if test_index is not None:  # the page's "Test image" box shows the same number
         st.session_state[INDEX_KEY] = int(test_index)
 
 
-def look_inside_button(image28: np.ndarray, label: int | None, source: str, key: str,
-                       test_index: int | None = None, text: str = "Look inside") -> None:
-    """A button that opens this digit on the Inside page."""
-    if st.button(text, key=key, icon=":material/neurology:",
-                 help="See what every layer of the model makes of this digit, and why it answered."):
+def look_inside_button(image28: np.ndarray, label: int | None, source: str | Message, key: str,
+                       test_index: int | None = None, text: str | None = None) -> None:
+    """A button that opens this digit on the Inside page (`text`: the button's words, "Look inside" when None)."""
+    if st.button(text or _("Look inside"), key=key, icon=":material/neurology:",
+                 help=_("See what every layer of the model makes of this digit, and why it answered.")):
         set_inside_digit(image28, label, source, test_index)
         st.switch_page(INSIDE_PAGE)
 
@@ -62,13 +65,15 @@ def inside_link_for_drawing(drawing: np.ndarray | None) -> None:
             return
         if image is None:
             return
-    look_inside_button(image, None, "your drawing", key="draw_look_inside",
-                       text="Look inside the model for this drawing")
+    look_inside_button(image, None, L_("your drawing"), key="draw_look_inside",
+                       text=_("Look inside the model for this drawing"))
 
 
-def look_inside_test_image(x_test: np.ndarray, y_test: np.ndarray, index: int, key: str, what: str = "") -> None:
+def look_inside_test_image(x_test: np.ndarray, y_test: np.ndarray, index: int, key: str,
+                           what: str | Message = "") -> None:
     """On Evaluate: open one test image on Inside (`what` says e.g. "mistake #3")."""
-    source = f"{what} · test image {index}" if what else f"test image {index}"
+    source = L_("{what} · test image {index}", what=what, index=index) if what else \
+        L_("test image {index}", index=index)
     look_inside_button(x_test[index], int(y_test[index]), source, key=key, test_index=index)
 
 
@@ -77,8 +82,9 @@ def look_inside_picker(x_test: np.ndarray, y_test: np.ndarray, indices: np.ndarr
     """Under a gallery: choose one of its digits and open it on Inside."""
     if len(indices) == 0:
         return
-    with st.popover("Look inside one of these", icon=":material/neurology:"):
-        rank = st.selectbox("Digit", range(len(indices)), key=f"{key}_pick",
-                            format_func=lambda r: f"#{r + 1}: {captions[r]} (test image {indices[r]})")
+    with st.popover(_("Look inside one of these"), icon=":material/neurology:"):
+        rank = st.selectbox(_("Digit"), range(len(indices)), key=f"{key}_pick",
+                            format_func=lambda r: _("#{rank}: {caption} (test image {index})", rank=r + 1,
+                                                    caption=captions[r], index=indices[r]))
         rank = 0 if rank is None else int(rank)
         look_inside_test_image(x_test, y_test, int(indices[rank]), key=f"{key}_open", what=f"#{rank + 1}")

@@ -10,11 +10,12 @@ import streamlit as st
 
 from mnistlab.charts_inside import embedding_chart
 from mnistlab.data import Dataset
+from mnistlab.i18n import L_, N_, _, tr
 from mnistlab.inside import MAX_EMBED_IMAGES, features, pixels, project
 from ui.gallery import upscale
 from ui.inside_links import set_inside_digit
 
-METHODS = {"pca": "PCA (at once)", "tsne": "t-SNE (slower, keeps neighbours together)"}
+METHODS = {"pca": N_("PCA (at once)"), "tsne": N_("t-SNE (slower, keeps neighbours together)")}
 METHOD_KEY = "inside_map_method"
 
 
@@ -42,12 +43,12 @@ def compute_maps(model: Any, model_key: str, dataset: Dataset, method: str) -> M
         return Maps(_model_map(model, model_key, dataset, dataset.fingerprint, method),
                     _pixel_map(dataset, dataset.fingerprint, method))
     n = min(MAX_EMBED_IMAGES, len(dataset.x_test))
-    with st.status(f"Running t-SNE on {n:,} test images…", expanded=True) as status:
-        st.write("1 of 2: the model's layer before the output…")
+    with st.status(_("Running t-SNE on {n:,} test images…", n=n), expanded=True) as status:
+        st.write(_("1 of 2: the model's layer before the output…"))
         model_xy = _model_map(model, model_key, dataset, dataset.fingerprint, method)
-        st.write("2 of 2: the raw pixels…")
+        st.write(_("2 of 2: the raw pixels…"))
         pixel_xy = _pixel_map(dataset, dataset.fingerprint, method)
-        status.update(label=f"t-SNE of {n:,} test images done.", state="complete", expanded=False)
+        status.update(label=_("t-SNE of {n:,} test images done.", n=n), state="complete", expanded=False)
     return Maps(model_xy, pixel_xy)
 
 
@@ -69,29 +70,35 @@ def clicked_row(event: Any) -> int | None:
 def _clicked(chart_key: str, dataset: Dataset) -> None:
     row = clicked_row(st.session_state.get(chart_key))
     if row is not None and 0 <= row < min(MAX_EMBED_IMAGES, len(dataset.x_test)):
-        set_inside_digit(dataset.x_test[row], int(dataset.y_test[row]), f"test image {row} · from the map", row)
+        set_inside_digit(dataset.x_test[row], int(dataset.y_test[row]),
+                         L_("test image {index} · from the map", index=row), row)
 
 
 def map_section(model: Any, model_key: str, dataset: Dataset, y_pred: np.ndarray, class_names: tuple[str, ...],
                 selected: int | None) -> None:
     n = min(MAX_EMBED_IMAGES, len(dataset.x_test))
-    st.caption(f"The first {n:,} test images as points, placed by what the **layer before the output** makes of "
-               "them (left) and by their **raw pixels** (right). Colour = true class; crosses = mistakes. Classes "
-               "that training pulled apart form separate islands on the left. **Click a point** to look inside "
-               "that digit.")
-    method = st.radio("Layout", list(METHODS), format_func=METHODS.get, key=METHOD_KEY, horizontal=True)
+    st.caption(_("Two 2-D maps of the first {n:,} test images: each dot is one test digit, coloured by its true "
+                 "class; crosses are the model's mistakes. Left, the dots are placed by what the **layer before the "
+                 "output** makes of them (the model's map); right, by their **raw pixels**. Classes that training "
+                 "pulled apart form separate islands on the left. **Click a dot** to look inside that digit.", n=n))
+    method = st.radio(_("Layout"), list(METHODS), format_func=lambda m: tr(METHODS[m]), key=METHOD_KEY,
+                      horizontal=True)
     maps = compute_maps(model, model_key, dataset, method)
     y_true = dataset.y_test[:n]
     left, right = st.columns(2)
     for column, xy, title, key, wrong in (
-            (left, maps.model_xy, "What the model sees", "inside_map_model", y_pred[:n]),
-            (right, maps.pixel_xy, "Raw pixels", "inside_map_pixels", y_pred[:n])):
+            (left, maps.model_xy, _("What the model sees"), "inside_map_model", y_pred[:n]),
+            (right, maps.pixel_xy, _("Raw pixels"), "inside_map_pixels", y_pred[:n])):
         figure = embedding_chart(xy, y_true, wrong, class_names, f"{title} · {method.upper()}", selected)
         column.plotly_chart(figure, key=key, on_select=lambda k=key: _clicked(k, dataset), selection_mode="points",
                             width="stretch", config={"displayModeBar": False, "scrollZoom": False})
     if selected is not None and 0 <= selected < n:
         image_col, text_col = st.columns([1, 4], vertical_alignment="center")
         image_col.image(upscale(dataset.x_test[selected], 3), width=84, output_format="PNG")
-        verdict = "right" if y_pred[selected] == y_true[selected] else f"read as {class_names[y_pred[selected]]}"
-        text_col.markdown(f"Ringed on the maps: **test image {selected}**, a {class_names[y_true[selected]]} "
-                          f"({verdict}). Its layers are shown above.")
+        if y_pred[selected] == y_true[selected]:
+            text_col.markdown(_("Ringed on the maps: **test image {index}**, a {truth} (read right). Its layers are "
+                                "shown above.", index=selected, truth=class_names[y_true[selected]]))
+        else:
+            text_col.markdown(_("Ringed on the maps: **test image {index}**, a {truth} (read as {answer}). Its layers "
+                                "are shown above.", index=selected, truth=class_names[y_true[selected]],
+                                answer=class_names[y_pred[selected]]))
