@@ -10,7 +10,7 @@ import streamlit as st
 from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, _, n_, tr
-from mnistlab.owners import may_delete, refusal
+from mnistlab.owners import may_delete
 from mnistlab.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
@@ -77,7 +77,11 @@ def use_model(run: Run) -> None:
 def delete_controls(run: Run) -> None:
     """A student deletes their own runs; the teacher any (the store checks it again)."""
     if not may_delete(run.owner, nickname(), is_teacher()):
-        st.caption(str(refusal("This run", as_text(run.owner))))
+        if run.owner:
+            st.caption(_("This run belongs to {owner}: only {owner} or the teacher can delete it.",
+                         owner=as_text(run.owner)))
+        else:
+            st.caption(_("This run has no owner: only the teacher can delete it."))
         return
     confirm = st.checkbox(_("Yes, delete it"), key=f"confirm_{run.id}")
     if st.button(_("Delete run"), key=f"delete_{run.id}", disabled=not confirm):

@@ -169,7 +169,7 @@ def main() -> None:
                  icon=":material/block:")
     elif spec is not None:
         settings = dict(name=spec.name, params=param_count(spec), optimizer=spec.optimizer,
-                        rate=spec.learning_rate, batch=spec.batch_size, n=spec.epochs)
+                        rate=spec.learning_rate, batch=spec.batch_size)
         if spec.train_size:
             st.markdown(n_("**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
                            "batch size {batch} · {n} epoch · {images:,} training images",
