@@ -9,37 +9,38 @@ import streamlit as st
 
 from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
-from mnistlab.owners import may_delete, refusal
+from mnistlab.i18n import N_, _, n_, tr
+from mnistlab.owners import may_delete
 from mnistlab.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
 from ui.state import ActiveModel, run_store, set_active_model
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
+STATUSES = {"done": N_("done"), "stopped": N_("stopped"), "diverged": N_("diverged")}  # runs.py's statuses
+AUGMENTATIONS = {"off": N_("off"), "light": N_("light"), "strong": N_("strong")}  # augment.py's, and off
+# The table's headers: its rows' keys, in the reader's language
+COLUMNS = (N_("Run"), N_("Owner"), N_("Name"), N_("Data"), N_("Optimizer"), N_("Learning rate"), N_("Batch size"),
+           N_("Epochs"), N_("Augmentation"), N_("Parameters"), N_("Test accuracy"), N_("Time (s)"), N_("Status"),
+           N_("When"), N_("Note"))
 
 
 def table_rows(runs: list[Run]) -> list[dict]:
-    """One row per run, with the settings that tell runs apart."""
-    return [
-        {
-            "Run": run.id,
-            "Owner": run.owner,
-            "Name": run.name,
-            "Data": run.dataset,
-            "Optimizer": run.spec.get("optimizer"),
-            "Learning rate": run.spec.get("learning_rate"),
-            "Batch size": run.spec.get("batch_size"),
-            "Epochs": run.epochs_done,
-            "Augmentation": run.spec.get("augmentation", "off") if run.spec else None,
-            "Parameters": spec_parameters(run.spec) if run.spec else None,
-            "Test accuracy": run.test_accuracy,
-            "Time (s)": round(run.seconds, 1),
-            "Status": run.status,
-            "When": dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M"),
-            "Note": run.problem,
-        }
-        for run in runs
-    ]
+    """One row per run, with the settings that tell runs apart; headers and words in the reader's language."""
+    rows = []
+    for run in runs:
+        augmentation = run.spec.get("augmentation", "off") if run.spec else None
+        values = (
+            run.id, run.owner, run.name, run.dataset, run.spec.get("optimizer"), run.spec.get("learning_rate"),
+            run.spec.get("batch_size"), run.epochs_done,
+            tr(AUGMENTATIONS[augmentation]) if augmentation in AUGMENTATIONS else augmentation,
+            spec_parameters(run.spec) if run.spec else None, run.test_accuracy, round(run.seconds, 1),
+            tr(STATUSES[run.status]) if run.status in STATUSES else run.status,
+            dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M"),
+            str(run.problem) if run.problem else run.problem,
+        )
+        rows.append({tr(name): value for name, value in zip(COLUMNS, values, strict=True)})
+    return rows
 
 
 def runs_table(runs: list[Run]) -> list[Run]:
@@ -53,8 +54,8 @@ def runs_table(runs: list[Run]) -> list[Run]:
         table_rows(runs), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key=key,
         selection_default={"selection": {"rows": [i for i, run_id in enumerate(ids) if run_id in selected]}},
         column_config={
-            "Test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
-            "Learning rate": st.column_config.NumberColumn(format="%g"),
+            tr("Test accuracy"): st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
+            tr("Learning rate"): st.column_config.NumberColumn(format="%g"),
         },
     )
     chosen = [runs[i] for i in event.selection.rows if 0 <= i < len(runs)]
@@ -70,16 +71,20 @@ def use_model(run: Run) -> None:
         return
     label = f"run {run.id}: {run.name} · {run.epochs_done} epoch(s) · {run.dataset}"
     set_active_model(ActiveModel(model, label, f"run-{run.id}-{run.cache_key}", run.dataset))
-    st.success(f"Run {run.id}'s model is now this session's model: see it on Evaluate and Draw.")
+    st.success(_("Run {id}'s model is now this session's model: see it on Evaluate and Draw.", id=run.id))
 
 
 def delete_controls(run: Run) -> None:
     """A student deletes their own runs; the teacher any (the store checks it again)."""
     if not may_delete(run.owner, nickname(), is_teacher()):
-        st.caption(refusal("This run", as_text(run.owner)))
+        if run.owner:
+            st.caption(_("This run belongs to {owner}: only {owner} or the teacher can delete it.",
+                         owner=as_text(run.owner)))
+        else:
+            st.caption(_("This run has no owner: only the teacher can delete it."))
         return
-    confirm = st.checkbox("Yes, delete it", key=f"confirm_{run.id}")
-    if st.button("Delete run", key=f"delete_{run.id}", disabled=not confirm):
+    confirm = st.checkbox(_("Yes, delete it"), key=f"confirm_{run.id}")
+    if st.button(_("Delete run"), key=f"delete_{run.id}", disabled=not confirm):
         try:
             run_store().delete(run.id, by=nickname(), teacher=is_teacher())
         except MnistlabError as exc:
@@ -89,11 +94,12 @@ def delete_controls(run: Run) -> None:
 
 
 def teacher_panel(runs: list[Run]) -> None:
-    with st.expander("Teacher", expanded=is_teacher(), icon=":material/school:"):
+    with st.expander(_("Teacher"), expanded=is_teacher(), icon=":material/school:"):
         if not teacher_login() or not runs:
             return
-        confirm = st.checkbox(f"Yes, delete all {len(runs)} runs of the class", key="confirm_clear")
-        if st.button("Clear the class's runs", key="clear_runs", disabled=not confirm, type="primary"):
+        confirm = st.checkbox(n_("Yes, delete the class's {n} run", "Yes, delete all {n} runs of the class",
+                                 len(runs)), key="confirm_clear")
+        if st.button(_("Clear the class's runs"), key="clear_runs", disabled=not confirm, type="primary"):
             try:
                 run_store().clear(teacher=is_teacher())
             except MnistlabError as exc:
@@ -103,11 +109,11 @@ def teacher_panel(runs: list[Run]) -> None:
 
 
 def run_actions(run: Run) -> None:
-    st.subheader(f"Run {run.id}: {run.name}")
+    st.subheader(_("Run {id}: {name}", id=run.id, name=run.name))
     if run.problem:
-        st.warning(run.problem)
+        st.warning(str(run.problem))
     left, middle, right = st.columns(3)
-    if left.button("Use this model", key=f"use_{run.id}", disabled=not run.has_model, type="primary"):
+    if left.button(_("Use this model"), key=f"use_{run.id}", disabled=not run.has_model, type="primary"):
         use_model(run)
     if run.has_model:
         try:
@@ -115,23 +121,25 @@ def run_actions(run: Run) -> None:
         except MnistlabError as exc:
             middle.error(str(exc))
         else:
-            middle.download_button("Download model (.keras)", data, file_name=f"run{run.id}_{run.name}.keras",
+            middle.download_button(_("Download model (.keras)"), data, file_name=f"run{run.id}_{run.name}.keras",
                                    key=f"download_{run.id}")
     with right:
         delete_controls(run)
     if run.spec:
-        with st.expander("Its model spec (JSON)"):
+        with st.expander(_("Its model spec (JSON)")):
             st.json(run.spec)
 
 
 def main() -> None:
-    st.title("Experiments")
-    st.caption("Every training that finished or was stopped, with its curves, test accuracy and model. "
-               "Click a column header to sort; select rows to compare their curves.")
+    st.title(_("Experiments"))
+    st.caption(_("Every training that finished or was stopped, with its curves, test accuracy and model. "
+                 "Click a column header to sort; select rows to compare their curves."))
     if run_store().problem:
-        st.warning(run_store().problem)
-    st.caption(f"You are **{as_text(nickname())}**: you can delete your own runs." if nickname() else
-               "Set a nickname in the sidebar: the runs you train then carry it, and only you can delete them.")
+        st.warning(str(run_store().problem))
+    if nickname():
+        st.caption(_("You are **{nickname}**: you can delete your own runs.", nickname=as_text(nickname())))
+    else:
+        st.caption(_("Set a nickname in the sidebar: the runs you train then carry it, and only you can delete them."))
     try:
         runs = run_store().list()
     except MnistlabError as exc:
@@ -139,15 +147,23 @@ def main() -> None:
         st.stop()
     teacher_panel(runs)
     if not runs:
-        st.info("No runs yet. Train a model on the Train page and it appears here.")
-        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.info(_("No runs yet. Train a model on the Train page and it appears here."))
+        st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
         st.stop()
+    st.caption(_("One row per run: its settings, how many epochs it trained, its **test accuracy** (the share of "
+                 "the test images it reads right; the bar fills up to 100%) and how long it took. Change one "
+                 "setting at a time between runs to see what that setting does."))
     chosen = runs_table(runs)
     if not chosen:
-        st.info("Select one or more runs in the table to overlay their curves and to use, download or delete them.")
+        st.info(_("Select one or more runs in the table to overlay their curves and to use, download or delete "
+                  "them."))
         return
     histories = {f"{run.id}: {run.name}": run.history for run in chosen if run.history}
     if histories:
+        st.caption(_("The chosen runs' curves on the same axes, one colour a run: **training** solid, "
+                     "**validation** dashed, loss left (lower is better), accuracy right (higher is better). The "
+                     "better setting is the one whose validation curve ends best, not its training curve; a "
+                     "dashed curve that turns up while its solid one keeps falling is a run that overfits."))
         left, right = st.columns(2)
         left.plotly_chart(overlay_chart(histories, "loss"), width="stretch", key="overlay_loss")
         right.plotly_chart(overlay_chart(histories, "accuracy"), width="stretch", key="overlay_accuracy")

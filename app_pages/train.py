@@ -8,9 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnistlab.advice import overfitting
 from mnistlab.augment import STRENGTHS
 from mnistlab.charts import history_chart
 from mnistlab.codegen import to_keras_script
+from mnistlab.i18n import L_, _, n_
 from mnistlab.jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from mnistlab.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
@@ -25,8 +27,8 @@ def start(spec: ModelSpec, dataset) -> None:
 def stop(job: Job) -> None:
     if not registry().stop(job, session_id()):
         st.session_state[JOB_KEY] = None
-        st.session_state["train_notice"] = ("Other students are training this same model, so it keeps going "
-                                            "for them; you have left it.")
+        st.session_state["train_notice"] = L_("Other students are training this same model, so it keeps going "
+                                              "for them; you have left it.")
         return
     job.wait(timeout=30)
 
@@ -45,36 +47,51 @@ def _clock(seconds: float | None) -> str:
 
 def curves(history: dict) -> None:
     if not history.get("loss"):
-        st.caption("The curves appear after the first epoch.")
+        st.caption(_("The curves appear after the first epoch."))
         return
     left, right = st.columns(2)
     left.plotly_chart(history_chart(history, "loss"), width="stretch", key="curve_loss")
+    left.caption(_("**Loss** is the categorical cross-entropy, averaged over the images: −log of the probability "
+                   "the model gave the right digit, so near 0 when it is sure and right, large when it is sure and "
+                   "wrong. Lower is better; training is what makes it smaller."))
     right.plotly_chart(history_chart(history, "accuracy"), width="stretch", key="curve_accuracy")
+    right.caption(_("**Accuracy** is the share of images whose most probable class is the right one. "
+                    "Higher is better."))
+    if history.get("val_loss"):
+        st.caption(_("**Training** is measured on the images the model learns from, **validation** on images held "
+                     "back from training. While both curves improve together the model is learning; when the "
+                     "validation loss turns up while the training loss keeps falling, the two curves part: the "
+                     "model is overfitting, learning its training images rather than digits."))
+    notice = overfitting(history)
+    if notice is not None:
+        st.warning(str(notice), icon=":material/trending_up:")
 
 
 def show_live(job: Job) -> None:
     problem = registry().engine_problem()
     if problem:
-        st.error(problem)
+        st.error(str(problem))
         return
     if job.state == QUEUED:
         position = registry().position(job)
-        st.info(f"Waiting for a free trainer: number {position} in the queue. "
-                "Other trainings are using the machine; yours starts by itself.", icon=":material/hourglass_top:")
+        st.info(_("Waiting for a free trainer: number {position} in the queue. "
+                  "Other trainings are using the machine; yours starts by itself.", position=position),
+                icon=":material/hourglass_top:")
         return
     progress = job.progress
     if progress is None:
-        st.progress(0.0, text="Starting… (building the model)")
+        st.progress(0.0, text=_("Starting… (building the model)"))
         return
-    st.progress(progress.fraction, text=(
-        f"Epoch {progress.epoch} of {progress.epochs} · batch {progress.batch}/{progress.batches} · "
-        f"elapsed {_clock(progress.elapsed)} · about {_clock(progress.eta)} left"))
+    st.progress(progress.fraction, text=_(
+        "Epoch {epoch} of {epochs} · batch {batch}/{batches} · elapsed {elapsed} · about {left} left",
+        epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch, batches=progress.batches,
+        elapsed=_clock(progress.elapsed), left=_clock(progress.eta)))
     logs = progress.logs
     cols = st.columns(3)
-    cols[0].metric("Loss (this epoch so far)", f"{logs.get('loss', float('nan')):.4f}")
-    cols[1].metric("Accuracy (this epoch so far)", f"{logs.get('accuracy', 0):.2%}")
+    cols[0].metric(_("Loss (this epoch so far)"), f"{logs.get('loss', float('nan')):.4f}")
+    cols[1].metric(_("Accuracy (this epoch so far)"), f"{logs.get('accuracy', 0):.2%}")
     if progress.history.get("val_accuracy"):
-        cols[2].metric("Validation accuracy (last epoch)", f"{progress.history['val_accuracy'][-1]:.2%}")
+        cols[2].metric(_("Validation accuracy (last epoch)"), f"{progress.history['val_accuracy'][-1]:.2%}")
     curves(progress.history)
 
 
@@ -89,32 +106,37 @@ def model_file(_model, key: str) -> bytes:
 def show_result(job: Job, dataset) -> None:
     result = job.result
     if job.state == CANCELLED:
-        st.info(job.error, icon=":material/cancel:")
+        st.info(str(job.error), icon=":material/cancel:")
         return
     if job.state == FAILED or result is None:
-        st.error(job.error or "Training failed.")
+        st.error(str(job.error or "") or _("Training failed."))
         return
     if result.diverged:
-        st.error(result.message, icon=":material/error:")
+        st.error(str(result.message), icon=":material/error:")
     elif result.stopped:
-        st.warning(result.message, icon=":material/stop_circle:")
+        st.warning(str(result.message), icon=":material/stop_circle:")
+    elif result.cached:
+        st.success(_("{message} (This exact training was done before.)", message=str(result.message)))
     else:
-        st.success(result.message + ("" if not result.cached else " (This exact training was done before.)"))
+        st.success(str(result.message))
     if result.notice:
-        st.warning(result.notice, icon=":material/warning:")
+        st.warning(str(result.notice), icon=":material/warning:")
     adopt_finished_job()
     cols = st.columns(4)
     if not result.diverged:
         scores = evaluation(result.model, job.model_key, job.dataset, job.dataset.fingerprint)
-        cols[0].metric("Test accuracy", f"{scores.accuracy:.2%}")
-        cols[1].metric("Test loss", f"{scores.loss:.4f}")
+        cols[0].metric(_("Test accuracy"), f"{scores.accuracy:.2%}",
+                       help=_("The share of the test set's images, never seen in training, read right."))
+        cols[1].metric(_("Test loss"), f"{scores.loss:.4f}",
+                       help=_("Categorical cross-entropy on the test set: lower is better."))
     if result.history.get("val_accuracy"):
-        cols[2].metric("Validation accuracy", f"{result.history['val_accuracy'][-1]:.2%}")
-    cols[3].metric("Training time", f"{result.seconds:.1f} s")
+        cols[2].metric(_("Validation accuracy"), f"{result.history['val_accuracy'][-1]:.2%}",
+                       help=_("Accuracy on the images held back from training, after the last epoch."))
+    cols[3].metric(_("Training time"), _("{seconds:.1f} s", seconds=result.seconds))
     curves(result.history)
     if not result.diverged:
-        st.page_link("app_pages/evaluate.py", label="See its mistakes on Evaluate", icon=":material/search:")
-        st.download_button("Download the trained model (.keras)", model_file(result.model, job.model_key),
+        st.page_link("app_pages/evaluate.py", label=_("See its mistakes on Evaluate"), icon=":material/search:")
+        st.download_button(_("Download the trained model (.keras)"), model_file(result.model, job.model_key),
                            file_name=f"{job.spec.name}.keras", key="download_model")
 
 
@@ -123,47 +145,62 @@ def warn_if_too_few_updates(spec: ModelSpec, dataset) -> None:
     images = min(spec.train_size or len(dataset.x_train), len(dataset.x_train))
     updates = math.ceil(images * (1 - spec.validation_split) / spec.batch_size) * spec.epochs
     if updates < 100:
-        st.warning(f"This training makes only {updates} weight updates ({spec.epochs} epoch(s) of "
-                   f"{images:,} images in batches of {spec.batch_size}): most models need a few hundred to "
-                   "learn. Add epochs or use smaller batches.", icon=":material/warning:")
+        st.warning(n_("This training makes only {updates} weight updates ({n} epoch of {images:,} images in "
+                      "batches of {batch}): most models need a few hundred to learn. Add epochs or use smaller "
+                      "batches.",
+                      "This training makes only {updates} weight updates ({n} epochs of {images:,} images in "
+                      "batches of {batch}): most models need a few hundred to learn. Add epochs or use smaller "
+                      "batches.", spec.epochs, updates=updates, images=images, batch=spec.batch_size),
+                   icon=":material/warning:")
 
 
 def main() -> None:
-    st.title("Train")
+    st.title(_("Train"))
     dataset = current_dataset()
     if dataset is None:
         st.stop()
     spec: ModelSpec | None = st.session_state.get(SPEC_KEY)
     error = st.session_state.get(ERROR_KEY, "")
-    st.caption(f"Data: {dataset.source}")
+    st.caption(_("Data: {source}", source=str(dataset.source)))
     if run_store().problem:
-        st.warning(run_store().problem, icon=":material/database:")
+        st.warning(str(run_store().problem), icon=":material/database:")
     if error:
-        st.error(f"This model cannot be built: {error} Fix it in the sidebar to train.", icon=":material/block:")
+        st.error(_("This model cannot be built: {error} Fix it in the sidebar to train.", error=str(error)),
+                 icon=":material/block:")
     elif spec is not None:
-        st.markdown(f"**{spec.name}** · {param_count(spec):,} parameters · {spec.optimizer} "
-                    f"(learning rate {spec.learning_rate:g}) · batch {spec.batch_size} · {spec.epochs} epoch(s)"
-                    + (f" · {spec.train_size:,} training images" if spec.train_size else ""))
+        settings = dict(name=spec.name, params=param_count(spec), optimizer=spec.optimizer,
+                        rate=spec.learning_rate, batch=spec.batch_size)
+        if spec.train_size:
+            st.markdown(n_("**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
+                           "batch size {batch} · {n} epoch · {images:,} training images",
+                           "**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
+                           "batch size {batch} · {n} epochs · {images:,} training images",
+                           spec.epochs, images=spec.train_size, **settings))
+        else:
+            st.markdown(n_("**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
+                           "batch size {batch} · {n} epoch",
+                           "**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
+                           "batch size {batch} · {n} epochs", spec.epochs, **settings))
     if spec is not None and spec.augmentation != "off":
-        st.caption(f"Augmentation {spec.augmentation} ({STRENGTHS[spec.augmentation].describe()}): every training "
-                   "batch is changed a little at random, so the model learns the shapes of digits rather than their "
-                   "exact pixels — which is what reading digits drawn by hand on the Draw page, never placed or "
-                   "sized like MNIST's, needs.")
+        st.caption(_("Augmentation is on ({what}): every training batch is changed a little at random, so the "
+                     "model learns the shapes of digits rather than their exact pixels — which is what reading "
+                     "digits drawn by hand on the Draw page, never placed or sized like MNIST's, needs.",
+                     what=str(STRENGTHS[spec.augmentation].describe())))
     if spec is not None:
         warn_if_too_few_updates(spec, dataset)
     job = my_job()
     running = job is not None and job.state in (QUEUED, RUNNING)
-    left, right, _ = st.columns([1, 1, 4])
-    if left.button("Train", type="primary", disabled=spec is None or running, key="train_start",
+    left, right, _unused = st.columns([1, 1, 4])
+    if left.button(_("Train"), type="primary", disabled=spec is None or running, key="train_start",
                    width="stretch"):
         start(spec, dataset)
         st.rerun()
-    if right.button("Stop", disabled=not running, key="train_stop", width="stretch"):
+    if right.button(_("Stop"), disabled=not running, key="train_stop", width="stretch"):
         stop(job)
         st.rerun()
     notice = st.session_state.pop("train_notice", None)
     if notice:
-        st.info(notice)
+        st.info(str(notice))
 
     if job is not None and job.state in (QUEUED, RUNNING):
 
@@ -178,18 +215,20 @@ def main() -> None:
     elif job is not None:
         show_result(job, dataset)
     else:
-        st.info("Press **Train** to train the model built in the sidebar. Start small: a few epochs on a "
-                "subset of a few thousand images trains in seconds.", icon=":material/lightbulb:")
+        st.info(_("Press **Train** to train the model built in the sidebar. Start small: a few epochs on a "
+                  "subset of a few thousand images trains in seconds."), icon=":material/lightbulb:")
 
     if spec is not None:
-        with st.expander("Model summary", expanded=job is None):
+        with st.expander(_("Model summary"), expanded=job is None):
+            st.caption(_("One row per layer, input to output: the shape of what the layer gives the next one, and "
+                         "how many weights and biases it learns."))
             st.dataframe(summary_rows(spec), hide_index=True, width="stretch", key="train_summary")
-            st.markdown(f"Total parameters: **{param_count(spec):,}** — each Dense layer computes "
-                        "`output = activation(dot(input, kernel) + bias)`.")
-        with st.expander("The same model as a plain Keras script"):
+            st.markdown(_("Total parameters: **{params:,}** — each Dense layer computes "
+                          "`output = activation(dot(input, kernel) + bias)`.", params=param_count(spec)))
+        with st.expander(_("The same model as a plain Keras script")):
             script = to_keras_script(spec, dataset=dataset)
             st.code(script, language="python")
-            st.download_button("Download the script", script, file_name=f"{spec.name}.py", key="download_script")
+            st.download_button(_("Download the script"), script, file_name=f"{spec.name}.py", key="download_script")
 
 
 main()

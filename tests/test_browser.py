@@ -158,7 +158,7 @@ def set_number(page, label, value, shows):
 def train_quickly(page, server):
     open_page(page, server, "train")
     page.get_by_text("Training settings").click()  # an expander: opens in the browser, no rerun
-    set_number(page, "Epochs", 1, re.compile(r"· 1 epoch\(s\)"))
+    set_number(page, "Epochs", 1, re.compile(r"· 1 epoch\b"))
     set_number(page, "Training subset (0 = all)", 1000, "· 1,000 training images")
     page.get_by_role("button", name="Train", exact=True).click()
     page.locator('[data-testid="stMetric"]', has_text="Test accuracy").wait_for(timeout=SLOW)

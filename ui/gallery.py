@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
+from mnistlab.i18n import _
+
 THUMB_SCALE = 3  # 28 px → 84 px
 THUMB_GAP = 6  # transparent px each side: black thumbnails side by side would merge into one strip
 THUMB_WIDTH = 28 * THUMB_SCALE + 2 * THUMB_GAP  # wide enough for "P 0, C 0 · 100%" on one line
@@ -55,9 +57,9 @@ def show_more_button(key: str, total: int, step: int, shown: int, context: objec
     if total == 0:
         return
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.caption(f"Showing {shown:,} of {total:,}.")
+    left.caption(_("Showing {shown:,} of {total:,}.", shown=shown, total=total))
     if shown < total:
         def more() -> None:
             st.session_state[f"{key}_shown"] = (context, shown + step)
 
-        right.button("Show more", key=f"{key}_more", on_click=more, width="stretch")
+        right.button(_("Show more"), key=f"{key}_more", on_click=more, width="stretch")

@@ -8,6 +8,7 @@ import os
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from mnistlab.i18n import _
 from mnistlab.owners import clean_nickname, teacher_password_matches
 
 NICK_KEY = "nick"  # the sidebar box's key, and the URL's query parameter it is bound to
@@ -51,18 +52,18 @@ def _log_in() -> None:
 def teacher_login() -> bool:
     """Log in or out of teacher mode; True while in it."""
     if not configured_teacher_password():
-        st.caption("No teacher password is set on this server (`[teacher] password` in the app's secrets, or "
-                   f"`{PASSWORD_ENV}`), so there is no teacher mode.")
+        st.caption(_("No teacher password is set on this server (`[teacher] password` in the app's secrets, or "
+                     "`{variable}`), so there is no teacher mode.", variable=PASSWORD_ENV))
         return False
     if is_teacher():
-        st.success("Teacher mode: you can delete any run and clear the class's runs.")
-        if st.button("Log out of teacher mode", key="teacher_logout"):
+        st.success(_("Teacher mode: you can delete any run and clear the class's runs."))
+        if st.button(_("Log out of teacher mode"), key="teacher_logout"):
             st.session_state[TEACHER_KEY] = False
             st.rerun()
         return True
     with st.form("teacher_login_form", border=False):
-        st.text_input("Teacher password", type="password", key="teacher_password")
-        st.form_submit_button("Log in", on_click=_log_in)
+        st.text_input(_("Teacher password"), type="password", key="teacher_password")
+        st.form_submit_button(_("Log in"), on_click=_log_in)
     if st.session_state.pop("teacher_login_failed", False):
-        st.error("That is not the teacher password.")
+        st.error(_("That is not the teacher password."))
     return False

@@ -5,24 +5,25 @@ import hashlib
 import streamlit as st
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import _
 from mnistlab.modelfile import MAX_MODEL_BYTES, MAX_MODEL_PARAMS, load_model_bytes
 from ui.state import ActiveModel, dataset_name, set_active_model
 
 
 def model_uploader(key: str) -> None:
     """An expander with a `.keras` uploader; a bad file gives a message and changes nothing."""
-    with st.expander("Use a model trained elsewhere (.keras file)"):
-        st.caption("For example the file saved by the Keras script from the Train page. It must take 28×28 "
-                   f"images and give 10 probabilities, be made of standard Keras layers (Lambda layers and custom "
-                   f"code are refused) and have at most {MAX_MODEL_PARAMS:,} parameters; the file may be "
-                   f"{MAX_MODEL_BYTES // 2**20} MB.")
-        upload = st.file_uploader("Keras model", type=["keras"], key=key)
+    with st.expander(_("Use a model trained elsewhere (.keras file)")):
+        st.caption(_("For example the file saved by the Keras script from the Train page. It must take 28×28 "
+                     "images and give 10 probabilities, be made of standard Keras layers (`Lambda` layers and custom "
+                     "code are refused) and have at most {params:,} parameters; the file may be {megabytes} MB.",
+                     params=MAX_MODEL_PARAMS, megabytes=MAX_MODEL_BYTES // 2**20))
+        upload = st.file_uploader(_("Keras model"), type=["keras"], key=key)
         if upload is None:
             return
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()[:24]
         if st.session_state.get(f"{key}_loaded") == digest:
-            st.success(f"Using {upload.name}.")
+            st.success(_("Using {file}.", file=upload.name))
             return
         try:
             model = load_model_bytes(data, upload.name)
@@ -31,4 +32,4 @@ def model_uploader(key: str) -> None:
             return
         set_active_model(ActiveModel(model, f"uploaded: {upload.name}", f"upload-{digest}", dataset_name()))
         st.session_state[f"{key}_loaded"] = digest
-        st.success(f"Using {upload.name}: {model.count_params():,} parameters.")
+        st.success(_("Using {file}: {params:,} parameters.", file=upload.name, params=model.count_params()))
