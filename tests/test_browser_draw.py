@@ -32,7 +32,7 @@ def draw_page(touch_browser, server):  # noqa: F811
 
 
 def canvas_box(page) -> dict:
-    canvas = page.locator('[class*="st-key-draw_canvas"] canvas.upper-canvas').first
+    canvas = page.locator('[class*="st-key-draw_canvas"] canvas').first
     canvas.wait_for(timeout=SLOW)
     return canvas.bounding_box()
 
@@ -99,8 +99,8 @@ def test_undo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
     for n in (1, 2):
         mouse_stroke(page, x + 30 * n, y, 0, 3)
         wait_strokes(page, n)
-    undo = page.get_by_role("button", name="Undo")
-    clear = page.get_by_role("button", name="Reset canvas & history")
+    undo = page.get_by_role("button", name="Undo", exact=True)
+    clear = page.get_by_role("button", name="Clear", exact=True)
     for button in (undo, clear):
         b = button.bounding_box()
         assert b["y"] >= box["y"] + box["height"], "the button overlaps the drawing area"
