@@ -91,7 +91,7 @@ def test_a_stroke_starting_anywhere_on_the_drawing_area_registers(draw_page, poi
     no_exception(page)
 
 
-def test_undo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
+def test_undo_redo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
     page = draw_page
     box = canvas_box(page)
     wait_strokes(page, 0)
@@ -100,10 +100,15 @@ def test_undo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
         mouse_stroke(page, x + 30 * n, y, 0, 3)
         wait_strokes(page, n)
     undo = page.get_by_role("button", name="Undo", exact=True)
+    redo = page.get_by_role("button", name="Redo", exact=True)
     clear = page.get_by_role("button", name="Clear", exact=True)
-    for button in (undo, clear):
+    for button in (undo, redo, clear):
         b = button.bounding_box()
         assert b["y"] >= box["y"] + box["height"], "the button overlaps the drawing area"
+    undo.click()
+    wait_strokes(page, 1)
+    redo.click()
+    wait_strokes(page, 2)
     undo.click()
     wait_strokes(page, 1)
     clear.click()

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from test_app_draw import app, headings, small_model  # noqa: F401
 
 from mnistlab.canvas import MNIST_STROKE_PX, drawing_problem, stroke_width, to_mnist
 from mnistlab.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
@@ -93,3 +94,32 @@ def test_the_most_a_canvas_may_send_is_accepted():
     parsed = parse_strokes(strokes, SIZE)
     assert len(parsed) == MAX_STROKES and sum(len(s) for s in parsed) == MAX_POINTS
     assert rasterise(parsed, SIZE, PEN).shape == (SIZE, SIZE)
+
+
+# The page, with what a browser's canvas would send put into its state (AppTest cannot draw).
+
+def draw_page(small_model, strokes):  # noqa: F811
+    at = app(small_model)
+    at.session_state["draw_canvas"] = {"strokes": strokes}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def captions(at) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_the_strokes_a_canvas_sends_are_what_the_model_reads(small_model):  # noqa: F811
+    at = draw_page(small_model, [flat([(140, 40), (140, 240)])])
+    assert not at.error, [e.value for e in at.error]
+    assert "Strokes on the canvas: 1" in captions(at)
+    (heading,) = headings(at)
+    assert heading.startswith("## It's a ")
+
+
+def test_a_hostile_canvas_gets_a_clear_line_and_counts_as_empty(small_model):  # noqa: F811
+    at = draw_page(small_model, [[0, 0] * 1_000_000])
+    assert [e.value for e in at.error] == [f"A drawing has at most {MAX_POINTS:,} points, not 1,000,000."]
+    assert "Strokes on the canvas: 0" in captions(at)
+    assert not headings(at)
