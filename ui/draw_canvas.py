@@ -45,8 +45,7 @@ function setUp(root, data) {
   canvas.style.width = canvas.style.height = size + 'px';
   const ctx = canvas.getContext('2d');
   ctx.scale(dpr, dpr);
-  const state = {strokes: (data.strokes || []).map(s => s.slice()), redo: [], current: null, pointer: null,
-                 send: null};
+  const state = {strokes: [], redo: [], current: null, pointer: null, send: null};
   const buttons = {};
   for (const act of ['undo', 'redo', 'clear']) {
     const b = document.createElement('button');
@@ -165,11 +164,9 @@ class CanvasDrawing:
 def drawing_canvas(size: int, stroke_px: int, key: str) -> CanvasDrawing:
     """White ink on black, `size` px square, a round pen `stroke_px` wide. Shows what is wrong
     with what the browser sent, if anything, and then counts it as an empty canvas."""
-    sent = st.session_state.get(key)
     labels = {"undo": _("Undo"), "redo": _("Redo"), "clear": _("Clear"), "canvas": _("Drawing area")}
-    result = _component(key=key, data={"size": size, "pen": stroke_px, "labels": labels,
-                                       "strokes": sent.get("strokes") if isinstance(sent, dict) else None},
-                        width="content", on_strokes_change=lambda: None)
+    result = _component(key=key, data={"size": size, "pen": stroke_px, "labels": labels}, width="content",
+                        on_strokes_change=lambda: None)
     try:
         strokes = parse_strokes(result.get("strokes"), size)
     except StrokeError as exc:
