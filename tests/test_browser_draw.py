@@ -115,3 +115,21 @@ def test_undo_redo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
     wait_strokes(page, 0)
     page.get_by_text("Draw a digit in the box").first.wait_for(timeout=SLOW)
     no_exception(page)
+
+
+def test_the_pen_stops_at_the_servers_limit_on_strokes(draw_page):
+    """Beyond MAX_STROKES the canvas draws no more strokes, rather than send what the server refuses."""
+    from test_browser import wait_idle
+
+    from mnistlab.strokes import MAX_STROKES
+
+    page = draw_page
+    box = canvas_box(page)
+    wait_strokes(page, 0)
+    for n in range(MAX_STROKES + 3):  # dots, in a grid
+        page.mouse.click(box["x"] + 20 + 30 * (n % 8), box["y"] + 20 + 30 * (n // 8))
+    wait_strokes(page, MAX_STROKES)
+    wait_idle(page)
+    assert page.get_by_text(f"Strokes on the canvas: {MAX_STROKES}", exact=True).count() == 1
+    assert page.locator('[data-testid="stAlert"]', has_text="at most").count() == 0
+    no_exception(page)

@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from mnistlab.i18n import _
-from mnistlab.strokes import StrokeError, parse_strokes, rasterise
+from mnistlab.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
 
 HTML = '<div class="mnistlab-draw"><canvas></canvas><div class="tools"></div></div>'
 CSS = """
@@ -37,7 +37,7 @@ JS = """
 const MIN_STEP = 1.5;  // px between kept points
 
 function setUp(root, data) {
-  const {size, pen} = data;
+  const {size, pen, maxStrokes, maxPoints} = data;
   const canvas = root.querySelector('canvas');
   const dpr = window.devicePixelRatio || 1;
   canvas.width = Math.round(size * dpr);
@@ -45,7 +45,8 @@ function setUp(root, data) {
   canvas.style.width = canvas.style.height = size + 'px';
   const ctx = canvas.getContext('2d');
   ctx.scale(dpr, dpr);
-  const state = {strokes: [], redo: [], current: null, pointer: null, send: null};
+  const state = {strokes: [], redo: [], current: null, pointer: null, send: null, points: 0};
+  const counted = () => state.strokes.reduce((n, s) => n + s.length / 2, 0);
   const buttons = {};
   for (const act of ['undo', 'redo', 'clear']) {
     const b = document.createElement('button');
@@ -89,6 +90,8 @@ function setUp(root, data) {
   canvas.addEventListener('click', () => {});
   canvas.addEventListener('pointerdown', (event) => {
     if (state.pointer !== null || (event.pointerType === 'mouse' && event.button !== 0)) return;
+    state.points = counted();  // the server's limits: the pen stops drawing beyond them
+    if (state.strokes.length >= maxStrokes || state.points >= maxPoints) return;
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
     state.pointer = event.pointerId;
@@ -104,7 +107,7 @@ function setUp(root, data) {
     for (const e of (moves.length ? moves : [event])) {
       const [x, y] = at(e);
       const px = s[s.length - 2], py = s[s.length - 1];
-      if (Math.hypot(x - px, y - py) < MIN_STEP) continue;
+      if (Math.hypot(x - px, y - py) < MIN_STEP || state.points + s.length / 2 >= maxPoints) continue;
       ink();
       segment(px, py, x, y);
       s.push(x, y);
@@ -165,8 +168,8 @@ def drawing_canvas(size: int, stroke_px: int, key: str) -> CanvasDrawing:
     """White ink on black, `size` px square, a round pen `stroke_px` wide. Shows what is wrong
     with what the browser sent, if anything, and then counts it as an empty canvas."""
     labels = {"undo": _("Undo"), "redo": _("Redo"), "clear": _("Clear"), "canvas": _("Drawing area")}
-    result = _component(key=key, data={"size": size, "pen": stroke_px, "labels": labels}, width="content",
-                        on_strokes_change=lambda: None)
+    data = {"size": size, "pen": stroke_px, "maxStrokes": MAX_STROKES, "maxPoints": MAX_POINTS, "labels": labels}
+    result = _component(key=key, data=data, width="content", on_strokes_change=lambda: None)
     try:
         strokes = parse_strokes(result.get("strokes"), size)
     except StrokeError as exc:
