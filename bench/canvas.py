@@ -165,7 +165,7 @@ def main() -> None:
                 page.set_default_timeout(60_000)
                 t0 = time.monotonic()
                 page.goto(url + "/draw")
-                canvas = page.locator('[class*="st-key-draw_canvas"] canvas.upper-canvas').first
+                canvas = page.locator('[class*="st-key-draw_canvas"] canvas').first
                 canvas.wait_for()
                 # the default model: trained by the warm-up; the page says "still training" until then
                 page.get_by_text("Draw a digit in the box").first.wait_for(timeout=args.timeout * 1000)
@@ -175,7 +175,7 @@ def main() -> None:
                 wait_idle(page)
                 print(f"default model ready {time.monotonic() - t0:.0f} s after the first page view")
                 box = canvas.bounding_box()
-                clear = page.get_by_role("button", name="Reset canvas & history")
+                clear = page.get_by_role("button", name="Clear", exact=True)
                 page.evaluate(TIMERS)
                 results, answer_ms, echo_ms = [], [], []
                 for digit, styles in DIGITS.items():

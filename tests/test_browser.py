@@ -215,8 +215,8 @@ def test_drawing_a_stroke_gives_a_prediction(page, server):
     page.get_by_role("link", name="Draw").first.click()
     page.wait_for_url(re.compile(r"/draw$"))
     page.get_by_role("heading", name="Draw").first.wait_for(timeout=SLOW)
-    # canvas 0.13 renders in an open shadow root, which Playwright's CSS selectors pierce
-    canvas = page.locator('[class*="st-key-draw_canvas"] canvas.upper-canvas').first
+    # the canvas renders in an open shadow root, which Playwright's CSS selectors pierce
+    canvas = page.locator('[class*="st-key-draw_canvas"] canvas').first
     canvas.wait_for(timeout=SLOW)
     box = canvas.bounding_box()
     x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2

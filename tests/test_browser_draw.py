@@ -32,7 +32,7 @@ def draw_page(touch_browser, server):  # noqa: F811
 
 
 def canvas_box(page) -> dict:
-    canvas = page.locator('[class*="st-key-draw_canvas"] canvas.upper-canvas').first
+    canvas = page.locator('[class*="st-key-draw_canvas"] canvas').first
     canvas.wait_for(timeout=SLOW)
     return canvas.bounding_box()
 
@@ -91,7 +91,7 @@ def test_a_stroke_starting_anywhere_on_the_drawing_area_registers(draw_page, poi
     no_exception(page)
 
 
-def test_undo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
+def test_undo_redo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
     page = draw_page
     box = canvas_box(page)
     wait_strokes(page, 0)
@@ -99,14 +99,37 @@ def test_undo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
     for n in (1, 2):
         mouse_stroke(page, x + 30 * n, y, 0, 3)
         wait_strokes(page, n)
-    undo = page.get_by_role("button", name="Undo")
-    clear = page.get_by_role("button", name="Reset canvas & history")
-    for button in (undo, clear):
+    undo = page.get_by_role("button", name="Undo", exact=True)
+    redo = page.get_by_role("button", name="Redo", exact=True)
+    clear = page.get_by_role("button", name="Clear", exact=True)
+    for button in (undo, redo, clear):
         b = button.bounding_box()
         assert b["y"] >= box["y"] + box["height"], "the button overlaps the drawing area"
+    undo.click()
+    wait_strokes(page, 1)
+    redo.click()
+    wait_strokes(page, 2)
     undo.click()
     wait_strokes(page, 1)
     clear.click()
     wait_strokes(page, 0)
     page.get_by_text("Draw a digit in the box").first.wait_for(timeout=SLOW)
+    no_exception(page)
+
+
+def test_the_pen_stops_at_the_servers_limit_on_strokes(draw_page):
+    """Beyond MAX_STROKES the canvas draws no more strokes, rather than send what the server refuses."""
+    from test_browser import wait_idle
+
+    from mnistlab.strokes import MAX_STROKES
+
+    page = draw_page
+    box = canvas_box(page)
+    wait_strokes(page, 0)
+    for n in range(MAX_STROKES + 3):  # dots, in a grid
+        page.mouse.click(box["x"] + 20 + 30 * (n % 8), box["y"] + 20 + 30 * (n // 8))
+    wait_strokes(page, MAX_STROKES)
+    wait_idle(page)
+    assert page.get_by_text(f"Strokes on the canvas: {MAX_STROKES}", exact=True).count() == 1
+    assert page.locator('[data-testid="stAlert"]', has_text="at most").count() == 0
     no_exception(page)

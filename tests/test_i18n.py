@@ -14,7 +14,8 @@ from mnistlab import i18n
 from mnistlab.errors import DataError, MnistlabError, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
-ERROR_NAMES = {"MnistlabError", "DataError", "SpecError", "ModelFileError", "StoreError", "SchemaError", "DrawingError"}
+ERROR_NAMES = {"MnistlabError", "DataError", "SpecError", "ModelFileError", "StoreError", "SchemaError", "DrawingError",
+               "StrokeError"}
 
 
 def _catalog(language):
