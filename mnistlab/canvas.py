@@ -17,6 +17,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from mnistlab.drawings import DrawingError
+from mnistlab.i18n import N_, _
+
 SIZE = 28
 BOX = 20
 CENTRE = 14.0
@@ -81,23 +84,24 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     transparent (streamlit-drawable-canvas leaves undrawn pixels at alpha 0) the ink
     is the alpha itself, whatever the stroke colour.
 
-    Raises ValueError when the array is not an image at all (wrong number of
-    dimensions or channels, no pixels, not numeric): that is a programming error or
-    a broken upload, not an empty drawing.
+    Raises DrawingError (a ValueError, said in the reader's language) when the array is not an
+    image at all (wrong number of dimensions or channels, no pixels, not numeric): that is a
+    programming error or a broken upload, not an empty drawing.
     """
     a = np.asarray(image)
     if a.dtype.kind not in "buif":
-        raise ValueError(f"A drawing must be a numeric array, not {a.dtype}.")
+        raise DrawingError("drawing_not_numeric", N_("A drawing must be a numeric array, not {dtype}."),
+                           dtype=str(a.dtype))
     if a.ndim == 3 and a.shape[2] in (1, 2, 3, 4):
         channels = a.shape[2]
     elif a.ndim == 2:
         a, channels = a[:, :, None], 1
     else:
-        raise ValueError(
-            f"A drawing must be a gray (H, W) or colour (H, W, 1-4) image; got an array of shape {a.shape}."
-        )
+        raise DrawingError("drawing_not_image", N_("A drawing must be a gray (H, W) or colour (H, W, 1-4) image; "
+                                                   "got an array of shape {shape}."), shape=str(a.shape))
     if a.size == 0:
-        raise ValueError(f"A drawing must have pixels; got shape {a.shape}.")
+        raise DrawingError("drawing_empty_array", N_("A drawing must have pixels; got shape {shape}."),
+                           shape=str(a.shape))
 
     a = _unit_scale(a)
     has_alpha = channels in (2, 4)
@@ -179,7 +183,7 @@ def _crop(mask: np.ndarray) -> np.ndarray:
 
 def drawing_problem(image: np.ndarray | None) -> str | None:
     """Why a drawing is not a digit the model could read — a dot, a filled box, a scribble —
-    as a sentence for the student; None when it looks like a digit (or is empty)."""
+    as a sentence for the student in their language; None when it looks like a digit (or is empty)."""
     if image is None:
         return None
     strong = ink_map(image) > 0.5
@@ -189,10 +193,10 @@ def drawing_problem(image: np.ndarray | None) -> str | None:
     longer, width = max(patch.shape), stroke_width(patch)
     if width > BLOB_WIDTH_RATIO * longer:
         if longer < DOT_EXTENT * max(strong.shape):
-            return "That is a dot, not a digit yet: draw the digit large, filling most of the box."
-        return "That is a blob, not a digit: draw the digit with lines, like on paper."
+            return _("That is a dot, not a digit yet: draw the digit large, filling most of the box.")
+        return _("That is a blob, not a digit: draw the digit with lines, like on paper.")
     if np.count_nonzero(patch) / width > SCRIBBLE_LENGTH_RATIO * longer:  # area / width = length
-        return "That scribble fills the box: clear it and draw one digit with lines, like on paper."
+        return _("That scribble fills the box: clear it and draw one digit with lines, like on paper.")
     return None
 
 
@@ -207,7 +211,7 @@ def to_mnist(image: np.ndarray | None) -> np.ndarray | None:
     lopsided shapes) → scale so the brightest pixel is 1.0.
 
     Returns None for an empty drawing (None, as the canvas gives before the first
-    stroke, or fewer than a handful of ink pixels). Raises ValueError for an array
+    stroke, or fewer than a handful of ink pixels). Raises DrawingError for an array
     that is not an image (see `ink_map`).
     """
     if image is None:

@@ -2,7 +2,9 @@
 
 No Streamlit and no TensorFlow here: a figure is a function of numbers, so it can be
 tested, and used from a notebook, without either. Each builder fixes its own height and
-margins so pages only have to place it.
+margins so pages only have to place it. Its words (titles, axes, legend, hover) are said in
+the reader's language when it is built (`_()`), and so are class names marked for the
+catalogs (Fashion-MNIST's): figures are built in the thread that shows them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import plotly.graph_objects as go
 from plotly.colors import DEFAULT_PLOTLY_COLORS
 from plotly.subplots import make_subplots
 
+from mnistlab.i18n import N_, _, tr
+
 TRAIN_COLOR = "#2563eb"  # the theme's primary blue
 TEST_COLOR = "#f59e0b"
 HIGHLIGHT_COLOR = "#dc2626"
@@ -22,7 +26,25 @@ TEXT_COLOR = "#0f172a"
 CONFUSION_SCALE = [[0.0, "#f8fafc"], [0.35, "#bfdbfe"], [1.0, "#3b82f6"]]
 MUTED_COLOR = "#94a3b8"
 INK_SCALE = "gray_r"  # 0 = white paper, 255 = black ink: the numbers stay readable
-METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
+METRIC_TITLES = {"loss": N_("Loss"), "accuracy": N_("Accuracy")}  # shown with tr()
+METRIC_AXES = {"loss": N_("loss"), "accuracy": N_("accuracy")}
+
+
+def _metric_title(metric: str) -> str:
+    return tr(METRIC_TITLES[metric]) if metric in METRIC_TITLES else metric.capitalize()
+
+
+def _metric_axis(metric: str) -> str:
+    return tr(METRIC_AXES[metric]) if metric in METRIC_AXES else metric
+
+
+def class_labels(class_names: Sequence[str]) -> list[str]:
+    """Class names as shown: digits as they are, Fashion-MNIST's in the reader's language."""
+    return [tr(str(name)) for name in class_names]
+
+
+def _pixel_hover() -> str:
+    return _("row %{y}, column %{x}: %{z}<extra></extra>")
 
 
 def _layout(fig: go.Figure, height: int, title: str | None = None, **kwargs) -> go.Figure:
@@ -52,13 +74,13 @@ def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = 10, zoom: int = 2
 def class_counts_chart(train_counts: Sequence[int], test_counts: Sequence[int],
                        class_names: Sequence[str]) -> go.Figure:
     """How many examples of each class, training and test side by side."""
-    names = list(class_names)
+    names = class_labels(class_names)
     fig = go.Figure([
-        go.Bar(name="training", x=names, y=list(train_counts), marker_color=TRAIN_COLOR),
-        go.Bar(name="test", x=names, y=list(test_counts), marker_color=TEST_COLOR),
+        go.Bar(name=_("training"), x=names, y=list(train_counts), marker_color=TRAIN_COLOR),
+        go.Bar(name=_("test"), x=names, y=list(test_counts), marker_color=TEST_COLOR),
     ])
-    fig.update_xaxes(title="class", type="category")
-    fig.update_yaxes(title="images")
+    fig.update_xaxes(title=_("class"), type="category")
+    fig.update_yaxes(title=_("images"))
     return _layout(fig, 340, barmode="group", legend=dict(orientation="h", y=1.02, x=1,
                                                           xanchor="right", yanchor="bottom"))
 
@@ -68,19 +90,18 @@ def pixel_matrix_chart(image28: np.ndarray) -> go.Figure:
     image = np.asarray(image28)
     fig = go.Figure(go.Heatmap(
         z=image, colorscale=INK_SCALE, zmin=0, zmax=255, showscale=False,
-        texttemplate="%{z}", textfont=dict(size=8), xgap=0.5, ygap=0.5,
-        hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+        texttemplate="%{z}", textfont=dict(size=8), xgap=0.5, ygap=0.5, hovertemplate=_pixel_hover()))
     fig.update_xaxes(side="top", showgrid=False, zeroline=False, dtick=4, constrain="domain",
-                     title="column")
+                     title=_("column"))
     fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, dtick=4,
-                     scaleanchor="x", constrain="domain", title="row")
+                     scaleanchor="x", constrain="domain", title=_("row"))
     return _layout(fig, 680)
 
 
 def image_chart(image: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:
     """One image in gray (white ink on black, as MNIST is usually drawn), no axes."""
     fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale="gray", zmin=0, zmax=255,
-                               showscale=False, hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+                               showscale=False, hovertemplate=_pixel_hover()))
     _hide_axes(fig)
     fig.update_yaxes(scaleanchor="x", constrain="domain")
     fig.update_xaxes(constrain="domain")
@@ -89,12 +110,12 @@ def image_chart(image: np.ndarray, title: str | None = None, height: int = 300) 
 
 def mean_images_chart(means: np.ndarray, class_names: Sequence[str]) -> go.Figure:
     """The average image of each class in a 2×5 grid: where each class puts its ink."""
-    names = list(class_names)
+    names = class_labels(class_names)
     fig = make_subplots(rows=2, cols=5, subplot_titles=names, horizontal_spacing=0.02,
                         vertical_spacing=0.08)
     for c, mean in enumerate(np.asarray(means)):
-        fig.add_trace(go.Heatmap(z=np.round(mean, 1), coloraxis="coloraxis", name=names[c],
-                                 hovertemplate=f"{names[c]}: row %{{y}}, column %{{x}}: %{{z}}<extra></extra>"),
+        hover = _("{name}: row %{{y}}, column %{{x}}: %{{z}}<extra></extra>", name=names[c])
+        fig.add_trace(go.Heatmap(z=np.round(mean, 1), coloraxis="coloraxis", name=names[c], hovertemplate=hover),
                       row=c // 5 + 1, col=c % 5 + 1)
     _hide_axes(fig)
     for c in range(1, 10):  # square panels: each y axis follows its own x axis
@@ -113,10 +134,11 @@ def intensity_histogram(x_uint8: np.ndarray, log_y: bool = False, max_images: in
         x = x[np.sort(np.random.default_rng(seed).choice(len(x), max_images, replace=False))]
     counts = np.bincount(x.ravel(), minlength=256)[:256]
     fig = go.Figure(go.Bar(x=np.arange(256), y=counts, marker_color=TRAIN_COLOR, marker_line_width=0,
-                           hovertemplate="value %{x}: %{y:,} pixels<extra></extra>"))
-    fig.update_xaxes(title="pixel value (0 = background, 255 = full ink)", range=[-2, 257])
-    fig.update_yaxes(title="pixels (log scale)" if log_y else "pixels", type="log" if log_y else "linear")
-    return _layout(fig, 320, f"Pixel values in {len(x):,} images ({x.size:,} pixels)", bargap=0)
+                           hovertemplate=_("value %{x}: %{y:,} pixels<extra></extra>")))
+    fig.update_xaxes(title=_("pixel value (0 = background, 255 = full ink)"), range=[-2, 257])
+    fig.update_yaxes(title=_("pixels (log scale)") if log_y else _("pixels"), type="log" if log_y else "linear")
+    title = _("Pixel values in {images:,} images ({pixels:,} pixels)", images=len(x), pixels=x.size)
+    return _layout(fig, 320, title, bargap=0)
 
 
 def _epochs(values: Sequence[float]) -> list[int]:
@@ -124,29 +146,30 @@ def _epochs(values: Sequence[float]) -> list[int]:
 
 
 def _epoch_axis(fig: go.Figure, n_epochs: int) -> None:
-    fig.update_xaxes(title="epoch", tick0=1, dtick=max(1, int(np.ceil(n_epochs / 10))), rangemode="tozero")
+    fig.update_xaxes(title=_("epoch"), tick0=1, dtick=max(1, int(np.ceil(n_epochs / 10))), rangemode="tozero")
 
 
 def history_chart(history: Mapping[str, Sequence[float]], metric: str) -> go.Figure:
     """One metric per epoch, training and (when there is one) validation."""
     fig = go.Figure()
     train, val = list(history.get(metric) or []), list(history.get(f"val_{metric}") or [])
-    fig.add_trace(go.Scatter(x=_epochs(train), y=train, mode="lines+markers", name="training",
+    fig.add_trace(go.Scatter(x=_epochs(train), y=train, mode="lines+markers", name=_("training"),
                              line_color=TRAIN_COLOR))
     if val:
-        fig.add_trace(go.Scatter(x=_epochs(val), y=val, mode="lines+markers", name="validation",
+        fig.add_trace(go.Scatter(x=_epochs(val), y=val, mode="lines+markers", name=_("validation"),
                                  line_color=TEST_COLOR))
     partial = history.get("partial_epoch")
     if isinstance(partial, Mapping) and metric in partial:
         # a stopped run's interrupted epoch: its loss is over a few batches only, so it is not
         # joined to the curve (where it would look like divergence) but shown apart, for what it is
-        label = f"epoch {partial['epoch']}, stopped after {partial['batches']} of {partial['of']} batches"
+        label = _("epoch {epoch}, stopped after {batches} of {of} batches", epoch=partial["epoch"],
+                  batches=partial["batches"], of=partial["of"])
         fig.add_trace(go.Scatter(x=[partial["epoch"]], y=[partial[metric]], mode="markers", name=label,
                                  marker=dict(symbol="circle-open", size=11, color=TRAIN_COLOR),
-                                 hovertemplate=f"{label}<br>{metric} %{{y:.4f}}<extra></extra>"))
+                                 hovertemplate=f"{label}<br>{_metric_axis(metric)} %{{y:.4f}}<extra></extra>"))
     _epoch_axis(fig, max(len(train), len(val), partial["epoch"] if isinstance(partial, Mapping) else 0))
-    fig.update_yaxes(title=metric)
-    return _layout(fig, 320, METRIC_TITLES.get(metric, metric.capitalize()),
+    fig.update_yaxes(title=_metric_axis(metric))
+    return _layout(fig, 320, _metric_title(metric),
                    legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
 
 
@@ -156,16 +179,17 @@ def overlay_chart(histories: Mapping[str, Mapping[str, Sequence[float]]], metric
     longest = 0
     for i, (label, history) in enumerate(histories.items()):
         color = DEFAULT_PLOTLY_COLORS[i % len(DEFAULT_PLOTLY_COLORS)]
-        for key, dash, suffix in ((metric, "solid", "training"), (f"val_{metric}", "dash", "validation")):
+        named = {metric: _("{run} (training)", run=label), f"val_{metric}": _("{run} (validation)", run=label)}
+        for key, dash in ((metric, "solid"), (f"val_{metric}", "dash")):
             values = list(history.get(key) or [])
             if values:
                 longest = max(longest, len(values))
                 fig.add_trace(go.Scatter(x=_epochs(values), y=values, mode="lines+markers",
-                                         name=f"{label} ({suffix})", legendgroup=label,
+                                         name=named[key], legendgroup=label,
                                          line=dict(color=color, dash=dash)))
     _epoch_axis(fig, longest)
-    fig.update_yaxes(title=metric)
-    fig = _layout(fig, 420, METRIC_TITLES.get(metric, metric.capitalize()))
+    fig.update_yaxes(title=_metric_axis(metric))
+    fig = _layout(fig, 420, _metric_title(metric))
     # the run names are long: a legend under the plot keeps the plot its full width
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
     return fig
@@ -176,11 +200,11 @@ def probability_bars(probabilities: Sequence[float], class_names: Sequence[str])
     p = np.asarray(probabilities, dtype=float)
     colors = [MUTED_COLOR] * len(p)
     colors[int(np.argmax(p))] = HIGHLIGHT_COLOR
-    fig = go.Figure(go.Bar(x=list(class_names), y=p, marker_color=colors,
+    fig = go.Figure(go.Bar(x=class_labels(class_names), y=p, marker_color=colors,
                            text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside",
                            cliponaxis=False, hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
-    fig.update_xaxes(title="class", type="category")
-    fig.update_yaxes(title="probability", range=[0, 1.1], tickformat=".0%")
+    fig.update_xaxes(title=_("class"), type="category")
+    fig.update_yaxes(title=_("probability"), range=[0, 1.1], tickformat=".0%")
     return _layout(fig, 300)
 
 
@@ -194,7 +218,7 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     next to a diagonal of a thousand."""
     counts = np.asarray(confusion, dtype=np.int64)
     n = counts.shape[0]
-    names = list(class_names)
+    names = class_labels(class_names)
     true, pred = np.divmod(np.arange(n * n), n)
     flat = counts.ravel()
     shade = np.sqrt(flat)
@@ -211,20 +235,20 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
         textfont=dict(size=11, color=TEXT_COLOR),
         marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
                     colorscale=CONFUSION_SCALE, line=dict(width=0),
-                    colorbar=dict(title="count", tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks])),
+                    colorbar=dict(title=_("count"), tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks])),
         # a click selects a square; plotly would then fade all the others: keep them as they are
         selected=dict(marker=dict(opacity=1), textfont=dict(color=TEXT_COLOR)),
         unselected=dict(marker=dict(opacity=1), textfont=dict(color=TEXT_COLOR)),
-        hovertemplate="true %{y}, predicted %{x}: %{text} images<extra></extra>"))
+        hovertemplate=_("true %{y}, predicted %{x}: %{text} images<extra></extra>")))
     if selected is not None:  # an open square drawn over the others, so no neighbour hides it
         fig.add_trace(go.Scatter(
             x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", customdata=[list(selected)],
             marker=dict(symbol="square-open", size=cell_px * 0.98, color=HIGHLIGHT_COLOR, line=dict(width=3)),
             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
             hoverinfo="skip", showlegend=False))
-    fig.update_xaxes(title="predicted", type="category", categoryorder="array", categoryarray=names,
+    fig.update_xaxes(title=_("predicted"), type="category", categoryorder="array", categoryarray=names,
                      side="top", showgrid=False, constrain="domain")
-    fig.update_yaxes(title="true", type="category", categoryorder="array", categoryarray=names,
+    fig.update_yaxes(title=_("true"), type="category", categoryorder="array", categoryarray=names,
                      autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain")
     # Streamlit turns click-to-select off when dragmode is "select" (only a dragged box would
     # select), so a click needs another mode; fixed axes keep "pan" from moving the matrix.

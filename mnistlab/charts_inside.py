@@ -13,7 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from mnistlab.charts import HIGHLIGHT_COLOR, MUTED_COLOR, TRAIN_COLOR, _hide_axes, _layout
+from mnistlab.charts import HIGHLIGHT_COLOR, MUTED_COLOR, TRAIN_COLOR, _hide_axes, _layout, class_labels
+from mnistlab.i18n import N_, _, tr
 
 ACTIVATION_SCALE = "Viridis"
 WEIGHT_SCALE = "RdBu"  # red negative, blue positive, white 0
@@ -21,6 +22,7 @@ SALIENCY_SCALE = "RdBu_r"  # red: more ink here raises the score; blue: lowers i
 CLASS_COLORS = qualitative.T10  # ten colours that stay apart
 MAX_COLUMNS = 8  # maps per row: still ~40 px each on a phone
 MAX_MAPS = 64
+MAP_KINDS = {"map": N_("map"), "filter": N_("filter"), "unit": N_("unit")}  # what `maps_chart` names in its hover
 
 
 def tile(maps: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +57,7 @@ def maps_chart(maps: np.ndarray, what: str = "map", colorscale: str = ACTIVATION
     fig = go.Figure(go.Heatmap(
         z=picture, customdata=which, colorscale=colorscale, zmin=low, zmax=high, hoverongaps=False,
         colorbar=dict(thickness=10, len=0.9), xgap=0, ygap=0,
-        hovertemplate=f"{what} %{{customdata}}: %{{z:.3f}}<extra></extra>"))
+        hovertemplate=_("{what} %{{customdata}}: %{{z:.3f}}<extra></extra>", what=tr(MAP_KINDS.get(what, what)))))
     _hide_axes(fig)
     fig.update_yaxes(scaleanchor="x", constrain="domain")
     fig.update_xaxes(constrain="domain")
@@ -68,12 +70,12 @@ def units_chart(values: np.ndarray, top: int = 5) -> go.Figure:
     v = np.asarray(values, dtype=np.float32).ravel()
     best = set(np.argsort(-v, kind="stable")[:top].tolist())
     colors = [HIGHLIGHT_COLOR if i in best else MUTED_COLOR for i in range(len(v))]
-    text = [f"unit {i}" if i in best else "" for i in range(len(v))]
+    text = [_("unit {number}", number=i) if i in best else "" for i in range(len(v))]
     fig = go.Figure(go.Bar(x=np.arange(len(v)), y=v, marker_color=colors, marker_line_width=0, text=text,
                            textposition="outside", cliponaxis=False, textfont=dict(size=10),
-                           hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
-    fig.update_xaxes(title="unit", range=[-1, len(v)])
-    fig.update_yaxes(title="output")
+                           hovertemplate=_("unit %{x}: %{y:.3f}<extra></extra>")))
+    fig.update_xaxes(title=_("unit"), range=[-1, len(v)])
+    fig.update_yaxes(title=_("output"))
     return _layout(fig, 220, bargap=0.1 if len(v) < 64 else 0)
 
 
@@ -86,7 +88,7 @@ def saliency_chart(image28: np.ndarray, values: np.ndarray, title: str, top: flo
     top = float(top if top is not None else np.abs(values).max()) or 1.0
     fig = go.Figure([
         go.Heatmap(z=values, colorscale=SALIENCY_SCALE, zmin=-top, zmax=top, colorbar=dict(thickness=10),
-                   hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"),
+                   hovertemplate=_("row %{y}, column %{x}: %{z:.3f}<extra></extra>")),
         go.Contour(z=image, contours=dict(start=0.5, end=0.5, coloring="none"), showscale=False,
                    line=dict(color="#0f172a", width=1.5), hoverinfo="skip"),
     ])
@@ -103,27 +105,27 @@ def embedding_chart(xy: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray | Non
     xy = np.asarray(xy, dtype=np.float32)
     y_true = np.asarray(y_true).astype(int)
     wrong = np.zeros(len(xy), bool) if y_pred is None else np.asarray(y_pred).astype(int) != y_true
-    names = list(class_names)
+    names = class_labels(class_names)
     fig = go.Figure()
     for c, name in enumerate(names):
         rows = np.flatnonzero((y_true == c) & ~wrong)
         fig.add_trace(go.Scatter(
             x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers", name=name, legendgroup=name,
             customdata=rows.tolist(), marker=dict(size=6, color=CLASS_COLORS[c % len(CLASS_COLORS)], opacity=0.75),
-            hovertemplate=f"{name} · image %{{customdata}}<extra></extra>"))
+            hovertemplate=_("{name} · image %{{customdata}}<extra></extra>", name=name)))
     rows = np.flatnonzero(wrong)
     if len(rows):
         predicted = np.asarray(y_pred).astype(int)[rows]
         fig.add_trace(go.Scatter(
-            x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers", name="mistakes",
-            customdata=rows.tolist(), text=[f"{names[t]} read as {names[p]}" for t, p in zip(y_true[rows], predicted,
-                                                                                             strict=True)],
+            x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers", name=_("mistakes"),
+            customdata=rows.tolist(), text=[_("{true} read as {predicted}", true=names[t], predicted=names[p])
+                                            for t, p in zip(y_true[rows], predicted, strict=True)],
             marker=dict(size=9, symbol="x", color=[CLASS_COLORS[t % len(CLASS_COLORS)] for t in y_true[rows]],
                         line=dict(width=1, color="#0f172a")),
-            hovertemplate="%{text} · image %{customdata}<extra></extra>"))
+            hovertemplate=_("%{text} · image %{customdata}<extra></extra>")))
     if selected is not None and 0 <= selected < len(xy):
         fig.add_trace(go.Scatter(x=[float(xy[selected, 0])], y=[float(xy[selected, 1])], mode="markers",
-                                 name="this digit", customdata=[int(selected)], hoverinfo="skip",
+                                 name=_("this digit"), customdata=[int(selected)], hoverinfo="skip",
                                  marker=dict(size=18, symbol="circle-open", color=HIGHLIGHT_COLOR,
                                              line=dict(width=3))))
     same = dict(selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0.75)))
@@ -138,12 +140,12 @@ def embedding_chart(xy: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray | Non
 def accuracy_change_chart(change: np.ndarray, class_names: Sequence[str], label: str) -> go.Figure:
     """Per-class accuracy of run B minus run A, in percentage points: blue gained, red lost."""
     d = 100 * np.asarray(change, dtype=float)
-    fig = go.Figure(go.Bar(x=list(class_names), y=d, marker_color=[TRAIN_COLOR if v >= 0 else HIGHLIGHT_COLOR
+    fig = go.Figure(go.Bar(x=class_labels(class_names), y=d, marker_color=[TRAIN_COLOR if v >= 0 else HIGHLIGHT_COLOR
                                                                    for v in d],
                            text=[f"{v:+.1f}" for v in d], textposition="outside", cliponaxis=False,
-                           hovertemplate="%{x}: %{y:+.2f} points<extra></extra>"))
-    fig.update_xaxes(title="class", type="category")
-    fig.update_yaxes(title="accuracy change (points)", zeroline=True, zerolinecolor="#0f172a")
+                           hovertemplate=_("%{x}: %{y:+.2f} points<extra></extra>")))
+    fig.update_xaxes(title=_("class"), type="category")
+    fig.update_yaxes(title=_("accuracy change (points)"), zeroline=True, zerolinecolor="#0f172a")
     return _layout(fig, 320, label)
 
 
@@ -154,10 +156,10 @@ def confusion_difference_chart(difference: np.ndarray, class_names: Sequence[str
     n = d.shape[0]
     better = np.where(np.eye(n, dtype=bool), d, -d)  # more on the diagonal, fewer off it
     top = max(int(np.abs(d).max()), 1)
-    names = list(class_names)
+    names = class_labels(class_names)
     fig = go.Figure(go.Heatmap(z=better, x=names, y=names, text=d.tolist(), texttemplate="%{text:+d}",
                                zmin=-top, zmax=top, colorscale="RdBu", showscale=False, xgap=1, ygap=1,
-                               hovertemplate="true %{y}, predicted %{x}: %{text:+d} images<extra></extra>"))
-    fig.update_xaxes(title="predicted", side="top", type="category")
-    fig.update_yaxes(title="true", autorange="reversed", type="category", scaleanchor="x", constrain="domain")
+                               hovertemplate=_("true %{y}, predicted %{x}: %{text:+d} images<extra></extra>")))
+    fig.update_xaxes(title=_("predicted"), side="top", type="category")
+    fig.update_yaxes(title=_("true"), autorange="reversed", type="category", scaleanchor="x", constrain="domain")
     return _layout(fig, 440, label)

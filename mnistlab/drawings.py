@@ -15,7 +15,8 @@ import numpy as np
 import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
-from mnistlab.owners import clean_nickname, refusal
+from mnistlab.i18n import L_, N_
+from mnistlab.owners import clean_nickname, refused
 from mnistlab.storeschema import DRAWINGS, SESSION_MAX_CHARS, StoreError, database
 
 MAX_DRAWINGS = 20_000
@@ -41,21 +42,25 @@ def _checked(image: object, label: object, session: object) -> tuple[bytes, int,
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.shape != IMAGE_SHAPE:
         shape = getattr(image, "shape", None)
         dtype = getattr(image, "dtype", type(image).__name__)
-        raise DrawingError(f"A drawing must be a 28×28 uint8 image, not {dtype} of shape {shape}.")
+        raise DrawingError("drawing_shape", N_("A drawing must be a 28×28 uint8 image, not {dtype} of shape {shape}."),
+                           dtype=str(dtype), shape=str(shape))
     if isinstance(label, bool) or not isinstance(label, int | np.integer) or int(label) not in LABELS:
-        raise DrawingError(f"A drawing's label must be a digit 0–9, not {label!r}.")
+        raise DrawingError("drawing_label", N_("A drawing's label must be a digit 0–9, not {label}."),
+                           label=repr(label))
     if not isinstance(session, str) or len(session) > SESSION_MAX_CHARS:
-        raise DrawingError(f"A session id is a string of at most {SESSION_MAX_CHARS} characters.")
+        raise DrawingError("session_id", N_("A session id is a string of at most {limit} characters."),
+                           limit=SESSION_MAX_CHARS)
     return np.ascontiguousarray(image).tobytes(), int(label), session
 
 
 def add_drawing(engine: sa.Engine, image: np.ndarray, label: int, owner: str = "", session: str = "") -> int:
     data, label, session = _checked(image, label, session)
-    with database("save the drawing"), engine.begin() as connection:
+    with database(L_("save the drawing")), engine.begin() as connection:
         count = connection.execute(sa.select(sa.func.count()).select_from(DRAWINGS)).scalar_one()
         if count >= MAX_DRAWINGS:
-            raise StoreError(f"The class already has {count:,} labelled drawings, the most this store keeps "
-                             f"({MAX_DRAWINGS:,}); the teacher can delete some.")
+            raise StoreError("drawings_full", N_("The class already has {count:,} labelled drawings, the most this "
+                                                 "store keeps ({limit:,}); the teacher can delete some."),
+                             count=count, limit=MAX_DRAWINGS)
         row = {"created": time.time(), "label": label, "owner": clean_nickname(owner), "session": session,
                "image": data}
         return int(connection.execute(sa.insert(DRAWINGS).values(**row)).inserted_primary_key[0])
@@ -64,7 +69,7 @@ def add_drawing(engine: sa.Engine, image: np.ndarray, label: int, owner: str = "
 def list_drawings(engine: sa.Engine) -> list[Drawing]:
     """Every labelled drawing, newest first. A row whose image is not 784 bytes is skipped."""
     query = sa.select(DRAWINGS).order_by(DRAWINGS.c.created.desc(), DRAWINGS.c.id.desc())
-    with database("list the drawings"), engine.connect() as connection:
+    with database(L_("list the drawings")), engine.connect() as connection:
         rows = connection.execute(query).all()
     drawings = []
     for row in rows:
@@ -83,12 +88,13 @@ def may_delete_drawing(drawing: Drawing, by: str, session: str, teacher: bool = 
 
 
 def delete_drawing(engine: sa.Engine, drawing_id: int, by: str, session: str, teacher: bool = False) -> None:
-    with database(f"delete drawing {drawing_id}"), engine.begin() as connection:
+    with database(L_("delete drawing {id}", id=drawing_id)), engine.begin() as connection:
         row = connection.execute(sa.select(DRAWINGS.c.owner, DRAWINGS.c.session)
                                  .where(DRAWINGS.c.id == drawing_id)).first()
         if row is None:
-            raise StoreError(f"Drawing {drawing_id} is not in the store (deleted already?).")
+            raise StoreError("drawing_missing", N_("Drawing {id} is not in the store (deleted already?)."),
+                             id=drawing_id)
         found = Drawing(drawing_id, 0.0, 0, row.owner or "", row.session or "", np.zeros(IMAGE_SHAPE, np.uint8))
         if not may_delete_drawing(found, by, session, teacher):
-            raise StoreError(refusal(f"Drawing {drawing_id}", found.owner))
+            raise refused(L_("Drawing {id}", id=drawing_id), found.owner)
         connection.execute(sa.delete(DRAWINGS).where(DRAWINGS.c.id == drawing_id))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ModelFileError
+from mnistlab.i18n import N_
 from mnistlab.spec import MAX_PARAMS
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # an upload; the app's own stored runs are trusted
@@ -57,15 +58,17 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, na
     """A member's bytes, read in chunks and stopped past `limit`: the size a zip declares
     can lie, and 0.4 MB of deflated whitespace inflates to 400 MB."""
     if info.file_size > limit:
-        raise ModelFileError(f"{name}: {info.filename} unpacks to {info.file_size / 1e6:,.0f} MB "
-                             f"(at most {limit / 1e6:,.0f} MB); refusing it.")
+        raise ModelFileError("member_too_large", N_("{name}: {member} unpacks to {size_mb:,.0f} MB (at most "
+                                                    "{limit_mb:,.0f} MB); refusing it."),
+                             name=name, member=info.filename, size_mb=info.file_size / 1e6, limit_mb=limit / 1e6)
     out = bytearray()
     with archive.open(info) as stream:
         while chunk := stream.read(min(1 << 20, limit + 1 - len(out))):
             out += chunk
             if len(out) > limit:
-                raise ModelFileError(f"{name}: {info.filename} unpacks to more than {limit / 1e6:,.0f} MB; "
-                                     "refusing it.")
+                raise ModelFileError("member_too_large", N_("{name}: {member} unpacks to more than {limit_mb:,.0f} "
+                                                            "MB; refusing it."),
+                                     name=name, member=info.filename, limit_mb=limit / 1e6)
     return bytes(out)
 
 
@@ -73,16 +76,18 @@ def _config(archive: zipfile.ZipFile, name: str) -> dict:
     infos = archive.infolist()
     unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNPACKED_BYTES:
-        raise ModelFileError(f"{name}: the archive unpacks to {unpacked / 1e6:,.0f} MB (at most "
-                             f"{MAX_UNPACKED_BYTES / 1e6:,.0f} MB); refusing it.")
+        raise ModelFileError("archive_too_large", N_("{name}: the archive unpacks to {size_mb:,.0f} MB (at most "
+                                                     "{limit_mb:,.0f} MB); refusing it."),
+                             name=name, size_mb=unpacked / 1e6, limit_mb=MAX_UNPACKED_BYTES / 1e6)
     members = {info.filename: info for info in infos}
     if "config.json" not in members:
-        raise ModelFileError(f"{name}: a zip file, but not a Keras model (no config.json inside).")
+        raise ModelFileError("no_config", N_("{name}: a zip file, but not a Keras model (no config.json inside)."),
+                             name=name)
     if "metadata.json" in members:  # Keras parses it too
         json.loads(_read_member(archive, members["metadata.json"], MAX_CONFIG_BYTES, name))
     config = json.loads(_read_member(archive, members["config.json"], MAX_CONFIG_BYTES, name))
     if not isinstance(config, dict):
-        raise ModelFileError(f"{name}: config.json does not describe a model.")
+        raise ModelFileError("config_not_model", N_("{name}: config.json does not describe a model."), name=name)
     return config
 
 
@@ -91,7 +96,8 @@ def _config(archive: zipfile.ZipFile, name: str) -> dict:
 def _objects(config: Any, depth: int = 0) -> Iterator[dict]:
     """Every dict in the config, refusing nesting no real model has (Keras would recurse on it)."""
     if depth > MAX_CONFIG_DEPTH:
-        raise ModelFileError(f"config.json is nested more than {MAX_CONFIG_DEPTH} levels deep")
+        raise ModelFileError("config_too_deep", N_("config.json is nested more than {depth} levels deep"),
+                             depth=MAX_CONFIG_DEPTH)
     if isinstance(config, dict):
         yield config
         values = config.values()
@@ -116,34 +122,39 @@ def _check_objects(config: dict, name: str) -> None:
         module, registered = obj.get("module"), obj.get("registered_name")
         if cls in CODE_CLASSES:
             raise ModelFileError(
-                f"{name}: contains a {cls} layer, i.e. Python code that would run on this server. For safety "
-                "such models are refused; rebuild it from standard layers.")
+                "code_layer", N_("{name}: contains a {layer} layer, i.e. Python code that would run on this server. "
+                                 "For safety such models are refused; rebuild it from standard layers."),
+                name=name, layer=cls)
         if module is not None and not (isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
-            raise ModelFileError(f"{name}: uses {cls} from {module!r}, which is not part of Keras; only models "
-                                 "made of standard Keras layers are accepted.")
+            raise ModelFileError("foreign_module", N_("{name}: uses {layer} from {module!r}, which is not part of "
+                                                      "Keras; only models made of standard Keras layers are accepted."),
+                                 name=name, layer=cls, module=module)
         if registered is not None and registered not in (cls, obj.get("config") if cls == "function" else cls):
-            raise ModelFileError(f"{name}: uses the custom object {registered!r}, which needs its own Python code; "
-                                 "only models made of standard Keras layers are accepted.")
+            raise ModelFileError("custom_object", N_("{name}: uses the custom object {registered!r}, which needs its "
+                                                     "own Python code; only models made of standard Keras layers are "
+                                                     "accepted."), name=name, registered=registered)
         is_layer = isinstance(module, str) and (".layers" in module or ".models" in module)
         if is_layer and cls not in LAYER_CLASSES | MODEL_CLASSES:
-            raise ModelFileError(_not_allowed(name, cls))
+            raise ModelFileError("layer_not_accepted", N_("{name}: the layer {layer} is not one this app accepts. "
+                                                          "Accepted: {accepted} (in a {models} model)."),
+                                 name=name, layer=cls, **_ACCEPTED)
 
 
-def _not_allowed(name: str, cls: str) -> str:
-    return (f"{name}: the layer {cls} is not one this app accepts. Accepted: {', '.join(sorted(LAYER_CLASSES))} "
-            f"(in a {', '.join(sorted(MODEL_CLASSES))} model).")
+_ACCEPTED = {"accepted": ", ".join(sorted(LAYER_CLASSES)), "models": ", ".join(sorted(MODEL_CLASSES))}
 
 
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
-        raise ModelFileError(f"config.json: {what} is {value!r}, not a size")
+        raise ModelFileError("config_not_size", N_("config.json: {what} is {value}, not a size"), what=what,
+                             value=repr(value))
     return value
 
 
 def _pair(value: Any, what: str) -> tuple[int, int]:
     value = value if isinstance(value, (list, tuple)) else [value, value]
     if len(value) != 2:
-        raise ModelFileError(f"config.json: {what} is {value!r}, not a pair")
+        raise ModelFileError("config_not_pair", N_("config.json: {what} is {value}, not a pair"), what=what,
+                             value=repr(value))
     return _int(value[0], what), _int(value[1], what)
 
 
@@ -168,14 +179,16 @@ def _layer_size(cls: str, cfg: dict, shape: tuple | None, label: str) -> tuple[i
     """(parameters, output shape) of one listed layer given its input shape (channels last)."""
     if cls in ("Dense", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "BatchNormalization",
                "LayerNormalization") and (not shape or shape[-1] is None):
-        raise ModelFileError(f"cannot tell the size of layer {label} from the file (its input shape is missing)")
+        raise ModelFileError("layer_size_unknown", N_("cannot tell the size of layer {label} from the file (its "
+                                                      "input shape is missing)"), label=label)
     bias = bool(cfg.get("use_bias", True))
     if cls == "Dense":
         units = _int(cfg.get("units"), f"{label}'s units")
         return shape[-1] * units + units * bias, shape[:-1] + (units,)
     if cls in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
         if len(shape) != 3 or cfg.get("data_format", "channels_last") != "channels_last":
-            raise ModelFileError(f"cannot tell the size of layer {label} from the file (input shape {shape})")
+            raise ModelFileError("layer_size_unknown", N_("cannot tell the size of layer {label} from the file "
+                                                          "(input shape {shape})"), label=label, shape=str(shape))
         (kh, kw), (sh, sw) = _pair(cfg.get("kernel_size"), "kernel_size"), _pair(cfg.get("strides", 1), "strides")
         (dh, dw), cin = _pair(cfg.get("dilation_rate", 1), "dilation_rate"), shape[-1]
         depth = _int(cfg.get("depth_multiplier", 1), "depth_multiplier")
@@ -194,7 +207,8 @@ def _layer_size(cls: str, cfg: dict, shape: tuple | None, label: str) -> tuple[i
         axes = cfg.get("axis", -1)
         axes = axes if isinstance(axes, list) else [axes]
         if not all(isinstance(a, int) and -len(shape) <= a < len(shape) for a in axes):
-            raise ModelFileError(f"config.json: {label}'s axis is {cfg.get('axis')!r}")
+            raise ModelFileError("config_bad_axis", N_("config.json: {label}'s axis is {axis}"), label=label,
+                                 axis=repr(cfg.get("axis")))
         return (4 if cls == "BatchNormalization" else 2) * math.prod(shape[a] or 1 for a in axes), shape
     if shape is None:
         return 0, None
@@ -228,24 +242,27 @@ def model_size(config: dict, name: str = "model.keras") -> int:
     try:
         return _model_params(config, None)
     except ModelFileError as exc:
-        message = str(exc)
-        raise ModelFileError(message if message.startswith(name) else f"{name}: {message}.") from None
+        error = ModelFileError("config_refused", N_("{name}: {problem}."), name=name, problem=exc.message)
+        error.code = exc.code  # the problem inside names it
+        raise error from None
 
 
 def _model_params(model: Any, shape: tuple | None) -> int:
     if not isinstance(model, dict) or model.get("class_name") not in MODEL_CLASSES:
-        raise ModelFileError(f"config.json describes a {model.get('class_name') if isinstance(model, dict) else ''} "
-                             f"at the top, not a model ({', '.join(sorted(MODEL_CLASSES))})")
+        raise ModelFileError("config_top_not_model", N_("config.json describes a {found} at the top, not a model "
+                                                        "({models})"),
+                             found=str(model.get("class_name")) if isinstance(model, dict) else "",
+                             models=_ACCEPTED["models"])
     cfg = model.get("config") if isinstance(model.get("config"), dict) else {}
     layers = cfg.get("layers")
     if not isinstance(layers, list):
-        raise ModelFileError("config.json: the model has no list of layers")
+        raise ModelFileError("config_no_layers", N_("config.json: the model has no list of layers"))
     sequential = model["class_name"] == "Sequential"
     shape = _shape(cfg.get("build_input_shape")) or shape
     total = 0
     for layer in layers:
         if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
-            raise ModelFileError("config.json: a layer is not described by a dict")
+            raise ModelFileError("config_bad_layer", N_("config.json: a layer is not described by a dict"))
         cls, layer_cfg = layer.get("class_name"), layer["config"]
         label = f"{layer_cfg.get('name', '?')} ({cls})"
         built = _shape((layer.get("build_config") or {}).get("input_shape")
@@ -256,15 +273,18 @@ def _model_params(model: Any, shape: tuple | None) -> int:
             shape = None
             continue
         if cls not in LAYER_CLASSES:
-            raise ModelFileError(_not_allowed("", str(cls)).lstrip(": ").rstrip("."))
+            raise ModelFileError("layer_not_accepted", N_("the layer {layer} is not one this app accepts. Accepted: "
+                                                          "{accepted} (in a {models} model)"), layer=str(cls),
+                                 **_ACCEPTED)
         if cls == "InputLayer":
             params, out = 0, _shape(layer_cfg.get("batch_shape") or layer_cfg.get("batch_input_shape"))
         else:
             params, out = _layer_size(cls, layer_cfg, given, label)
         for size in (out, given):
             if size and None not in size and math.prod(size) > MAX_ACTIVATION_VALUES:
-                raise ModelFileError(f"layer {label} works on {math.prod(size):,} values per image (at most "
-                                     f"{MAX_ACTIVATION_VALUES:,}); refusing it")
+                raise ModelFileError("activations_too_large", N_("layer {label} works on {values:,} values per image "
+                                                                 "(at most {limit:,}); refusing it"),
+                                     label=label, values=math.prod(size), limit=MAX_ACTIVATION_VALUES)
         total += params
         if total > MAX_MODEL_PARAMS:
             break
@@ -300,31 +320,40 @@ def check_archive(data: bytes, name: str, *, trusted: bool = False) -> int:
     """Everything that can be checked without TensorFlow; gives the parameter count the
     config declares. `trusted` (the app's own stored runs) lifts only the upload size limit."""
     if len(data) > MAX_MODEL_BYTES and not trusted:
-        raise ModelFileError(f"{name}: {len(data) / 1e6:.0f} MB is too big (at most {MAX_MODEL_BYTES // 2**20} MB).")
+        raise ModelFileError("file_too_large", N_("{name}: {size_mb:.0f} MB is too big (at most {limit_mb} MB)."),
+                             name=name, size_mb=len(data) / 1e6, limit_mb=MAX_MODEL_BYTES // 2**20)
     if not data.startswith(b"PK"):
-        raise ModelFileError(f"{name}: not a Keras model file (a .keras file is a zip archive).")
+        raise ModelFileError("not_zip", N_("{name}: not a Keras model file (a .keras file is a zip archive)."),
+                             name=name)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             config = _config(archive, name)
             _check_objects(config, name)
             params = model_size(config, name)
             if params > MAX_MODEL_PARAMS:
-                raise ModelFileError(_too_big(name, f"declares at least {params:,} parameters"))
+                raise ModelFileError("too_many_params", N_(
+                    "{name}: the model declares at least {params:,} parameters; this server shared by the class "
+                    "accepts at most {limit:,} parameters ({limit_mb:,.0f} MB of float32 weights). Use fewer or "
+                    "smaller layers."), name=name, params=params, **_limits())
             own, everything = _weight_values(archive, name)
     except ModelFileError:
         raise
     except RecursionError:
-        raise ModelFileError(f"{name}: config.json is nested too deeply to be a Keras model.") from None
+        raise ModelFileError("config_too_deep", N_("{name}: config.json is nested too deeply to be a Keras model."),
+                             name=name) from None
     except Exception as exc:  # zipfile, json and h5py raise many kinds for a damaged file; all mean "unusable"
-        raise ModelFileError(f"{name}: the Keras archive is damaged ({type(exc).__name__}: {exc}).") from None
+        raise ModelFileError("archive_damaged", N_("{name}: the Keras archive is damaged ({error})."), name=name,
+                             error=f"{type(exc).__name__}: {exc}") from None
     if own > MAX_MODEL_PARAMS or everything > MAX_WEIGHT_VALUES:
-        raise ModelFileError(_too_big(name, f"has a weights file declaring {max(own, everything):,} values"))
+        raise ModelFileError("too_many_params", N_(
+            "{name}: the model has a weights file declaring {values:,} values; this server shared by the class "
+            "accepts at most {limit:,} parameters ({limit_mb:,.0f} MB of float32 weights). Use fewer or smaller "
+            "layers."), name=name, values=max(own, everything), **_limits())
     return params
 
 
-def _too_big(name: str, what: str) -> str:
-    return (f"{name}: the model {what}; this server shared by the class accepts at most {MAX_MODEL_PARAMS:,} "
-            f"parameters ({MAX_MODEL_PARAMS * 4 / 1e6:,.0f} MB of float32 weights). Use fewer or smaller layers.")
+def _limits() -> dict:
+    return {"limit": MAX_MODEL_PARAMS, "limit_mb": MAX_MODEL_PARAMS * 4 / 1e6}
 
 
 def check_shapes(model: Any, name: str) -> None:
@@ -332,11 +361,11 @@ def check_shapes(model: Any, name: str) -> None:
     output_shape = tuple(getattr(model, "output_shape", ()) or ())[1:]
     if input_shape not in ACCEPTED_INPUTS:
         raise ModelFileError(
-            f"{name}: the model takes input of shape {input_shape}, but MNIST images are 28×28 "
-            "(accepted: (28, 28, 1), (28, 28) or (784,))."
-        )
+            "input_shape", N_("{name}: the model takes input of shape {shape}, but MNIST images are 28×28 "
+                              "(accepted: (28, 28, 1), (28, 28) or (784,))."), name=name, shape=str(input_shape))
     if output_shape != (10,):
-        raise ModelFileError(f"{name}: the model gives output of shape {output_shape}, not 10 class scores.")
+        raise ModelFileError("output_shape", N_("{name}: the model gives output of shape {shape}, not 10 class "
+                                                "scores."), name=name, shape=str(output_shape))
 
 
 def load_model_bytes(data: bytes, name: str = "model.keras", *, trusted: bool = False) -> Any:
@@ -351,6 +380,7 @@ def load_model_bytes(data: bytes, name: str = "model.keras", *, trusted: bool = 
         try:
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many kinds for a bad archive; all mean "unusable"
-            raise ModelFileError(f"{name}: Keras cannot load this model ({type(exc).__name__}: {exc}).") from None
+            raise ModelFileError("keras_cannot_load", N_("{name}: Keras cannot load this model ({error})."),
+                                 name=name, error=f"{type(exc).__name__}: {exc}") from None
     check_shapes(model, name)
     return model

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hmac
 import unicodedata
 
-from mnistlab.storeschema import NICKNAME_MAX_CHARS
+from mnistlab.i18n import N_, Message
+from mnistlab.storeschema import NICKNAME_MAX_CHARS, StoreError
 
-__all__ = ["NICKNAME_MAX_CHARS", "clean_nickname", "may_delete", "refusal", "teacher_password_matches"]
+__all__ = ["NICKNAME_MAX_CHARS", "clean_nickname", "may_delete", "refusal", "refused", "teacher_password_matches"]
 
 
 def clean_nickname(text: object) -> str:
@@ -29,10 +30,17 @@ def may_delete(owner: str, by: str, teacher: bool = False) -> bool:
     return teacher or (bool(owner) and owner == clean_nickname(by))
 
 
-def refusal(what: str, owner: str) -> str:
+def refused(what: str | Message, owner: str) -> StoreError:
+    """The error for deleting what is not yours; `what` names it, e.g. `L_("Run {id}", id=7)`."""
     if owner:
-        return f"{what} belongs to {owner}: only {owner} or the teacher can delete it."
-    return f"{what} has no owner: only the teacher can delete it."
+        return StoreError("not_owner", N_("{what} belongs to {owner}: only {owner} or the teacher can delete it."),
+                          what=what, owner=owner)
+    return StoreError("no_owner", N_("{what} has no owner: only the teacher can delete it."), what=what)
+
+
+def refusal(what: str | Message, owner: str) -> Message:
+    """Who may delete it, as a line the pages show (`L_("This run")` for `what`)."""
+    return refused(what, owner).message
 
 
 def teacher_password_matches(given: object, configured: object) -> bool:

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from mnistlab.drawings import Drawing, add_drawing, delete_drawing, list_drawings
 from mnistlab.errors import MnistlabError
-from mnistlab.owners import clean_nickname, may_delete, refusal
+from mnistlab.i18n import L_, N_, Message
+from mnistlab.owners import clean_nickname, may_delete, refused
 from mnistlab.storeschema import RUNS, SchemaError, StoreError, prepare
 from mnistlab.storeschema import database as _database
 from mnistlab.storeschema import reason as _reason
@@ -49,7 +50,7 @@ class Run:
     spec: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
     has_model: bool = False
-    problem: str = ""
+    problem: str | Message = ""  # a damaged row: what the pages show (`str(run.problem)`)
     owner: str = ""  # the nickname of the session that trained it; "" when none was set
 
 
@@ -67,12 +68,12 @@ def _finite(value: float | None) -> float | None:
 _OPEN_ERRORS = (OSError, ImportError, ValueError, sa.exc.SQLAlchemyError)
 
 
-def _shown(url: str) -> str:
+def _shown(url: str) -> str | Message:
     """A URL fit to show to students: never its password."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
-        return "(a URL that cannot be read)"
+        return L_("(a URL that cannot be read)")
 
 
 def _open(url: str) -> sa.Engine:
@@ -105,7 +106,7 @@ class RunStore:
     when that cannot be used, a temporary database with `problem` saying so — never an error."""
 
     def __init__(self, url_or_engine: str | sa.Engine | None = None):
-        self.problem = ""  # what the pages show when the store is not where it should be
+        self.problem: str | Message = ""  # what the pages show when the store is not where it should be
         if isinstance(url_or_engine, sa.Engine):
             self.engine = url_or_engine
             prepare(self.engine)
@@ -116,17 +117,24 @@ class RunStore:
                 raise
             except _OPEN_ERRORS as exc:
                 shown = _shown(url_or_engine)
-                raise StoreError(f"The runs database {shown} cannot be used ({_reason(exc)}).") from None
+                raise StoreError("store_unusable", N_("The runs database {url} cannot be used ({reason})."),
+                                 url=shown, reason=_reason(exc)) from None
         else:
             url = default_store_url()
             try:
                 self.engine = _open(url)
             except _OPEN_ERRORS as exc:
                 self.engine = _fallback_engine()
-                where = "a temporary file" if self.engine.url.database else "memory"
-                self.problem = (f"The experiment store at {_shown(url)} cannot be used ({_reason(exc)}), so runs "
-                                f"are kept in {where} on this server and are lost when it restarts. Set "
-                                "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.")
+                if self.engine.url.database:
+                    self.problem = L_("The experiment store at {url} cannot be used ({reason}), so runs are kept in "
+                                      "a temporary file on this server and are lost when it restarts. Set "
+                                      "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.",
+                                      url=_shown(url), reason=_reason(exc))
+                else:
+                    self.problem = L_("The experiment store at {url} cannot be used ({reason}), so runs are kept in "
+                                      "memory on this server and are lost when it restarts. Set "
+                                      "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.",
+                                      url=_shown(url), reason=_reason(exc))
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
@@ -138,7 +146,7 @@ class RunStore:
             "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
             "cache_key": cache_key, "model": model_bytes,
         }
-        with _database(f"save the run {name!r}"), self.engine.begin() as connection:
+        with _database(L_("save the run {name!r}", name=name)), self.engine.begin() as connection:
             return int(connection.execute(sa.insert(RUNS).values(**row)).inserted_primary_key[0])
 
     def list(self) -> list[Run]:
@@ -146,20 +154,20 @@ class RunStore:
         columns = [c for c in RUNS.columns if c.name != "model"]
         has_model = (RUNS.c.model.is_not(None)).label("has_model")
         query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc(), RUNS.c.id.desc())
-        with _database("list the runs"), self.engine.connect() as connection:
+        with _database(L_("list the runs")), self.engine.connect() as connection:
             return [self._run(row._mapping) for row in connection.execute(query)]
 
     def get(self, run_id: int) -> Run:
         runs = [run for run in self.list() if run.id == run_id]
         if not runs:
-            raise StoreError(f"Run {run_id} is not in the store (deleted?).")
+            raise StoreError("run_missing", N_("Run {id} is not in the store (deleted?)."), id=run_id)
         return runs[0]
 
     def model_bytes(self, run_id: int) -> bytes:
-        with _database(f"read the model of run {run_id}"), self.engine.connect() as connection:
+        with _database(L_("read the model of run {id}", id=run_id)), self.engine.connect() as connection:
             value = connection.execute(sa.select(RUNS.c.model).where(RUNS.c.id == run_id)).scalar_one_or_none()
         if not value:
-            raise StoreError(f"Run {run_id} has no stored model.")
+            raise StoreError("run_without_model", N_("Run {id} has no stored model."), id=run_id)
         return bytes(value)
 
     def load_model(self, run_id: int):
@@ -170,23 +178,24 @@ class RunStore:
         try:
             return load_model_bytes(self.model_bytes(run_id), f"run {run_id}", trusted=True)
         except MnistlabError as exc:
-            raise StoreError(f"The model of run {run_id} cannot be loaded: {exc}") from None
+            raise StoreError("run_model_unloadable", N_("The model of run {id} cannot be loaded: {problem}"),
+                             id=run_id, problem=exc.message) from None
 
     def delete(self, run_id: int, *, by: str, teacher: bool = False) -> None:
         """Delete a run: the teacher any, a student (`by` their nickname) only their own."""
-        with _database(f"delete run {run_id}"), self.engine.begin() as connection:
+        with _database(L_("delete run {id}", id=run_id)), self.engine.begin() as connection:
             found = connection.execute(sa.select(RUNS.c.owner).where(RUNS.c.id == run_id)).first()
             if found is None:
-                raise StoreError(f"Run {run_id} is not in the store (deleted already?).")
+                raise StoreError("run_missing", N_("Run {id} is not in the store (deleted already?)."), id=run_id)
             if not may_delete(found.owner or "", by, teacher):
-                raise StoreError(refusal(f"Run {run_id}", found.owner or ""))
+                raise refused(L_("Run {id}", id=run_id), found.owner or "")
             connection.execute(sa.delete(RUNS).where(RUNS.c.id == run_id))
 
     def clear(self, *, teacher: bool) -> int:
         """Delete every run of the class (the teacher only); returns how many."""
         if not teacher:
-            raise StoreError("Only the teacher can clear the class's runs.")
-        with _database("clear the runs"), self.engine.begin() as connection:
+            raise StoreError("teacher_only", N_("Only the teacher can clear the class's runs."))
+        with _database(L_("clear the runs")), self.engine.begin() as connection:
             return connection.execute(sa.delete(RUNS)).rowcount
 
     # Labelled drawings: the class's own handwriting, in the same database (see mnistlab.drawings)
@@ -213,7 +222,7 @@ class RunStore:
             if not isinstance(run.spec, dict) or not isinstance(run.history, dict):
                 raise ValueError("not an object")
         except (TypeError, ValueError) as exc:
-            run.problem = f"This row is damaged ({exc}); its curves and settings cannot be shown."
+            run.problem = L_("This row is damaged ({error}); its curves and settings cannot be shown.", error=str(exc))
         return run
 
 
@@ -234,6 +243,11 @@ def keras_bytes(model) -> bytes:
     return model_to_bytes(model)
 
 
+def _english(text: str | Message) -> str:
+    """What the database keeps of a message: its English (readable by anyone querying it)."""
+    return text.english() if isinstance(text, Message) else str(text)
+
+
 def record_job(store: RunStore, job) -> int | None:
     """Store a finished job's run with its test scores; a result served from the cache was stored before.
     A database failure is a StoreError whose message the student should read: the run is not saved."""
@@ -248,7 +262,7 @@ def record_job(store: RunStore, job) -> int | None:
         scores = evaluate(result.model, job.dataset)
         accuracy, loss = scores.accuracy, scores.loss
     return store.add(
-        name=job.spec.name, dataset=job.dataset.name, source=job.dataset.source, spec_json=job.spec.to_json(),
+        name=job.spec.name, dataset=job.dataset.name, source=_english(job.dataset.source), spec_json=job.spec.to_json(),
         history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=status,
         cache_key=job.key, model_bytes=result.model_bytes(), test_accuracy=accuracy, test_loss=loss,
         owner=getattr(job, "owner", ""),

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import N_, Message
 
 SCHEMA_VERSION = 2
 NICKNAME_MAX_CHARS = 40  # one source: the sidebar's text input and the owner columns read it
@@ -78,12 +79,14 @@ def reason(exc: BaseException) -> str:
 
 
 @contextmanager
-def database(action: str) -> Iterator[None]:
-    """A database failure (full disk, read-only file, server gone) as a StoreError saying what failed."""
+def database(action: Message) -> Iterator[None]:
+    """A database failure (full disk, read-only file, server gone) as a StoreError saying what failed:
+    `action` is what was being done, e.g. `L_("list the runs")`."""
     try:
         yield
     except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"The experiment store could not {action} ({reason(exc)}).") from None
+        raise StoreError("store_failed", N_("The experiment store could not {action} ({reason})."), action=action,
+                         reason=reason(exc)) from None
 
 
 def schema_version(connection: sa.Connection) -> int:
@@ -94,7 +97,8 @@ def schema_version(connection: sa.Connection) -> int:
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise SchemaError(f"The store's schema version is unreadable ({value!r}).") from None
+            raise SchemaError("schema_unreadable", N_("The store's schema version is unreadable ({value})."),
+                              value=repr(value)) from None
     return 1 if RUNS.name in tables else 0
 
 
@@ -108,8 +112,9 @@ def prepare(engine: sa.Engine, attempts: int = 3) -> int:
                 found = schema_version(connection)
                 if found > SCHEMA_VERSION:
                     raise SchemaError(
-                        f"This runs database has schema version {found}, made by a newer mnistlab; this one "
-                        f"knows up to version {SCHEMA_VERSION}. Upgrade mnistlab, or use another database."
+                        "schema_newer", N_("This runs database has schema version {found}, made by a newer "
+                                           "mnistlab; this one knows up to version {known}. Upgrade mnistlab, or "
+                                           "use another database."), found=found, known=SCHEMA_VERSION
                     )
                 if found == 1:
                     _upgrade_1_to_2(connection)

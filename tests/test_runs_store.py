@@ -34,7 +34,8 @@ def test_an_unusable_default_location_falls_back_and_says_so(tmp_path, monkeypat
     else:
         monkeypatch.setenv(variable, f"sqlite:///{blocker}")  # a file that is not a database
     store = RunStore()
-    assert "cannot be used" in store.problem and "lost when it restarts" in store.problem
+    problem = str(store.problem)
+    assert "cannot be used" in problem and "lost when it restarts" in problem
     run_id = add_run(store)
     assert [r.id for r in store.list()] == [run_id]
     assert blocker.read_text() == "not a folder"
@@ -51,7 +52,7 @@ def test_messages_about_a_database_never_show_its_password(monkeypatch):
         RunStore(url)
     monkeypatch.setenv("MNISTLAB_RUNS_URL", url)
     fallback = RunStore()
-    for message in (str(refused.value), fallback.problem):
+    for message in (str(refused.value), str(fallback.problem)):
         assert "hunter2" not in message and "teacher:***@127.0.0.1" in message
 
 

@@ -144,7 +144,7 @@ def adopt_finished_job() -> None:
     st.session_state["adopted_job"] = job
     if job.result.diverged:
         return
-    dataset_label = job.dataset.source.split(":")[0].split(",")[0]
+    dataset_label = job.dataset.title
     label = f"{job.spec.name} · {job.result.epochs_done} epoch(s) · {dataset_label}"
     set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))
 
