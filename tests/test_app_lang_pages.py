@@ -101,6 +101,7 @@ def test_a_finished_training_that_overfits_is_told_with_what_to_try(trained, sam
     chinese = app("app_pages/train.py", "zh", train_job=job)
     [notice] = overfitting_warnings(chinese)
     assert "过拟合" in notice and "第 2 轮" in notice
+    assert english_on_page(chinese) == []
 
 
 def test_a_training_that_learns_well_gets_no_notice(trained, sample):
