@@ -134,6 +134,9 @@ def test_evaluate_with_a_model_speaks_chinese(trained, sample):
     at = app("app_pages/evaluate.py", "zh", active_model=active)
     assert at.main.metric and at.dataframe and at.image
     assert english_on_page(at) == []
+    # "class" and "count" are also chart axes (core-b's, allowed above): the tables' own headers are Chinese
+    headers = [str(column) for frame in at.dataframe for column in frame.value.columns]
+    assert "类别" in headers and "次数" in headers and "class" not in headers and "count" not in headers
 
 
 def test_experiments_with_a_stored_run_speaks_chinese(trained, sample):
