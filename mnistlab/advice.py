@@ -42,5 +42,5 @@ def overfitting(history: Mapping[str, object]) -> Message | None:
     return L_("**Overfitting.** Validation loss was lowest at epoch {best} and then rose {rising} epochs in a row "
               "while training loss kept falling: the model is starting to learn its training images by heart "
               "instead of what makes a digit, so it does worse on images it has not seen. Try more Dropout, "
-              "fewer epochs (stopping near epoch {best}: early stopping), augmentation, more training data, "
-              "or a smaller model.", best=best + 1, rising=RISING_EPOCHS)
+              "fewer epochs (stopping near epoch {best}, as Keras's `EarlyStopping` callback does), augmentation, "
+              "more training data, or a smaller model.", best=best + 1, rising=RISING_EPOCHS)
