@@ -90,12 +90,18 @@ def page_texts(at) -> list[str]:
     return texts
 
 
-_CODE = re.compile(r"`[^`]*`|https?://\S+|:material/[a-z_]+:|:[a-z]+(?:-background|-badge)?\[|\$[^$]*\$|\*\*|[A-Za-z0-9_.-]+\.(?:py|keras|h5|npz|csv|png)")
+_CODE = re.compile(r"data:image/\S+|`[^`]*`|https?://\S+|:material/[a-z_]+:|:[a-z]+(?:-background|-badge)?\[|\$[^$]*\$|\*\*|[A-Za-z0-9_.-]+\.(?:py|keras|h5|npz|csv|png)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
+
+
+# Settings the protos carry that no one reads: a label's visibility.
+_NOT_SHOWN = {"COLLAPSED", "HIDDEN", "VISIBLE"}
 
 
 def english_words(text: str, allowed=frozenset()) -> list[str]:
     """ASCII words of three letters or more that are not Keras names, code or allowed here."""
+    if text in _NOT_SHOWN:
+        return []
     text = _CODE.sub(" ", text)
     return [w for w in _WORD.findall(text) if w.lower() not in ALLOWED and w.lower() not in allowed]
 
