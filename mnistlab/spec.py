@@ -80,8 +80,10 @@ MAX_SPEC_JSON_CHARS = 20_000  # a 30-layer spec is about 3,000; a link or file l
 
 # Marked for the catalogs: say one with `tr(SETTING_TITLES[name])` where it is shown.
 SETTING_TITLES = {
+    "optimizer": N_("Optimizer"),
     "learning_rate": N_("Learning rate"),
     "momentum": N_("Momentum"),
+    "nesterov": N_("Nesterov momentum"),
     "decay": N_("Learning-rate decay"),
     "batch_size": N_("Batch size"),
     "epochs": N_("Epochs"),
