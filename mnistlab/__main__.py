@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mnistlab import i18n
 from mnistlab.errors import DataError, MnistlabError
-from mnistlab.i18n import N_
+from mnistlab.i18n import N_, tr
 from mnistlab.presets import PRESETS
 from mnistlab.spec import ModelSpec, param_count
 
@@ -19,7 +19,7 @@ from mnistlab.spec import ModelSpec, param_count
 def _presets(_: argparse.Namespace) -> int:
     for preset in PRESETS.values():
         spec = preset.spec
-        print(f"{preset.name:<18} {param_count(spec):>9,} params  {spec.epochs:>3} epochs  {preset.title}")
+        print(f"{preset.name:<18} {param_count(spec):>9,} params  {spec.epochs:>3} epochs  {tr(preset.title)}")
     return 0
 
 

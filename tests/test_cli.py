@@ -77,3 +77,10 @@ def test_script_comments_follow_lang(capsys):
     from mnistlab import i18n
 
     assert i18n.current_language() == "en"  # the CLI's language ends with the command
+
+
+def test_presets_are_titled_in_mnistlab_lang(capsys, monkeypatch):
+    monkeypatch.setenv("MNISTLAB_LANG", "zh")
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "mlp_tanh_sgd" in out and "经典的 100 轮教程" in out and "classic" not in out
