@@ -9,7 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from mnistlab import i18n
 from mnistlab.errors import DataError, MnistlabError
+from mnistlab.i18n import N_, tr
 from mnistlab.presets import PRESETS
 from mnistlab.spec import ModelSpec, param_count
 
@@ -17,7 +19,7 @@ from mnistlab.spec import ModelSpec, param_count
 def _presets(_: argparse.Namespace) -> int:
     for preset in PRESETS.values():
         spec = preset.spec
-        print(f"{preset.name:<18} {param_count(spec):>9,} params  {spec.epochs:>3} epochs  {preset.title}")
+        print(f"{preset.name:<18} {param_count(spec):>9,} params  {spec.epochs:>3} epochs  {tr(preset.title)}")
     return 0
 
 
@@ -39,7 +41,8 @@ def _script(args: argparse.Namespace) -> int:
     try:
         out.write_text(to_keras_script(spec, dataset=args.dataset, model_file=out.stem + ".keras"), encoding="utf-8")
     except OSError as error:
-        raise DataError(f"Cannot write {out}: {error.strerror or error}.") from error
+        raise DataError("cannot_write", N_("Cannot write {path}: {reason}."), path=str(out),
+                        reason=error.strerror or str(error)) from error
     print(f"Wrote {out}: run it with `python {out}`.")
     return 0
 
@@ -91,16 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     scripter.add_argument("--train-size", type=int, help="train on a stratified subset of this many images")
     scripter.add_argument("--seed", type=int)
     scripter.add_argument("--out", help="write the script to this .py file (default: print it)")
+    scripter.add_argument("--lang", choices=list(i18n.LANGUAGES),
+                          help="the language of the script's comments (default: MNISTLAB_LANG, else English)")
     scripter.set_defaults(run=_script)
     args = parser.parse_args(argv)
     suffix = ".py" if args.command == "script" else ".keras"
     if getattr(args, "out", None) and not args.out.endswith(suffix):
         parser.error(f"--out must end in {suffix}")
+    if getattr(args, "lang", None):  # the script's comments (and any error) in this language, not MNISTLAB_LANG's
+        i18n.set_language_source(lambda: args.lang)
     try:
         return args.run(args)
     except MnistlabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if getattr(args, "lang", None):
+            i18n.set_language_source(None)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mnistlab.spec import AUGMENTATIONS, INPUT_SHAPE
+from mnistlab.i18n import N_, _, tr
+from mnistlab.spec import INPUT_SHAPE
 
 if TYPE_CHECKING:
     import keras
@@ -29,8 +30,12 @@ class Strength:
     stroke_width: float = 0.0  # 1.0 may move a pixel all the way to its 3×3 max (or min)
 
     def describe(self) -> str:
-        text = f"±{self.rotation_degrees:g}° rotation, ±{self.zoom:.0%} zoom, ±{self.shift_pixels} px shift"
-        return text + (", thinner or thicker strokes" if self.stroke_width else "")
+        """E.g. '±8° rotation, ±8% zoom, ±2 px shift', in the reader's language."""
+        numbers = {"degrees": self.rotation_degrees, "zoom": self.zoom, "pixels": self.shift_pixels}
+        if self.stroke_width:
+            return _("±{degrees:g}° rotation, ±{zoom:.0%} zoom, ±{pixels} px shift, thinner or thicker strokes",
+                     **numbers)
+        return _("±{degrees:g}° rotation, ±{zoom:.0%} zoom, ±{pixels} px shift", **numbers)
 
 
 STRENGTHS: dict[str, Strength] = {
@@ -38,15 +43,22 @@ STRENGTHS: dict[str, Strength] = {
     "strong": Strength(rotation_degrees=15, zoom=0.15, shift_pixels=3, stroke_width=0.6),
 }
 
-TITLES = {name: name.title() for name in AUGMENTATIONS}
-HELP = (
-    "Each training batch is changed at random a little — turned, zoomed, shifted (and, when strong, "
-    "drawn thinner or thicker) — so the model learns digits rather than exact pixel positions. "
-    + " ".join(f"{TITLES[name]}: {strength.describe()}." for name, strength in STRENGTHS.items())
-    + " Only while training: validation, testing and the saved model see the images unchanged. "
-    "It helps most with digits drawn on the Draw page, which are never centred or sized exactly like "
-    "MNIST's; it needs more epochs to pay off."
-)
+# Marked for the catalogs: say one with `tr(TITLES[name])` where it is shown.
+TITLES = {"off": N_("Off"), "light": N_("Light"), "strong": N_("Strong")}
+
+
+def help_text() -> str:
+    """The builder's help on augmentation, with each strength's numbers, in the reader's language."""
+    return _(
+        "Each training batch is changed at random a little — turned, zoomed, shifted (and, when strong, "
+        "drawn thinner or thicker) — so the model learns digits rather than exact pixel positions. "
+        "{light_title}: {light}. {strong_title}: {strong}. "
+        "Only while training: validation, testing and the saved model see the images unchanged. "
+        "It helps most with digits drawn on the Draw page, which are never centred or sized exactly like "
+        "MNIST's; it needs more epochs to pay off.",
+        light_title=tr(TITLES["light"]), light=STRENGTHS["light"].describe(),
+        strong_title=tr(TITLES["strong"]), strong=STRENGTHS["strong"].describe(),
+    )
 
 
 def augmentation_layers(name: str, seed: int) -> list[keras.layers.Layer]:

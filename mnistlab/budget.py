@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 
 from mnistlab.errors import SpecError
+from mnistlab.i18n import L_, N_, Message
 from mnistlab.spec import INPUT_SHAPE, OPTIMIZER_TITLES, LayerRow, ModelSpec, layer_table
 
 FLOAT_BYTES = 4
@@ -67,11 +68,12 @@ class MemoryEstimate:
     def parameter_bytes(self) -> int:
         return self.weights + self.gradients + self.optimizer_slots
 
-    def parts(self) -> str:
+    def parts(self) -> Message:
         """E.g. 'weights 2,098 MB, gradients 2,098 MB, Adam's slots 4,196 MB, activations 50 MB (batch 128)'."""
-        return (f"weights {megabytes(self.weights)}, gradients {megabytes(self.gradients)}, "
-                f"{OPTIMIZER_TITLES[self.optimizer]}'s slots {megabytes(self.optimizer_slots)}, "
-                f"activations {megabytes(self.activations)} (batch {self.batch_size:,})")
+        return L_("weights {weights}, gradients {gradients}, {optimizer}'s slots {slots}, activations {activations} "
+                  "(batch {batch:,})", weights=megabytes(self.weights), gradients=megabytes(self.gradients),
+                  optimizer=OPTIMIZER_TITLES[self.optimizer], slots=megabytes(self.optimizer_slots),
+                  activations=megabytes(self.activations), batch=self.batch_size)
 
 
 def megabytes(size: int) -> str:
@@ -108,13 +110,21 @@ def training_memory(spec: ModelSpec, rows: list[LayerRow] | None = None) -> Memo
     )
 
 
-def _names(rows: list[LayerRow]) -> str:
-    """'layers 3 and 4 (Dense 16384 relu)', or each layer named when they differ."""
-    if len({r.layer for r in rows}) == 1 and all(r.index for r in rows):
-        numbers = [str(r.index) for r in rows]
-        listed = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
-        return f"layer{'s' if len(rows) > 1 else ''} {listed} ({rows[0].layer})"
-    return ", ".join("the output layer" if r.index == 0 else f"layer {r.index} ({r.layer})" for r in rows)
+def _name(row: LayerRow) -> Message:
+    return L_("the output layer") if row.index == 0 else L_("layer {index} ({layer})", index=row.index, layer=row.layer)
+
+
+def _names(rows: list[LayerRow]) -> Message:
+    """'layers 3 and 4 (Dense 16384 relu)', or each layer named when they differ (at most three)."""
+    if len({r.layer for r in rows}) == 1 and all(r.index for r in rows) and len(rows) > 1:
+        return L_("layers {indices} and {last} ({layer})", indices=", ".join(str(r.index) for r in rows[:-1]),
+                  last=rows[-1].index, layer=rows[0].layer)
+    names = [_name(r) for r in rows]
+    if len(names) == 1:
+        return names[0]
+    if len(names) == 2:
+        return L_("{first} and {second}", first=names[0], second=names[1])
+    return L_("{first}, {second} and {third}", first=names[0], second=names[1], third=names[2])
 
 
 def _biggest(rows: list[LayerRow], size) -> list[LayerRow]:
@@ -129,19 +139,21 @@ def _biggest(rows: list[LayerRow], size) -> list[LayerRow]:
     return sorted(chosen, key=lambda r: r.index or math.inf)
 
 
-def what_to_shrink(spec: ModelSpec, estimate: MemoryEstimate, rows: list[LayerRow]) -> str:
+def what_to_shrink(spec: ModelSpec, estimate: MemoryEstimate, rows: list[LayerRow]) -> Message:
     """Advice aimed at the biggest contributor: the weights of a few layers, or the activations."""
     if estimate.parameter_bytes >= estimate.activations:
         big = _biggest(rows, lambda r: r.params)
         share = sum(r.params for r in big) / max(estimate.params, 1)
-        convolutions = all(r.layer.startswith("Conv2D") for r in big)
-        advice = "fewer filters" if convolutions else "fewer units, or a MaxPooling2D before Flatten"
-        return f"Shrink the weights of {_names(big)}, {share:.0%} of the {estimate.params:,} parameters: {advice}."
+        if all(r.layer.startswith("Conv2D") for r in big):
+            return L_("Shrink the weights of {layers}, {share:.0%} of the {params:,} parameters: fewer filters.",
+                      layers=_names(big), share=share, params=estimate.params)
+        return L_("Shrink the weights of {layers}, {share:.0%} of the {params:,} parameters: fewer units, or a "
+                  "MaxPooling2D before Flatten.", layers=_names(big), share=share, params=estimate.params)
     # Flatten, Dropout and BatchNormalization only pass their input's size on: name the layers that make it.
     makers = [r for r in rows if r.layer.split()[0] not in ("Flatten", "Dropout", "BatchNormalization")]
     big = _biggest(makers, lambda r: math.prod(r.output_shape))
-    return (f"Shrink the activations, mostly the outputs of {_names(big)}: a smaller batch size "
-            f"(now {spec.batch_size:,}), fewer filters, or a MaxPooling2D earlier.")
+    return L_("Shrink the activations, mostly the outputs of {layers}: a smaller batch size (now {batch:,}), "
+              "fewer filters, or a MaxPooling2D earlier.", layers=_names(big), batch=spec.batch_size)
 
 
 def check_training_memory(spec: ModelSpec, rows: list[LayerRow] | None = None) -> MemoryEstimate:
@@ -151,8 +163,10 @@ def check_training_memory(spec: ModelSpec, rows: list[LayerRow] | None = None) -
     budget = training_memory_budget()
     if estimate.total > budget:
         raise SpecError(
-            f"Training this model needs about {megabytes(estimate.total)}, over the {megabytes(budget)} "
-            f"one training may use on this server ({BUDGET_VARIABLE}): {estimate.parts()}. "
-            + what_to_shrink(spec, estimate, rows)
+            "memory_over_budget",
+            N_("Training this model needs about {needed}, over the {budget} one training may use on this server "
+               "({variable}): {parts}. {advice}"),
+            needed=megabytes(estimate.total), budget=megabytes(budget), variable=BUDGET_VARIABLE,
+            parts=estimate.parts(), advice=what_to_shrink(spec, estimate, rows),
         )
     return estimate

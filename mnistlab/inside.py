@@ -21,6 +21,7 @@ import numpy as np
 
 from mnistlab.errors import ModelFileError
 from mnistlab.evaluate import _input_shape, _to_float_batch
+from mnistlab.i18n import N_
 
 SALIENCY_METHOD = "SmoothGrad"  # the page names the method it shows
 SMOOTHGRAD_SAMPLES = 16  # noisy copies of the digit, averaged: plain gradients are speckled
@@ -140,8 +141,9 @@ def inspector(model: Any) -> _Inspector:
             try:
                 found = _Inspector(model)
             except (AttributeError, ValueError, TypeError, IndexError) as exc:  # no symbolic graph to read
-                raise ModelFileError(f"This model's layers cannot be looked at one by one "
-                                     f"({type(exc).__name__}: {exc}).") from None
+                raise ModelFileError("layers_unreadable", N_("This model's layers cannot be looked at one by one "
+                                                             "({kind}: {reason})."),
+                                     kind=type(exc).__name__, reason=str(exc)) from None
             _inspectors[model] = found
         return found
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from mnistlab.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
 from mnistlab.data import DATASET_NAMES
-from mnistlab.train import Progress, TrainResult, cache_key, default_cache_dir
+from mnistlab.i18n import L_, Message
+from mnistlab.train import Progress, TrainResult, cache_key, default_cache_dir, reason
 from mnistlab.worker import TOPIC, run_training, stop_event_name
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class Job:
     state: str = QUEUED
     progress: Progress | None = None
     result: TrainResult | None = None
-    error: str = ""
+    error: Message | str = ""  # why it failed or was cancelled, said in the reader's language: `str(job.error)`
     stopping: bool = False
     run_id: int | None = None
     followers: dict[str, float] = field(default_factory=dict)  # session → last heartbeat (monotonic)
@@ -105,7 +106,7 @@ class JobRegistry:
         self._recycle: set[str] = set()  # embedded workers due for a fresh process
         self._recycle_busy = False
         self._ready = threading.Event()
-        self._engine_error = ""
+        self._engine_error: Message | str = ""
         self._closed = False
         self.engine: Engine | None = None
         if engine is not None:
@@ -164,7 +165,7 @@ class JobRegistry:
             job.stopping = True
             if job in self._held:
                 self._held.remove(job)
-                self._end(job, CANCELLED, error="Cancelled before it started.")
+                self._end(job, CANCELLED, error=L_("Cancelled before it started."))
                 return True
             future, queued = job.future, job.state == QUEUED
         if queued and future is not None:
@@ -178,7 +179,8 @@ class JobRegistry:
             states = [job.state for job in self._jobs.values()]
             return {"running": states.count(RUNNING), "queued": states.count(QUEUED), "known": len(states)}
 
-    def engine_problem(self) -> str:
+    def engine_problem(self) -> Message | str:
+        """Why nothing can train ("" while all is well), said in the reader's language by `str()`."""
         return self._engine_error
 
     def wait_ready(self, timeout: float | None = None) -> bool:
@@ -196,7 +198,8 @@ class JobRegistry:
             engine = start_engine(self.max_jobs, scheduler)
         except Exception as exc:  # noqa: BLE001 — every page says why nothing trains
             logger.exception("the training engine could not start")
-            self._engine_error = f"The training engine could not start ({type(exc).__name__}: {exc})."
+            self._engine_error = L_("The training engine could not start ({kind}: {reason}).",
+                                    kind=type(exc).__name__, reason=reason(exc))
             with self._lock:
                 held, self._held = self._held, []
                 for job in held:
@@ -301,19 +304,24 @@ class JobRegistry:
 
         from distributed import KilledWorker
 
-        payload, error, state = None, "", DONE
+        payload, error, state = None, "", DONE  # error: a Message or ""
         try:
             payload = future.result()
         except CancelledError:
-            state, error = CANCELLED, "Cancelled before it started."
+            state, error = CANCELLED, L_("Cancelled before it started.")
         except KilledWorker:
             limit = self.engine.memory_limit if self.engine else 0
             state = FAILED
-            error = ("The training's worker process was stopped: this model needed more memory than the server "
-                     f"gives one training{f' ({limit / 2**30:.1f} GB)' if limit else ''}. Make it smaller (fewer "
-                     "units or filters, a smaller batch) and train again. Everybody else's trainings go on.")
+            if limit:
+                error = L_("The training's worker process was stopped: this model needed more memory than the server "
+                           "gives one training ({limit:.1f} GB). Make it smaller (fewer units or filters, a smaller "
+                           "batch) and train again. Everybody else's trainings go on.", limit=limit / 2**30)
+            else:
+                error = L_("The training's worker process was stopped: this model needed more memory than the server "
+                           "gives one training. Make it smaller (fewer units or filters, a smaller batch) and train "
+                           "again. Everybody else's trainings go on.")
         except Exception as exc:  # noqa: BLE001 — a bug or a resource error: the job says so, the app goes on
-            state, error = FAILED, f"Training failed: {type(exc).__name__}: {exc}"
+            state, error = FAILED, L_("Training failed: {kind}: {reason}", kind=type(exc).__name__, reason=reason(exc))
         finally:
             future.release()
         result = None
@@ -336,12 +344,13 @@ class JobRegistry:
                 self.on_finish(job)
             except Exception as exc:  # noqa: BLE001 — recording is a side effect: the student keeps the model
                 logger.exception("Recording the run of job %s failed", job.key)
-                result.notice = f"This run could not be saved to the class's experiments ({exc})."
+                result.notice = L_("This run could not be saved to the class's experiments ({reason}).",
+                                   reason=reason(exc))
         self._maybe_recycle()
 
     # --- inside the lock ---------------------------------------------------------------
 
-    def _end(self, job: Job, state: str, error: str = "") -> None:
+    def _end(self, job: Job, state: str, error: Message | str = "") -> None:
         job.state, job.error, job.finished = state, error, time.time()
         if state != DONE and self._jobs.get(job.key) is job:
             del self._jobs[job.key]  # a stopped or failed job must not be handed to a new request

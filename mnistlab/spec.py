@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from mnistlab.errors import SpecError
+from mnistlab.i18n import N_, Message, _
 
 INPUT_SHAPE = (28, 28, 1)
 MAX_PARAMS = 25_000_000  # 100 MB of float32 weights: the largest model the server trains or loads
@@ -77,22 +78,25 @@ LIMITS: dict[str, tuple[Any, Any]] = {
 MIN_TRAIN_SUBSET = 10  # one image per class at least
 MAX_SPEC_JSON_CHARS = 20_000  # a 30-layer spec is about 3,000; a link or file longer is refused unread
 
+# Marked for the catalogs: say one with `tr(SETTING_TITLES[name])` where it is shown.
 SETTING_TITLES = {
-    "learning_rate": "Learning rate",
-    "momentum": "Momentum",
-    "decay": "Learning-rate decay",
-    "batch_size": "Batch size",
-    "epochs": "Epochs",
-    "validation_split": "Validation split",
-    "train_size": "Training subset",
-    "seed": "Seed",
-    "layers": "The number of layers",
-    "units": "units",
-    "filters": "filters",
-    "kernel_size": "kernel size",
-    "strides": "strides",
-    "pool_size": "pool size",
-    "rate": "the dropout rate",
+    "optimizer": N_("Optimizer"),
+    "learning_rate": N_("Learning rate"),
+    "momentum": N_("Momentum"),
+    "nesterov": N_("Nesterov momentum"),
+    "decay": N_("Learning-rate decay"),
+    "batch_size": N_("Batch size"),
+    "epochs": N_("Epochs"),
+    "validation_split": N_("Validation split"),
+    "train_size": N_("Training subset"),
+    "seed": N_("Seed"),
+    "layers": N_("The number of layers"),
+    "units": N_("units"),
+    "filters": N_("filters"),
+    "kernel_size": N_("kernel size"),
+    "strides": N_("strides"),
+    "pool_size": N_("pool size"),
+    "rate": N_("the dropout rate"),
 }
 
 
@@ -100,16 +104,19 @@ def _show_number(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
-def check_limit(name: str, value: float, where: str = "") -> None:
-    """SpecError unless LIMITS[name] holds `value`; `where` prefixes the message (a layer's name)."""
+def check_limit(name: str, value: float, where: dict[str, Any] | None = None) -> None:
+    """SpecError unless LIMITS[name] holds `value`; `where` names the layer ({"index": 2, "layer": "Dense"})."""
     low, high = LIMITS[name]
     if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
-        title = SETTING_TITLES[name]
+        numbers = {"setting": Message(SETTING_TITLES[name]), "low": _show_number(low), "high": _show_number(high),
+                   "value": _show_number(value)}
+        if where and value < low:
+            raise SpecError("layer_setting_low", N_("Layer {index} ({layer}): {setting} must be at least {low}, "
+                                                    "got {value}."), **where, **numbers)
         if where:
-            bound = f"at least {_show_number(low)}" if value < low else f"at most {_show_number(high)}"
-            raise SpecError(f"{where}: {title} must be {bound}, got {_show_number(value)}.")
-        raise SpecError(f"{title} must be between {_show_number(low)} and {_show_number(high)}, "
-                        f"got {_show_number(value)}.")
+            raise SpecError("layer_setting_high", N_("Layer {index} ({layer}): {setting} must be at most {high}, "
+                                                     "got {value}."), **where, **numbers)
+        raise SpecError("setting_range", N_("{setting} must be between {low} and {high}, got {value}."), **numbers)
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,8 @@ class LayerSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
-            raise SpecError(f"Unknown layer kind {self.kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+            raise SpecError("layer_kind", N_("Unknown layer kind {kind}; choose one of {choices}."),
+                            kind=repr(self.kind), choices=", ".join(LAYER_KINDS))
 
     @property
     def title(self) -> str:
@@ -193,20 +201,24 @@ _LAYER_DEFAULTS = {
 def default_layer(kind: str) -> LayerSpec:
     """The layer the builder adds when the user picks a kind."""
     if kind not in _LAYER_DEFAULTS:
-        raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+        raise SpecError("layer_kind", N_("Unknown layer kind {kind}; choose one of {choices}."),
+                        kind=repr(kind), choices=", ".join(LAYER_KINDS))
     return _LAYER_DEFAULTS[kind]
 
 
 def layer_from_dict(data: Any) -> LayerSpec:
     if not isinstance(data, dict) or "kind" not in data:
-        raise SpecError(f"A layer must be an object with a 'kind', got {data!r}.")
+        raise SpecError("layer_not_object", N_("A layer must be an object with a 'kind', got {value}."),
+                        value=repr(data))
     kind = data["kind"]
     if not isinstance(kind, str) or kind not in LAYER_FIELDS:
-        raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+        raise SpecError("layer_kind", N_("Unknown layer kind {kind}; choose one of {choices}."),
+                        kind=repr(kind), choices=", ".join(LAYER_KINDS))
     base = _LAYER_DEFAULTS[kind]
     unknown = set(data) - {"kind", *LAYER_FIELDS[kind]}
     if unknown:
-        raise SpecError(f"A {LAYER_TITLES[kind]} layer has no setting {', '.join(sorted(unknown))}.")
+        raise SpecError("layer_setting_unknown", N_("A {layer} layer has no setting {names}."),
+                        layer=LAYER_TITLES[kind], names=", ".join(sorted(unknown)))
     values = {}
     for name in LAYER_FIELDS[kind]:
         default = getattr(base, name)
@@ -220,18 +232,19 @@ def _coerce(value: Any, kind: type, what: str) -> Any:
     if kind is bool:
         if isinstance(value, bool):
             return value
-        raise SpecError(f"{what} must be true or false, got {value!r}.")
+        raise SpecError("not_bool", N_("{what} must be true or false, got {value}."), what=what, value=repr(value))
     if kind is int:
         if (isinstance(value, bool) or not isinstance(value, (int, float))
                 or isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
-            raise SpecError(f"{what} must be a whole number, got {value!r}.")
+            raise SpecError("not_int", N_("{what} must be a whole number, got {value}."), what=what,
+                            value=repr(value))
         return int(value)
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise SpecError(f"{what} must be a number, got {value!r}.")
+            raise SpecError("not_number", N_("{what} must be a number, got {value}."), what=what, value=repr(value))
         return float(value)
     if not isinstance(value, str):
-        raise SpecError(f"{what} must be text, got {value!r}.")
+        raise SpecError("not_text", N_("{what} must be text, got {value}."), what=what, value=repr(value))
     return value
 
 
@@ -258,7 +271,8 @@ class ModelSpec:
         object.__setattr__(self, "layers", tuple(self.layers))
         for layer in self.layers:
             if not isinstance(layer, LayerSpec):
-                raise SpecError(f"Layers must be LayerSpec values, got {layer!r}.")
+                raise SpecError("layer_not_spec", N_("Layers must be LayerSpec values, got {value}."),
+                                value=repr(layer))
         _check_training(self)
         rows = layer_table(self)  # raises SpecError on an impossible architecture
         from mnistlab.budget import check_training_memory  # it reads specs: imported here, not at the top
@@ -266,8 +280,10 @@ class ModelSpec:
         check_training_memory(self, rows)
         params = sum(row.params for row in rows)
         if params > MAX_PARAMS:  # what the app trains, it must also be able to load again (modelfile)
-            raise SpecError(f"This model has {params:,} parameters; this server shared by the class trains at "
-                            f"most {MAX_PARAMS:,}. Use fewer units or filters, or pool before a large Dense layer.")
+            raise SpecError("too_many_params", N_("This model has {params:,} parameters; this server shared by "
+                                                  "the class trains at most {most:,}. Use fewer units or filters, "
+                                                  "or pool before a large Dense layer."),
+                            params=params, most=MAX_PARAMS)
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -280,14 +296,15 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, data: Any) -> ModelSpec:
         if not isinstance(data, dict):
-            raise SpecError("A model spec must be a JSON object.")
+            raise SpecError("spec_not_object", N_("A model spec must be a JSON object."))
         known = {f.name: f for f in fields(cls)}
         unknown = set(data) - set(known)
         if unknown:
-            raise SpecError(f"Unknown spec setting(s): {', '.join(sorted(unknown))}.")
+            raise SpecError("spec_setting_unknown", N_("Unknown spec setting(s): {names}."),
+                            names=", ".join(sorted(unknown)))
         layers = data.get("layers", [])
         if not isinstance(layers, list):
-            raise SpecError("'layers' must be a list.")
+            raise SpecError("layers_not_list", N_("'layers' must be a list."))
         check_limit("layers", len(layers))
         values: dict[str, Any] = {"layers": tuple(layer_from_dict(item) for item in layers)}
         for name, f in known.items():
@@ -300,14 +317,14 @@ class ModelSpec:
     def from_json(cls, text: str | bytes) -> ModelSpec:
         """A spec from JSON text (a shared link, a file): SpecError for anything else, however odd."""
         if len(text) > MAX_SPEC_JSON_CHARS:
-            raise SpecError(f"A model spec is at most {MAX_SPEC_JSON_CHARS:,} characters long; "
-                            f"this one has {len(text):,}.")
+            raise SpecError("spec_too_long", N_("A model spec is at most {most:,} characters long; "
+                                                "this one has {length:,}."), most=MAX_SPEC_JSON_CHARS, length=len(text))
         try:
             data = json.loads(text)
         except RecursionError:
-            raise SpecError("Not a valid JSON model spec: it is nested too deeply.") from None
+            raise SpecError("spec_too_deep", N_("Not a valid JSON model spec: it is nested too deeply.")) from None
         except (ValueError, TypeError) as exc:
-            raise SpecError(f"Not a valid JSON model spec: {exc}.") from None
+            raise SpecError("spec_not_json", N_("Not a valid JSON model spec: {reason}."), reason=str(exc)) from None
         return cls.from_dict(data)
 
     def replace(self, **changes: Any) -> ModelSpec:
@@ -316,18 +333,20 @@ class ModelSpec:
 
 def _check_training(spec: ModelSpec) -> None:
     if spec.optimizer not in OPTIMIZERS:
-        raise SpecError(f"Unknown optimizer {spec.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        raise SpecError("optimizer_unknown", N_("Unknown optimizer {name}; choose one of {choices}."),
+                        name=repr(spec.optimizer), choices=", ".join(OPTIMIZERS))
     check_limit("layers", len(spec.layers))
     for name in ("learning_rate", "momentum", "decay", "batch_size", "epochs", "validation_split", "seed"):
         check_limit(name, getattr(spec, name))
     if spec.optimizer != "sgd" and (spec.momentum or spec.nesterov):
-        raise SpecError("Momentum and Nesterov momentum apply to SGD only.")
+        raise SpecError("momentum_not_sgd", N_("Momentum and Nesterov momentum apply to SGD only."))
     check_limit("train_size", spec.train_size)
     if 0 < spec.train_size < MIN_TRAIN_SUBSET:
-        raise SpecError(f"Training subset must be 0 (all) or at least {MIN_TRAIN_SUBSET} images, "
-                        f"got {spec.train_size}.")
+        raise SpecError("subset_too_small", N_("Training subset must be 0 (all) or at least {least} images, "
+                                               "got {value}."), least=MIN_TRAIN_SUBSET, value=spec.train_size)
     if spec.augmentation not in AUGMENTATIONS:
-        raise SpecError(f"Unknown augmentation {spec.augmentation!r}; choose one of {', '.join(AUGMENTATIONS)}.")
+        raise SpecError("augmentation_unknown", N_("Unknown augmentation {name}; choose one of {choices}."),
+                        name=repr(spec.augmentation), choices=", ".join(AUGMENTATIONS))
 
 
 @dataclass(frozen=True)
@@ -348,14 +367,18 @@ def layer_table(spec: ModelSpec) -> list[LayerRow]:
     shape: Shape = INPUT_SHAPE
     rows = []
     for index, layer in enumerate(spec.layers, start=1):
-        shape, params = _apply(layer, shape, f"Layer {index} ({layer.title})")
+        shape, params = _apply(layer, shape, {"index": index, "layer": layer.title})
         rows.append(LayerRow(index, layer.describe(), shape, params))
     if len(shape) != 1:
-        raise SpecError(
-            f"The output layer needs a flat input but gets {_show(shape)} images: add a Flatten layer at the end."
-        )
-    rows.append(LayerRow(0, "Dense 10 softmax (output)", (NUM_CLASSES,), shape[0] * NUM_CLASSES + NUM_CLASSES))
+        raise SpecError("output_not_flat", N_("The output layer needs a flat input but gets {shape} images: "
+                                              "add a Flatten layer at the end."), shape=_show(shape))
+    rows.append(LayerRow(0, output_layer_title(), (NUM_CLASSES,), shape[0] * NUM_CLASSES + NUM_CLASSES))
     return rows
+
+
+def output_layer_title() -> str:
+    """The implied output layer's row in a model summary, in the reader's language."""
+    return _("Dense 10 softmax (output)")
 
 
 def output_shapes(spec: ModelSpec) -> list[Shape]:
@@ -372,23 +395,25 @@ def _show(shape: Shape) -> str:
     return "×".join(str(n) for n in shape)
 
 
-def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
+def _apply(layer: LayerSpec, shape: Shape, where: dict[str, Any]) -> tuple[Shape, int]:
     spatial = len(shape) == 3
     if layer.kind == "dense":
         check_limit("units", layer.units, where)
         _check_activation(layer, where)
         if spatial:
-            raise SpecError(f"{where}: its input is {_show(shape)} images; add a Flatten layer before it.")
+            raise SpecError("dense_needs_flat", N_("Layer {index} ({layer}): its input is {shape} images; "
+                                                   "add a Flatten layer before it."), **where, shape=_show(shape))
         return (layer.units,), shape[0] * layer.units + layer.units
     if layer.kind == "conv2d":
         if not spatial:
-            raise SpecError(
-                f"{where}: Conv2D needs images but its input is already flat; it cannot come after Flatten or Dense."
-            )
+            raise SpecError("conv_needs_images", N_("Layer {index} ({layer}): Conv2D needs images but its input "
+                                                    "is already flat; it cannot come after Flatten or Dense."),
+                            **where)
         for name in ("filters", "kernel_size", "strides"):
             check_limit(name, getattr(layer, name), where)
         if layer.padding not in PADDINGS:
-            raise SpecError(f"{where}: padding must be 'valid' or 'same', got {layer.padding!r}.")
+            raise SpecError("padding_unknown", N_("Layer {index} ({layer}): padding must be 'valid' or 'same', "
+                                                  "got {value}."), **where, value=repr(layer.padding))
         _check_activation(layer, where)
         height, width, channels = shape
         if layer.padding == "same":
@@ -397,23 +422,22 @@ def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
             out_h = (height - layer.kernel_size) // layer.strides + 1
             out_w = (width - layer.kernel_size) // layer.strides + 1
         if out_h < 1 or out_w < 1:
-            raise SpecError(
-                f"{where}: a {layer.kernel_size}×{layer.kernel_size} kernel does not fit its "
-                f"{_show(shape)} input; use a smaller kernel or 'same' padding."
-            )
+            raise SpecError("kernel_too_big", N_("Layer {index} ({layer}): a {size}×{size} kernel does not fit its "
+                                                 "{shape} input; use a smaller kernel or 'same' padding."),
+                            **where, size=layer.kernel_size, shape=_show(shape))
         params = layer.kernel_size * layer.kernel_size * channels * layer.filters + layer.filters
         return (out_h, out_w, layer.filters), params
     if layer.kind == "maxpool2d":
         if not spatial:
-            raise SpecError(f"{where}: pooling needs images but its input is already flat.")
+            raise SpecError("pool_needs_images", N_("Layer {index} ({layer}): pooling needs images but its input "
+                                                    "is already flat."), **where)
         check_limit("pool_size", layer.pool_size, where)
         height, width, channels = shape
         out_h, out_w = height // layer.pool_size, width // layer.pool_size
         if out_h < 1 or out_w < 1:
-            raise SpecError(
-                f"{where}: pooling {_show(shape)} by {layer.pool_size} would leave less than 1×1; "
-                "remove a pooling layer or use a smaller pool size."
-            )
+            raise SpecError("pool_too_big", N_("Layer {index} ({layer}): pooling {shape} by {size} would leave "
+                                               "less than 1×1; remove a pooling layer or use a smaller pool size."),
+                            **where, shape=_show(shape), size=layer.pool_size)
         return (out_h, out_w, channels), 0
     if layer.kind == "dropout":
         check_limit("rate", layer.rate, where)
@@ -424,8 +448,8 @@ def _apply(layer: LayerSpec, shape: Shape, where: str) -> tuple[Shape, int]:
     return shape, 4 * shape[-1]
 
 
-def _check_activation(layer: LayerSpec, where: str) -> None:
+def _check_activation(layer: LayerSpec, where: dict[str, Any]) -> None:
     if layer.activation not in ACTIVATIONS:
-        raise SpecError(
-            f"{where}: unknown activation {layer.activation!r}; choose one of {', '.join(ACTIVATIONS)}."
-        )
+        raise SpecError("activation_unknown", N_("Layer {index} ({layer}): unknown activation {name}; "
+                                                 "choose one of {choices}."),
+                        **where, name=repr(layer.activation), choices=", ".join(ACTIVATIONS))

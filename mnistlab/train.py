@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mnistlab.errors import MnistlabError
+from mnistlab.i18n import L_, Message
 from mnistlab.spec import INPUT_SHAPE, ModelSpec
 
 if TYPE_CHECKING:
@@ -71,8 +73,10 @@ class TrainResult:
     diverged: bool = False  # the loss became NaN or infinite
     cached: bool = False
     key: str = ""
-    message: str = ""
-    notice: str = ""  # something the student should know that is not about the model (cache, store)
+    # Said in the reader's language when shown: a Message (made here or in a worker process), or "" for none;
+    # `str(result.message)` is the text.
+    message: Message | str = ""
+    notice: Message | str = ""  # something the student should know that is not about the model (cache, store)
 
     @property
     def complete(self) -> bool:
@@ -92,6 +96,12 @@ class TrainResult:
 
 
 _LOADING = threading.Lock()
+
+
+def reason(exc: BaseException) -> Message | str:
+    """What an exception says, as a message parameter: a user error keeps its code and parameters
+    (said in the reader's language later), anything else is its text."""
+    return exc.message if isinstance(exc, MnistlabError) else str(exc)
 
 
 def model_to_bytes(model: keras.Model) -> bytes:
@@ -180,8 +190,8 @@ def train(
         try:
             store_result(cache, result)
         except OSError as exc:  # a full or read-only disk costs the cache, never the model
-            result.notice = (f"The training cache is unavailable ({exc.strerror or exc}), so this model was not "
-                             "kept for next time; you still have it now.")
+            result.notice = L_("The training cache is unavailable ({reason}), so this model was not kept for next "
+                               "time; you still have it now.", reason=exc.strerror or str(exc))
     return result
 
 
@@ -205,15 +215,18 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     seconds = time.perf_counter() - watcher.started
     done = len(watcher.history.get("loss", []))
     if watcher.diverged:
-        message = (
-            f"The loss became NaN in epoch {watcher.diverged_at}: the weights blew up. "
-            "Learning rate too high? Try one 10 times smaller."
-        )
+        message = L_("The loss became NaN in epoch {epoch}: the weights blew up. Learning rate too high? "
+                     "Try one 10 times smaller.", epoch=watcher.diverged_at)
+    elif watcher.stopped and done == 1:
+        message = L_("Stopped during epoch {epoch} of {epochs}, after {done} complete epoch; the partly trained "
+                     "model is kept.", epoch=done + 1, epochs=spec.epochs, done=done)
     elif watcher.stopped:
-        message = (f"Stopped during epoch {done + 1} of {spec.epochs}, after {done} complete "
-                   f"epoch{'' if done == 1 else 's'}; the partly trained model is kept.")
+        message = L_("Stopped during epoch {epoch} of {epochs}, after {done} complete epochs; the partly trained "
+                     "model is kept.", epoch=done + 1, epochs=spec.epochs, done=done)
+    elif done == 1:
+        message = L_("Trained {done} epoch in {seconds:.1f} s.", done=done, seconds=seconds)
     else:
-        message = f"Trained {done} epoch{'' if done == 1 else 's'} in {seconds:.1f} s."
+        message = L_("Trained {done} epochs in {seconds:.1f} s.", done=done, seconds=seconds)
     return TrainResult(
         model, watcher.history, seconds, done, stopped=watcher.stopped and not watcher.diverged,
         diverged=watcher.diverged, message=message,
@@ -311,7 +324,8 @@ def load_cached(cache: Path, key: str) -> TrainResult | None:
         return None
     return TrainResult(
         model, history, seconds, epochs_done, cached=True, key=key,
-        message=f"Loaded from the cache: trained {epochs_done} epochs in {seconds:.1f} s before.",
+        message=L_("Loaded from the cache: trained {done} epochs in {seconds:.1f} s before.", done=epochs_done,
+                   seconds=seconds),
     )
 
 

@@ -72,13 +72,16 @@ def resolve_dataset(dataset: Any):
     if not isinstance(dataset, tuple):
         return dataset
     from mnistlab.errors import DataError
+    from mnistlab.i18n import N_
 
     name, source, fingerprint = dataset
     loaded = _builtin_dataset(name, source)
     if loaded.fingerprint != fingerprint:
         raise DataError(
-            f"The training worker has different {name} data ({loaded.source}) from the app's: give every "
-            "machine the same data (the same ~/.keras/datasets files), or none but the sample."
+            "worker_data_differs",
+            N_("The training worker has different {name} data ({source}) from the app's: give every machine the "
+               "same data (the same ~/.keras/datasets files), or none but the sample."),
+            name=name, source=loaded.source,
         )
     return loaded
 
@@ -107,8 +110,9 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
 
     from distributed import Event, get_worker
 
+    from mnistlab.i18n import L_
     from mnistlab.spec import ModelSpec
-    from mnistlab.train import train
+    from mnistlab.train import reason, train
 
     global _trainings
     lower_priority()
@@ -147,7 +151,7 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
             logger.debug("could not clear the stop switch of %s", key)
     if not result.cached:
         _trainings += 1
-    run_id, record_error = None, ""
+    run_id, record_error = None, None
     if job.get("store_url"):
         from mnistlab.runs import record_job
 
@@ -156,12 +160,16 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
             run_id = record_job(_store(job["store_url"]), done)
         except Exception as exc:  # noqa: BLE001 — the student keeps the model whatever the database says
             logger.exception("storing the run of %s failed", key)
-            record_error = f"This run could not be saved to the class's experiments ({type(exc).__name__}: {exc})."
+            record_error = L_("This run could not be saved to the class's experiments ({kind}: {reason}).",
+                              kind=type(exc).__name__, reason=reason(exc))
+    notice = result.notice
+    if notice and record_error:
+        notice = L_("{first} {second}", first=notice, second=record_error)
     return {
         "model": result.model_bytes(), "history": result.history, "seconds": result.seconds,
         "epochs_done": result.epochs_done, "stopped": result.stopped, "diverged": result.diverged,
         "cached": result.cached, "key": result.key, "message": result.message,
-        "notice": " ".join(n for n in (result.notice, record_error) if n),
+        "notice": notice or record_error or "",
         "run_id": run_id, "stored": bool(job.get("store_url")) and not record_error,
         "worker": worker.address, "worker_trainings": _trainings, "worker_rss": _process_rss(),
     }

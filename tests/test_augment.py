@@ -25,6 +25,23 @@ def test_every_strength_is_defined_once_and_off_means_none():
     assert STRENGTHS["strong"].rotation_degrees > STRENGTHS["light"].rotation_degrees
 
 
+def test_titles_and_help_name_every_strength_in_the_readers_language():
+    from mnistlab import i18n
+    from mnistlab.augment import TITLES, help_text
+
+    assert set(TITLES) == set(AUGMENTATIONS)
+    english = help_text()
+    assert "Light: ±8° rotation, ±8% zoom, ±2 px shift." in english
+    assert "Strong: ±15° rotation, ±15% zoom, ±3 px shift, thinner or thicker strokes." in english
+    i18n.set_language_source(lambda: "zh")
+    try:
+        chinese = help_text()
+        assert "±8°" in chinese and "±15%" in chinese and "rotation" not in chinese and "Light" not in chinese
+        assert i18n.tr(TITLES["strong"]) != "Strong"
+    finally:
+        i18n.set_language_source(None)
+
+
 def test_json_round_trip_and_old_json_means_off():
     spec = SMALL.replace(augmentation="strong")
     again = ModelSpec.from_json(spec.to_json())

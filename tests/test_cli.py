@@ -63,3 +63,24 @@ def test_script_refuses_settings_over_the_limits_with_a_message(capsys):
     assert capsys.readouterr().err == "error: Epochs must be between 1 and 200, got 500.\n"
     with pytest.raises(SystemExit):
         main(["script", "--preset", "mlp_relu_adam", "--out", "model.keras"])
+
+
+def test_script_comments_follow_lang(capsys):
+    assert main(["script", "--preset", "cnn_keras_io", "--lang", "zh"]) == 0
+    chinese = capsys.readouterr().out
+    assert main(["script", "--preset", "cnn_keras_io", "--lang", "en"]) == 0
+    english = capsys.readouterr().out
+    assert "# 训练模型" in chinese and "# Train the model" in english and "# Train the model" not in chinese
+    assert ast.dump(ast.parse(chinese)).count("Expr") == ast.dump(ast.parse(english)).count("Expr")
+    assert main(["script", "--preset", "mlp_relu_adam", "--epochs", "500", "--lang", "zh"]) == 2
+    assert capsys.readouterr().err == "error: 训练轮数（epochs）必须在 1 到 200 之间，现在是 500。\n"
+    from mnistlab import i18n
+
+    assert i18n.current_language() == "en"  # the CLI's language ends with the command
+
+
+def test_presets_are_titled_in_mnistlab_lang(capsys, monkeypatch):
+    monkeypatch.setenv("MNISTLAB_LANG", "zh")
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "mlp_tanh_sgd" in out and "经典的 100 轮教程" in out and "classic" not in out

@@ -104,3 +104,41 @@ def test_an_uploaded_dataset_script_reads_the_students_file(tiny, tmp_path, monk
     assert "x_train shape: (600, 28, 28, 1)" in printed and "200 test samples" in printed
     assert (tmp_path / "mine.keras").is_file()
     assert len(json.loads((tmp_path / "mine_history.json").read_text())["loss"]) == 1
+
+
+def _code_and_comments(script: str):
+    """The script's code (its AST without docstrings) and its comments and docstrings."""
+    import io
+    import tokenize
+
+    tree = ast.parse(script)
+    docstrings = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node) is not None:
+            docstrings.append(ast.get_docstring(node))
+            node.body = node.body[1:]
+    comments = [t.string for t in tokenize.generate_tokens(io.StringIO(script).readline) if t.type == tokenize.COMMENT]
+    return ast.dump(tree), comments + docstrings
+
+
+@pytest.mark.parametrize("data", DATA_NAMES)
+def test_the_scripts_comments_follow_the_language_and_its_code_does_not(data):
+    from mnistlab import i18n
+
+    spec = PRESETS["draw_default"].spec.replace(validation_split=0.1, train_size=600)  # decay, augmentation, subset
+    english = to_keras_script(spec, dataset=data)
+    i18n.set_language_source(lambda: "zh")
+    try:
+        chinese = to_keras_script(spec, dataset=data)
+    finally:
+        i18n.set_language_source(None)
+    compile(chinese, "train_zh.py", "exec")
+    code_en, said_en = _code_and_comments(english)
+    code_zh, said_zh = _code_and_comments(chinese)
+    assert code_zh == code_en and len(said_zh) == len(said_en) and chinese.count("\n") == english.count("\n")
+
+    def chinese_in(text):
+        return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+    assert not any(chinese_in(text) for text in said_en)
+    assert all(chinese_in(text) for text in said_zh), [text for text in said_zh if not chinese_in(text)]

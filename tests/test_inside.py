@@ -237,7 +237,7 @@ def test_compare_two_evaluations_and_specs():
     rows = {d.what: (d.a, d.b) for d in spec_differences(one, two)}
     assert rows == {"layer 2": ("Dense 32 relu", "Dense 64 tanh"),
                     "layer 3": ("Dense 10 softmax (output)", "Dense 8 relu"),
-                    "layer 4": ("—", "Dense 10 softmax (output)"), "optimizer": ("adam", "sgd")}
+                    "layer 4": ("—", "Dense 10 softmax (output)"), "Optimizer": ("adam", "sgd")}
     assert spec_differences(one, one) == []
 
 

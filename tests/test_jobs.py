@@ -137,7 +137,7 @@ def test_stopping_a_queued_job_cancels_it(registry, tiny):
     until(lambda: all(job.state == RUNNING for job in running))
     assert reg.stop(waiting, "b") is True
     assert waiting.wait(30) and waiting.state == CANCELLED
-    assert "Cancelled" in waiting.error and "failed" not in waiting.error.lower()
+    assert "Cancelled" in str(waiting.error) and "failed" not in str(waiting.error).lower()
     assert reg.position(waiting) == 0
 
 
@@ -185,7 +185,7 @@ def test_a_worker_with_other_data_says_so(registry, tiny, monkeypatch):
     reg = registry()
     job = reg.submit(spec(seed=99), tiny, "a")
     assert job.wait(120) and job.state == FAILED
-    assert "different mnist data" in job.error
+    assert "different mnist data" in str(job.error)
 
 
 def test_on_finish_records_when_the_workers_cannot(registry, tiny):
@@ -207,7 +207,7 @@ def test_a_training_killed_for_memory_is_explained_and_the_next_runs(tiny, tmp_p
         doomed = reg.submit(huge, tiny, "greedy")
         after = reg.submit(spec(seed=7), tiny, "patient")
         assert doomed.wait(300) and doomed.state == FAILED
-        assert "more memory than the server gives one training" in doomed.error
+        assert "more memory than the server gives one training" in str(doomed.error)
         assert after.wait(300) and after.state == DONE
     finally:
         small.close()
@@ -235,6 +235,6 @@ def test_an_engine_that_cannot_start_fails_every_job_with_its_reason(tiny, monke
     monkeypatch.setattr(mnistlab.jobs, "start_engine", refuse)
     reg = JobRegistry(max_jobs=1, scheduler="tcp://nowhere:8786")
     early = reg.submit(spec(seed=31), tiny, "a")  # asked for while the engine was still starting
-    assert early.wait(30) and early.state == FAILED and "could not start" in early.error
+    assert early.wait(30) and early.state == FAILED and "could not start" in str(early.error)
     late = reg.submit(spec(seed=32), tiny, "b")  # asked for after: not queued for ever
-    assert late.state == FAILED and "no scheduler" in late.error and reg.engine_problem()
+    assert late.state == FAILED and "no scheduler" in str(late.error) and reg.engine_problem()

@@ -252,3 +252,37 @@ def test_a_model_the_server_could_not_load_again_is_not_trained():
     with pytest.raises(SpecError, match="trains at most 25,000,000"):
         # 3 × Dense 4096 on 784 inputs, SGD: 37 M parameters, inside the memory budget but not loadable
         ModelSpec((flatten(), dense(4096), dense(4096), dense(4096)), "sgd", 0.01, batch_size=16)
+
+
+def test_a_spec_error_travels_with_its_code_and_numbers_and_is_said_in_the_readers_language():
+    import pickle
+
+    from mnistlab import i18n
+
+    with pytest.raises(SpecError) as refused:
+        ModelSpec((flatten(), dense(0)))
+    copy = pickle.loads(pickle.dumps(refused.value))  # as it comes back from a Dask worker
+    assert type(copy) is SpecError and copy.code == "layer_setting_low"
+    assert copy.params["index"] == 2 and copy.params["layer"] == "Dense" and copy.params["low"] == "1"
+    english = str(copy)
+    assert english == copy.args[0] == "Layer 2 (Dense): units must be at least 1, got 0."
+    i18n.set_language_source(lambda: "zh")
+    try:
+        chinese = str(copy)
+        with pytest.raises(SpecError) as memory:
+            ModelSpec((flatten(), dense(16384), dense(16384), dense(16384)))
+        memory_zh = str(pickle.loads(pickle.dumps(memory.value)))
+    finally:
+        i18n.set_language_source(None)
+    assert chinese != english and "第 2 层" in chinese and "Dense" in chinese and "神经元数" in chinese
+    assert "8,441 MB" in memory_zh and "Adam" in memory_zh and "weights" not in memory_zh and "layers" not in memory_zh
+    assert memory.value.code == "memory_over_budget"
+
+
+def test_impossible_settings_carry_a_code():
+    with pytest.raises(SpecError) as refused:
+        ModelSpec((flatten(),), epochs=0)
+    assert refused.value.code == "setting_range" and refused.value.params["value"] == "0"
+    with pytest.raises(SpecError) as refused:
+        ModelSpec.from_json('{"layers": [{"kind": "warp"}]}')
+    assert refused.value.code == "layer_kind" and refused.value.params["kind"] == "'warp'"

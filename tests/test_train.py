@@ -1,11 +1,12 @@
 """train(): history, callbacks, stop, NaN, and the disk cache."""
 
 import json
+import pickle
 
 import numpy as np
 import pytest
 
-from mnistlab import PRESETS, ModelSpec, train
+from mnistlab import PRESETS, ModelSpec, i18n, train
 from mnistlab.spec import dense, flatten
 from mnistlab.train import cache_key, split_validation
 
@@ -71,7 +72,7 @@ def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_model(tiny, tmp_
     blocked.write_text("a file where the cache folder should be")
     result = train(SMALL, tiny, cache_dir=blocked)
     assert result.complete and result.model is not None
-    assert "training cache is unavailable" in result.notice
+    assert "training cache is unavailable" in str(result.notice)
 
 
 def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
@@ -86,7 +87,14 @@ def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
     assert result.stopped and result.epochs_done == 0
     assert result.history.get("loss", []) == [] and result.history["partial_epoch"]["batches"] == 4
     assert result.history["partial_epoch"]["epoch"] == 1 and "loss" in result.history["partial_epoch"]
-    assert "Stopped during epoch 1 of 5, after 0 complete epochs" in result.message
+    assert "Stopped during epoch 1 of 5, after 0 complete epochs" in str(result.message)
+    said_later = pickle.loads(pickle.dumps(result.message))  # as it comes back from a worker process
+    i18n.set_language_source(lambda: "zh")
+    try:
+        chinese = str(said_later)
+    finally:
+        i18n.set_language_source(None)
+    assert "停止" in chinese and "Stopped" not in chinese and "1" in chinese and "5" in chinese
     assert result.model.predict(np.zeros((1, 28, 28, 1)), verbose=0).shape == (1, 10)
     assert not (isolated_cache / "runs" / result.key).exists()
 
@@ -95,7 +103,7 @@ def test_nan_loss_stops_with_an_explanation(tiny):
     wild = ModelSpec((flatten(), dense(256, "linear"), dense(256, "linear")), "sgd", 10.0, batch_size=16, epochs=3)
     result = train(wild, tiny)
     assert result.diverged and not result.complete
-    assert "Learning rate too high?" in result.message
+    assert "Learning rate too high?" in str(result.message)
     assert result.epochs_done == 0 and result.history["partial_epoch"]["epoch"] == 1  # NaN in epoch 1
 
 

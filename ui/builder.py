@@ -13,8 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from mnistlab.augment import HELP as AUGMENTATION_HELP
 from mnistlab.augment import TITLES as AUGMENTATION_TITLES
+from mnistlab.augment import help_text as augmentation_help
 from mnistlab.budget import megabytes, training_memory, training_memory_budget
 from mnistlab.errors import SpecError
 from mnistlab.presets import PRESETS
@@ -209,7 +209,7 @@ def _training_widgets() -> None:
                           help="Train on this many images, the same number from each class: quick runs in class.")
         right.number_input("Random seed", *LIMITS["seed"], key="opt_seed")
         st.selectbox("Augmentation", AUGMENTATIONS, format_func=AUGMENTATION_TITLES.get, key="opt_augmentation",
-                     help=AUGMENTATION_HELP)
+                     help=augmentation_help())
 
 
 def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
