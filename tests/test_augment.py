@@ -140,7 +140,7 @@ def test_builder_augmentation_reaches_the_spec_the_link_and_the_script():
     assert spec.augmentation == "light"
     assert any('"augmentation":"light"' in code.value for code in at.sidebar.code)
     assert any("layers.RandomRotation(8 / 360" in code.value for code in at.code)
-    assert any("Augmentation light" in caption.value for caption in at.caption)
+    assert any("Augmentation is on (" in caption.value for caption in at.caption)
     at.selectbox(key="opt_augmentation").set_value("off").run()
     assert not any("Augmentation light" in caption.value for caption in at.caption)
 
