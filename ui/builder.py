@@ -13,10 +13,12 @@ from typing import Any
 
 import streamlit as st
 
+from mnistlab.activations import svg as activation_svg
 from mnistlab.augment import TITLES as AUGMENTATION_TITLES
 from mnistlab.augment import help_text as augmentation_help
 from mnistlab.budget import megabytes, training_memory, training_memory_budget
-from mnistlab.errors import SpecError
+from mnistlab.errors import DataError, SpecError
+from mnistlab.i18n import L_, _, n_, tr
 from mnistlab.presets import PRESETS
 from mnistlab.spec import (
     ACTIVATIONS,
@@ -35,6 +37,35 @@ from mnistlab.spec import (
     layer_table,
     param_count,
 )
+from ui.concepts import (
+    LAYER_NOTES,
+    activation_help,
+    add_help,
+    batch_size_help,
+    decay_help,
+    epochs_help,
+    export_help,
+    filters_help,
+    import_help,
+    kernel_help,
+    learning_rate_help,
+    load_help,
+    momentum_help,
+    nesterov_help,
+    new_layer_help,
+    optimizer_help,
+    padding_help,
+    pool_help,
+    preset_help,
+    rate_help,
+    seed_help,
+    strides_help,
+    subset_help,
+    units_help,
+    validation_help,
+    weight_updates,
+)
+from ui.state import DATASET_KEY, UPLOADED_KEY, shared_dataset
 
 LAYERS_KEY = "builder_layers"  # list of [uid, kind]
 SPEC_KEY = "spec"  # the current valid ModelSpec, or None
@@ -116,7 +147,7 @@ def _import_json() -> None:
     try:
         spec = ModelSpec.from_json(upload.getvalue()[:MAX_SPEC_JSON_CHARS + 1])  # longer is refused anyway
     except SpecError as exc:
-        st.session_state["builder_import_error"] = f"{upload.name}: {exc}"
+        st.session_state["builder_import_error"] = L_("{file}: {problem}", file=upload.name, problem=exc.message)
         return
     st.session_state["builder_import_error"] = ""
     load_spec(spec, spec.name)
@@ -128,11 +159,12 @@ def _init_state() -> None:
     shared = st.query_params.get("spec")
     if shared:
         try:
-            load_spec(ModelSpec.from_json(shared), "shared link")
+            load_spec(ModelSpec.from_json(shared), "shared_link")
             return
         except SpecError as exc:
             load_spec(PRESETS[DEFAULT_PRESET].spec, DEFAULT_PRESET)
-            st.session_state[LINK_ERROR_KEY] = f"The shared link's model could not be used: {exc}"
+            st.session_state[LINK_ERROR_KEY] = L_("The shared link's model could not be used: {problem}",
+                                                  problem=exc.message)
             return
     load_spec(PRESETS[DEFAULT_PRESET].spec, DEFAULT_PRESET)
 
@@ -163,63 +195,108 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
 def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
     layer = _layer_from_state(uid, kind)
     with st.expander(f"{index + 1}. {layer.describe()}", expanded=False):
+        if kind in LAYER_NOTES:
+            st.caption(tr(LAYER_NOTES[kind]))
         if kind == "dense":
-            st.number_input("Units", *LIMITS["units"], step=16, key=_field_key(uid, "units"))
+            st.number_input(_("Units"), *LIMITS["units"], step=16, key=_field_key(uid, "units"), help=units_help())
         if kind == "conv2d":
             left, right = st.columns(2)
-            left.number_input("Filters", *LIMITS["filters"], step=8, key=_field_key(uid, "filters"))
-            right.number_input("Kernel size", *LIMITS["kernel_size"], key=_field_key(uid, "kernel_size"))
-            left.number_input("Strides", *LIMITS["strides"], key=_field_key(uid, "strides"))
-            right.selectbox("Padding", PADDINGS, key=_field_key(uid, "padding"))
+            left.number_input(_("Filters"), *LIMITS["filters"], step=8, key=_field_key(uid, "filters"),
+                              help=filters_help())
+            right.number_input(_("Kernel size"), *LIMITS["kernel_size"], key=_field_key(uid, "kernel_size"),
+                               help=kernel_help())
+            left.number_input(_("Strides"), *LIMITS["strides"], key=_field_key(uid, "strides"), help=strides_help())
+            right.selectbox(_("Padding"), PADDINGS, key=_field_key(uid, "padding"), help=padding_help())
         if kind in ("dense", "conv2d"):
-            st.selectbox("Activation", ACTIVATIONS, key=_field_key(uid, "activation"))
+            st.selectbox(_("Activation"), ACTIVATIONS, key=_field_key(uid, "activation"),
+                         help=activation_help(layer.activation))
+            st.image(activation_svg(layer.activation), width=240)
         if kind == "maxpool2d":
-            st.number_input("Pool size", *LIMITS["pool_size"], key=_field_key(uid, "pool_size"))
+            st.number_input(_("Pool size"), *LIMITS["pool_size"], key=_field_key(uid, "pool_size"), help=pool_help())
         if kind == "dropout":
-            st.number_input("Rate (fraction of units dropped while training)", *LIMITS["rate"], step=0.05, format="%g",
-                            key=_field_key(uid, "rate"))
+            st.number_input(_("Rate (fraction of inputs dropped while training)"), *LIMITS["rate"], step=0.05,
+                            format="%g", key=_field_key(uid, "rate"), help=rate_help())
         up, down, remove = st.columns(3)
         up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
-                  help="Move up", width="stretch")
+                  help=_("Move this layer up"), width="stretch")
         down.button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), disabled=index == count - 1,
-                    help="Move down", width="stretch")
-        remove.button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help="Remove this layer",
+                    help=_("Move this layer down"), width="stretch")
+        remove.button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help=_("Remove this layer"),
                       width="stretch")
 
 
+def _training_images() -> int | None:
+    """How many images the chosen dataset trains on (for the weight-update arithmetic), if loaded."""
+    name = st.session_state.get(DATASET_KEY, "mnist")
+    try:
+        dataset = st.session_state.get(UPLOADED_KEY) if name == "custom" else shared_dataset(name)
+    except DataError:
+        return None
+    if dataset is None:
+        return None
+    subset = st.session_state.get("opt_train_size") or 0
+    return min(subset, len(dataset.x_train)) if subset else len(dataset.x_train)
+
+
 def _training_widgets() -> None:
-    with st.expander("Training settings", expanded=False):
-        st.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer")
+    with st.expander(_("Training settings"), expanded=False):
+        optimizer = st.session_state["opt_optimizer"]
+        st.selectbox(_("Optimizer"), OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer",
+                     help=optimizer_help(optimizer))
         # "%g" on every float: a shared link's 0.00123456789 shows as it is, not rounded to 0.0012
-        st.number_input("Learning rate", *LIMITS["learning_rate"], step=0.0005, format="%g", key="opt_learning_rate")
+        st.number_input(_("Learning rate"), *LIMITS["learning_rate"], step=0.0005, format="%g",
+                        key="opt_learning_rate", help=learning_rate_help())
         # always drawn (disabled for other optimizers) so that their values survive a switch
-        not_sgd = st.session_state["opt_optimizer"] != "sgd"
-        st.number_input("Momentum (SGD)", *LIMITS["momentum"], step=0.05, format="%g", key="opt_momentum",
-                        disabled=not_sgd)
-        st.checkbox("Nesterov momentum (SGD)", key="opt_nesterov", disabled=not_sgd)
-        st.number_input("Learning-rate decay (old Keras `decay`)", *LIMITS["decay"], step=1e-6, format="%g",
-                        key="opt_decay")
+        not_sgd = optimizer != "sgd"
+        st.number_input(_("Momentum (SGD)"), *LIMITS["momentum"], step=0.05, format="%g", key="opt_momentum",
+                        disabled=not_sgd, help=momentum_help())
+        st.checkbox(_("Nesterov momentum (SGD)"), key="opt_nesterov", disabled=not_sgd, help=nesterov_help())
+        st.number_input(_("Learning-rate decay (old Keras `decay`)"), *LIMITS["decay"], step=1e-6, format="%g",
+                        key="opt_decay", help=decay_help())
+        updates = weight_updates(_training_images(), st.session_state["opt_validation_split"],
+                                 st.session_state["opt_batch_size"], st.session_state["opt_epochs"])
         left, right = st.columns(2)
-        left.number_input("Batch size", *LIMITS["batch_size"], key="opt_batch_size")
-        right.number_input("Epochs", *LIMITS["epochs"], key="opt_epochs")
-        st.slider("Validation split", *LIMITS["validation_split"], step=0.05, format="%g", key="opt_validation_split",
-                  help="The share of the training images kept aside to check the model on unseen data each epoch.")
+        left.number_input(_("Batch size"), *LIMITS["batch_size"], key="opt_batch_size", help=batch_size_help(updates))
+        right.number_input(_("Epochs"), *LIMITS["epochs"], key="opt_epochs", help=epochs_help(updates))
+        st.slider(_("Validation split"), *LIMITS["validation_split"], step=0.05, format="%g",
+                  key="opt_validation_split", help=validation_help())
         left, right = st.columns(2)
-        left.number_input("Training subset (0 = all)", *LIMITS["train_size"], step=500, key="opt_train_size",
-                          help="Train on this many images, the same number from each class: quick runs in class.")
-        right.number_input("Random seed", *LIMITS["seed"], key="opt_seed")
-        st.selectbox("Augmentation", AUGMENTATIONS, format_func=AUGMENTATION_TITLES.get, key="opt_augmentation",
-                     help=augmentation_help())
+        left.number_input(_("Training subset (0 = all)"), *LIMITS["train_size"], step=500, key="opt_train_size",
+                          help=subset_help())
+        right.number_input(_("Random seed"), *LIMITS["seed"], key="opt_seed", help=seed_help())
+        st.selectbox(_("Augmentation"), AUGMENTATIONS, format_func=lambda key: tr(AUGMENTATION_TITLES[key]),
+                     key="opt_augmentation", help=augmentation_help())
+        if updates:
+            st.caption(updates)
 
 
 def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
     """The model summary: layer, output shape, parameters (compact: short names for the sidebar)."""
     rows = []
     for row in layer_table(spec):
-        name = "Output" if compact and row.index == 0 else row.layer
-        rows.append({"Layer": name, "Output shape" if not compact else "Shape": "×".join(map(str, row.output_shape)),
-                     "Params": f"{row.params:,}"})
+        name = _("Output") if compact and row.index == 0 else row.layer
+        rows.append({_("Layer"): name, _("Output shape") if not compact else _("Shape"):
+                     "×".join(map(str, row.output_shape)), _("Params"): f"{row.params:,}"})
     return rows
+
+
+def _preset_notes(choice: str) -> None:
+    """The chosen preset's description, and on the offline sample why it scores less than the tutorial."""
+    if choice == EMPTY:
+        return
+    st.caption(tr(PRESETS[choice].description))
+    name = st.session_state.get(DATASET_KEY, "mnist")
+    if name != "mnist":
+        return
+    try:
+        dataset = shared_dataset(name)
+    except DataError:
+        return
+    if dataset.is_sample:
+        st.caption(_("On this offline sample the model trains on {n:,} images instead of MNIST's 60,000: with "
+                     "about 15 times fewer examples to learn from, the tutorial models reach a test accuracy of "
+                     "about 0.92 here, where the tutorials' runs on the full data reached 0.98. Online, the "
+                     "app downloads the full set.", n=len(dataset.x_train)))
 
 
 def model_builder() -> None:
@@ -227,46 +304,52 @@ def model_builder() -> None:
     _init_state()
     sidebar = st.sidebar
     with sidebar:
-        st.subheader("Model builder")
+        st.subheader(_("Model builder"))
         if st.session_state.get(LINK_ERROR_KEY):
-            st.error(st.session_state[LINK_ERROR_KEY], icon=":material/link_off:")
+            st.error(str(st.session_state[LINK_ERROR_KEY]), icon=":material/link_off:")
         names = [*PRESETS, EMPTY]
         if st.session_state.get("builder_preset") not in names:
             origin = st.session_state.get(ORIGIN_KEY)
             st.session_state["builder_preset"] = origin if origin in names else DEFAULT_PRESET
-        st.selectbox("Start from", names, key="builder_preset",
-                     format_func=lambda n: "Empty model" if n == EMPTY else PRESETS[n].title)
-        st.button("Load this preset", key="builder_load", on_click=_load_preset, width="stretch")
+        st.selectbox(_("Start from"), names, key="builder_preset", help=preset_help(),
+                     format_func=lambda n: _("Empty model") if n == EMPTY else tr(PRESETS[n].title))
+        _preset_notes(st.session_state["builder_preset"])
+        st.button(_("Load this preset"), key="builder_load", on_click=_load_preset, width="stretch",
+                  help=load_help())
         layers = st.session_state[LAYERS_KEY]
-        st.caption(f"Input 28×28×1 → {len(layers)} layer(s) → Dense 10 softmax")
+        st.caption(n_("Input 28×28×1 → {n} layer → Dense 10 softmax", "Input 28×28×1 → {n} layers → Dense 10 softmax",
+                      len(layers)))
         for index, (uid, kind) in enumerate(layers):
             _layer_widgets(index, uid, kind, len(layers))
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        left.selectbox("New layer", LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind")
-        right.button("Add", key="builder_add", on_click=_add_layer, width="stretch",
-                     disabled=len(layers) >= LIMITS["layers"][1], help=f"At most {LIMITS['layers'][1]} layers")
+        left.selectbox(_("New layer"), LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind",
+                       help=new_layer_help())
+        right.button(_("Add"), key="builder_add", on_click=_add_layer, width="stretch",
+                     disabled=len(layers) >= LIMITS["layers"][1], help=add_help(LIMITS["layers"][1]))
         _training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
         if error:
-            st.error(error, icon=":material/block:")
+            st.error(str(error), icon=":material/block:")
         else:
             st.table(summary_rows(spec, compact=True))
             memory = training_memory(spec)
-            st.metric("Parameters", f"{param_count(spec):,}")
-            st.metric("Training memory", megabytes(memory.total),
-                         help=f"Estimated: {memory.parts()}. One training may use "
-                              f"{megabytes(training_memory_budget())} on this server.")
+            st.metric(_("Parameters"), f"{param_count(spec):,}",
+                      help=_("The weights and biases training will adjust (the table above gives each layer's)."))
+            st.metric(_("Training memory"), megabytes(memory.total),
+                      help=_("Estimated: {parts}. One training may use {budget} on this server.",
+                             parts=memory.parts(), budget=megabytes(training_memory_budget())))
         _share_widgets(spec)
 
 
 def _share_widgets(spec: ModelSpec | None) -> None:
-    with st.expander("Share or import this model"):
+    with st.expander(_("Share or import this model")):
         if spec is not None:
-            st.caption("Add this to the app's address to share the model:")
+            st.caption(_("Add this to the app's address to share the model:"))
             st.code("?spec=" + json.dumps(spec.to_dict(), separators=(",", ":")), language=None, wrap_lines=True)
-            st.download_button("Download spec (JSON)", spec.to_json(indent=2), file_name=f"{spec.name}.json",
-                               mime="application/json", key="builder_export")
-        st.file_uploader("Import a spec (JSON)", type=["json"], key="builder_import", on_change=_import_json)
+            st.download_button(_("Download spec (JSON)"), spec.to_json(indent=2), file_name=f"{spec.name}.json",
+                               mime="application/json", key="builder_export", help=export_help())
+        st.file_uploader(_("Import a spec (JSON)"), type=["json"], key="builder_import", on_change=_import_json,
+                         help=import_help())
     if st.session_state.get("builder_import_error"):
-        st.error(st.session_state["builder_import_error"])
+        st.error(str(st.session_state["builder_import_error"]))
