@@ -40,3 +40,28 @@ def tiny(sample):
     x_train, y_train = pick(sample.x_train, sample.y_train, 600)
     x_test, y_test = pick(sample.x_test, sample.y_test, 200)
     return Dataset("mnist", x_train, y_train, x_test, y_test, sample.class_names, "tiny test sample", True)
+
+
+@pytest.fixture(autouse=True)
+def apptest_language():
+    """AppTest calls a widget's `format_func` again in the test's own thread, outside any script run,
+    where a session's language cannot be known: there it takes the language of the last run, as the
+    page shown in the test has it (a server never formats outside a run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    import ui.lang  # noqa: F401 (installs the session's language source, as app.py does)
+    from mnistlab import i18n
+
+    before = i18n._language_source
+
+    last = {"language": i18n.DEFAULT_LANGUAGE}
+
+    def source() -> str:
+        if get_script_run_ctx(suppress_warning=True) is None:
+            return last["language"]
+        last["language"] = before()
+        return last["language"]
+
+    i18n.set_language_source(source)
+    yield
+    i18n.set_language_source(before)
