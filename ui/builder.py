@@ -14,22 +14,17 @@ from typing import Any
 import streamlit as st
 
 from mnistlab.activations import svg as activation_svg
-from mnistlab.augment import TITLES as AUGMENTATION_TITLES
-from mnistlab.augment import help_text as augmentation_help
 from mnistlab.budget import megabytes, training_memory, training_memory_budget
 from mnistlab.errors import DataError, SpecError
 from mnistlab.i18n import L_, _, n_, tr
 from mnistlab.presets import PRESETS
 from mnistlab.spec import (
     ACTIVATIONS,
-    AUGMENTATIONS,
     LAYER_FIELDS,
     LAYER_KINDS,
     LAYER_TITLES,
     LIMITS,
     MAX_SPEC_JSON_CHARS,
-    OPTIMIZER_TITLES,
-    OPTIMIZERS,
     PADDINGS,
     LayerSpec,
     ModelSpec,
@@ -37,35 +32,25 @@ from mnistlab.spec import (
     layer_table,
     param_count,
 )
+from ui.builder_settings import training_widgets
 from ui.concepts import (
     LAYER_NOTES,
     activation_help,
     add_help,
-    batch_size_help,
-    decay_help,
-    epochs_help,
     export_help,
     filters_help,
     import_help,
     kernel_help,
-    learning_rate_help,
     load_help,
-    momentum_help,
-    nesterov_help,
     new_layer_help,
-    optimizer_help,
     padding_help,
     pool_help,
     preset_help,
     rate_help,
-    seed_help,
     strides_help,
-    subset_help,
     units_help,
-    validation_help,
-    weight_updates,
 )
-from ui.state import DATASET_KEY, UPLOADED_KEY, shared_dataset
+from ui.state import DATASET_KEY, shared_dataset
 
 LAYERS_KEY = "builder_layers"  # list of [uid, kind]
 SPEC_KEY = "spec"  # the current valid ModelSpec, or None
@@ -225,51 +210,6 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
                       width="stretch")
 
 
-def _training_images() -> int | None:
-    """How many images the chosen dataset trains on (for the weight-update arithmetic), if loaded."""
-    name = st.session_state.get(DATASET_KEY, "mnist")
-    try:
-        dataset = st.session_state.get(UPLOADED_KEY) if name == "custom" else shared_dataset(name)
-    except DataError:
-        return None
-    if dataset is None:
-        return None
-    subset = st.session_state.get("opt_train_size") or 0
-    return min(subset, len(dataset.x_train)) if subset else len(dataset.x_train)
-
-
-def _training_widgets() -> None:
-    with st.expander(_("Training settings"), expanded=False):
-        optimizer = st.session_state["opt_optimizer"]
-        st.selectbox(_("Optimizer"), OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer",
-                     help=optimizer_help(optimizer))
-        # "%g" on every float: a shared link's 0.00123456789 shows as it is, not rounded to 0.0012
-        st.number_input(_("Learning rate"), *LIMITS["learning_rate"], step=0.0005, format="%g",
-                        key="opt_learning_rate", help=learning_rate_help())
-        # always drawn (disabled for other optimizers) so that their values survive a switch
-        not_sgd = optimizer != "sgd"
-        st.number_input(_("Momentum (SGD)"), *LIMITS["momentum"], step=0.05, format="%g", key="opt_momentum",
-                        disabled=not_sgd, help=momentum_help())
-        st.checkbox(_("Nesterov momentum (SGD)"), key="opt_nesterov", disabled=not_sgd, help=nesterov_help())
-        st.number_input(_("Learning-rate decay (old Keras `decay`)"), *LIMITS["decay"], step=1e-6, format="%g",
-                        key="opt_decay", help=decay_help())
-        updates = weight_updates(_training_images(), st.session_state["opt_validation_split"],
-                                 st.session_state["opt_batch_size"], st.session_state["opt_epochs"])
-        left, right = st.columns(2)
-        left.number_input(_("Batch size"), *LIMITS["batch_size"], key="opt_batch_size", help=batch_size_help(updates))
-        right.number_input(_("Epochs"), *LIMITS["epochs"], key="opt_epochs", help=epochs_help(updates))
-        st.slider(_("Validation split"), *LIMITS["validation_split"], step=0.05, format="%g",
-                  key="opt_validation_split", help=validation_help())
-        left, right = st.columns(2)
-        left.number_input(_("Training subset (0 = all)"), *LIMITS["train_size"], step=500, key="opt_train_size",
-                          help=subset_help())
-        right.number_input(_("Random seed"), *LIMITS["seed"], key="opt_seed", help=seed_help())
-        st.selectbox(_("Augmentation"), AUGMENTATIONS, format_func=lambda key: tr(AUGMENTATION_TITLES[key]),
-                     key="opt_augmentation", help=augmentation_help())
-        if updates:
-            st.caption(updates)
-
-
 def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
     """The model summary: layer, output shape, parameters (compact: short names for the sidebar)."""
     rows = []
@@ -326,7 +266,7 @@ def model_builder() -> None:
                        help=new_layer_help())
         right.button(_("Add"), key="builder_add", on_click=_add_layer, width="stretch",
                      disabled=len(layers) >= LIMITS["layers"][1], help=add_help(LIMITS["layers"][1]))
-        _training_widgets()
+        training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
         if error:
