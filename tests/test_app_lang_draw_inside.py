@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,13 +22,6 @@ from ui.state import ActiveModel, run_store
 DRAW, INSIDE = "app_pages/draw.py", "app_pages/inside.py"
 # English that other branches' files still show on these pages (the lead empties this after merging them):
 # ui/upload.py's expander (also on Evaluate), charts.py's axis titles, charts_inside.py's legend and labels.
-FROM_OTHER_BRANCHES = {
-    "Use a model trained elsewhere (.keras file)",
-    "For example the file saved by the Keras script from the Train page. It must take 28×28 images and give 10 "
-    "probabilities, be made of standard Keras layers (Lambda layers and custom code are refused) and have at most "
-    "25,000,000 parameters; the file may be 64 MB.",
-    "class", "probability", "unit", "mistakes", "this digit",
-}
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +65,8 @@ def open_in(language: str, page: str, **state) -> AppTest:
 
 
 def left(at: AppTest, *page_names: str) -> list[str]:
-    """English left in the page's own area (the sidebar, the same on every page, has its own test)."""
-    main = SimpleNamespace(_tree=at.main)
-    return [t for t in english_left(main, allowed=page_names) if t not in FROM_OTHER_BRANCHES]
+    """English left anywhere on the page, sidebar included."""
+    return english_left(at, allowed=("language", *page_names))
 
 
 def layer_words(model, image) -> list[str]:

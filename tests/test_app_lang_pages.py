@@ -4,10 +4,8 @@ Train page's overfitting notice, during and after a training, in both languages.
 from __future__ import annotations
 
 import dataclasses
-import re
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from english import english_left
@@ -24,33 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ModelSpec((flatten(), dense(32)), epochs=3, train_size=500, name="tiny")
 NAMES = {"tiny"}  # the model's name, as its student wrote it
 
-# TODO(lead): English on these pages that other branches translate; empty this once they are merged.
-# Whole texts (regular expressions, matched in full), by the branch that owns them.
-FROM_OTHER_BRANCHES = {
-    "core-b (mnistlab/charts.py: titles, axes, legends)": [
-        "Loss", "Accuracy", "loss", "accuracy", "epoch", "training", "validation", "count", "predicted", "true",
-        "class", "probability", r"\d+: tiny \((training|validation)\)"],
-    "core-b (mnistlab/data.py: the dataset's source line)": [r"数据：MNIST sample: .*"],
-    "core-a (mnistlab/train.py: TrainResult.message)": [r"Trained \d+ epochs in [\d.]+ s\."],
-    "ui-build (ui/builder.py: the model summary's headers)": ["Layer", "Output shape", "Params"],
-    "ui-draw (ui/inside_links.py, ui/draw_labels.py, ui/inside_compare.py)": [
-        "Look inside one of these", "Digit", "Look inside",
-        "See what every layer of the model makes of this digit, and why it answered.",
-        r"#\d+: P \d, C \d · \d+% \(test image \d+\)", "The class's own handwriting",
-        r"No labelled drawings in the class yet: .*", "Two runs side by side", "Run A", "Run B", "Choose a run",
-        "Choose another run", r"\d+: tiny \(mnist, \d+ epoch\(s\)\)",
-        "Choose two different runs to see how their models and results differ.",
-        "With two runs stored, they can be compared here."],
-}
-_OTHERS = re.compile("|".join(f"(?:{pattern})" for patterns in FROM_OTHER_BRANCHES.values() for pattern in patterns))
-# What tests/english.py reads that no one sees: a table's images (data URIs), a hidden label's setting.
-_NOT_WORDS = re.compile(r"data:image/\S+|COLLAPSED|HIDDEN|VISIBLE")
-
-
 def english_on_page(at: AppTest) -> list[str]:
-    """English left in the page's main area (the sidebar is ui-build's, checked on its branch)."""
-    left = english_left(SimpleNamespace(_tree=at.main), NAMES)
-    return [text for text in left if not (_NOT_WORDS.fullmatch(text) or _OTHERS.fullmatch(text))]
+    """English left anywhere on the page, sidebar included (the language switch's label is bilingual)."""
+    return english_left(at, NAMES | {"language"})
 
 
 OVERFITTING = {"loss": [0.9, 0.5, 0.35, 0.25], "accuracy": [0.7, 0.85, 0.9, 0.93],
