@@ -244,7 +244,8 @@ def part_d(spec, jobs: int, train_size: int, epochs: int, keep_pages: bool, trie
     images = f"{train_size:,}" if train_size else "all"
     print(f"\n## d. A real server (streamlit run app.py) with {jobs} different trainings ({job_spec.name}, "
           f"{epochs} epoch(s), {images} sample images) pressed in {jobs} Chromium pages")
-    print(f"goals: Home ≤ {HOME_GOAL_S:g} s, page switch ≤ {SWITCH_GOAL_S:g} s (until the new page's title shows)")
+    print(f"goals: Home ≤ {HOME_GOAL_S:g} s, page switch ≤ {SWITCH_GOAL_S:g} s "
+          "(from a loaded page, until the new page's title shows)")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": tmp, "MNISTLAB_WARMUP": "0",
                "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -288,10 +289,19 @@ def _proc_rss(pid: int) -> int:
 
 
 TITLES = [("Dataset", "The dataset"), ("Train", "Train"), ("Evaluate", "Evaluate"), ("Home", "mnistlab")]
+# Streamlit marks its root with the script's state; with no status widget either, the page is complete.
+LOADED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
 
 
-def _measure(browser, url: str, tries: int, server_pid: int) -> tuple[list[float], dict[str, list[float]], int]:
-    """Home in a new browser context, then the sidebar's pages in turn, until each title shows."""
+def _measure(browser, url: str, tries: int, server_pid: int,
+             hurried: bool = False) -> tuple[list[float], dict[str, list[float]], int]:
+    """Home in a new browser context, then the sidebar's pages in turn, until each title shows.
+    A student clicks on a page that has finished loading; `hurried` clicks as soon as the title
+    shows, while the previous page's script and charts are still coming (their work then adds up)."""
     homes: list[float] = []
     switches: dict[str, list[float]] = {name: [] for name, _ in TITLES}
     peak = _proc_rss(server_pid)
@@ -306,6 +316,8 @@ def _measure(browser, url: str, tries: int, server_pid: int) -> tuple[list[float
             homes.append(time.perf_counter() - t0)
             page.locator('[data-testid="stSidebarNav"]').wait_for()
             for name, title in TITLES:
+                if not hurried:
+                    page.wait_for_function(LOADED, timeout=120_000)
                 link = page.locator('[data-testid="stSidebarNav"] a', has_text=name).first
                 t0 = time.perf_counter()
                 link.click()
@@ -322,6 +334,7 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
 
     busy = "() => { const b = document.querySelector('.st-key-train_start button'); return b && b.disabled; }"
     idle_homes, idle_switches, idle_peak = _measure(browser, url, tries, server_pid)  # the reference
+    _, idle_hurried, _ = _measure(browser, url, tries, server_pid, hurried=True)
     trainers = browser.new_context(viewport={"width": 1200, "height": 900})
     pages = []
     t0 = time.perf_counter()
@@ -346,6 +359,7 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
 
     measuring = time.perf_counter()
     homes, switches, peak = _measure(browser, url, tries, server_pid)
+    _, hurried, _ = _measure(browser, url, tries, server_pid, hurried=True)
     measured_s = time.perf_counter() - measuring
     left = sum(bool(pg.evaluate(busy)) for pg in pages)
     trainers.close()
@@ -362,6 +376,9 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
     for name, values in switches.items():
         print(f"{'→ ' + name:<22} {cells(values, idle_switches[name], SWITCH_GOAL_S)}")
     print(f"{'any page switch':<22} {cells(every, idle_every, SWITCH_GOAL_S)}")
+    print("clicking as soon as the title shows, before the previous page has finished loading:")
+    for name, values in hurried.items():
+        print(f"{'→ ' + name + ' (hurried)':<22} {cells(values, idle_hurried[name], SWITCH_GOAL_S)}")
     print(f"{tries} tries each; busy ones in {measured_s:.0f} s; "
           + (f"still queued or running when measuring ended: {left}/{jobs}; " if keep_pages
              else f"the last job queued still queued or running when measuring ended: {bool(left)}; ")
