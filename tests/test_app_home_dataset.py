@@ -67,7 +67,7 @@ def test_home_shows_the_sample_in_numbers_with_a_grid_and_links():
     assert metric(at, "Image size") == "28×28"
     assert any("5,000-digit sample" in info.value for info in at.info)
     assert any("MNIST sample" in md.value for md in at.markdown)
-    assert len(at.get("image")) == 1  # the 10×10 grid is one picture
+    assert len(at.main.get("image")) == 1  # the 10×10 grid is one picture
     assert [link.proto.label for link in at.get("page_link")] == ["Dataset", "Train", "Evaluate", "Draw"]
 
 
