@@ -40,17 +40,18 @@ def normalize(tag: object) -> str | None:
     return primary if primary in LANGUAGES else None
 
 
-def _environment_language() -> str:
+def environment_language() -> str:
+    """`MNISTLAB_LANG`, else English: the language of the CLI, a notebook, or a thread outside a page run."""
     return normalize(os.environ.get("MNISTLAB_LANG")) or DEFAULT_LANGUAGE
 
 
-_language_source: Callable[[], str] = _environment_language
+_language_source: Callable[[], str] = environment_language
 
 
 def set_language_source(source: Callable[[], str] | None) -> None:
     """Install what `current_language()` asks (None: back to `MNISTLAB_LANG`)."""
     global _language_source
-    _language_source = source or _environment_language
+    _language_source = source or environment_language
 
 
 def current_language() -> str:

@@ -54,13 +54,13 @@ def apptest_language():
 
     before = i18n._language_source
 
-    last = {"language": i18n.DEFAULT_LANGUAGE}
+    last: list[str] = []  # the language of this test's last page run, once there was one
 
     def source() -> str:
         if get_script_run_ctx(suppress_warning=True) is None:
-            return last["language"]
-        last["language"] = before()
-        return last["language"]
+            return last[-1] if last else before()
+        last[:] = [before()]
+        return last[-1]
 
     i18n.set_language_source(source)
     yield

@@ -9,7 +9,7 @@ from mnistlab.augment import TITLES as AUGMENTATION_TITLES
 from mnistlab.augment import help_text as augmentation_help
 from mnistlab.errors import DataError
 from mnistlab.i18n import _, tr
-from mnistlab.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS
+from mnistlab.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS, ModelSpec
 from ui.concepts import (
     batch_size_help,
     decay_help,
@@ -42,7 +42,8 @@ def _training_images() -> int | None:
 def training_widgets() -> None:
     """Optimizer, learning rate, batch, epochs, validation, subset, seed, augmentation: each with its help."""
     with st.expander(_("Training settings"), expanded=False):
-        optimizer = st.session_state["opt_optimizer"]
+        defaults = ModelSpec()  # a widget's value is gone after a run that did not draw it; it comes back as this
+        optimizer = st.session_state.get("opt_optimizer", defaults.optimizer)
         st.selectbox(_("Optimizer"), OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer",
                      help=optimizer_help(optimizer))
         # "%g" on every float: a shared link's 0.00123456789 shows as it is, not rounded to 0.0012
@@ -55,8 +56,10 @@ def training_widgets() -> None:
         st.checkbox(_("Nesterov momentum (SGD)"), key="opt_nesterov", disabled=not_sgd, help=nesterov_help())
         st.number_input(_("Learning-rate decay (old Keras `decay`)"), *LIMITS["decay"], step=1e-6, format="%g",
                         key="opt_decay", help=decay_help())
-        updates = weight_updates(_training_images(), st.session_state["opt_validation_split"],
-                                 st.session_state["opt_batch_size"], st.session_state["opt_epochs"])
+        updates = weight_updates(_training_images(),
+                                 st.session_state.get("opt_validation_split", defaults.validation_split),
+                                 st.session_state.get("opt_batch_size", defaults.batch_size),
+                                 st.session_state.get("opt_epochs", defaults.epochs))
         left, right = st.columns(2)
         left.number_input(_("Batch size"), *LIMITS["batch_size"], key="opt_batch_size", help=batch_size_help(updates))
         right.number_input(_("Epochs"), *LIMITS["epochs"], key="opt_epochs", help=epochs_help(updates))

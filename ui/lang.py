@@ -22,7 +22,7 @@ def browser_language() -> str:
 
 def _session_language() -> str:
     if get_script_run_ctx(suppress_warning=True) is None:
-        return i18n.DEFAULT_LANGUAGE
+        return i18n.environment_language()
     return st.session_state.get(LANG_KEY) or browser_language()
 
 
