@@ -17,7 +17,8 @@ ALLOWED = {
     "png", "npz", "csv", "idx", "gzip", "zip", "json", "sqlite", "postgresql", "url", "streamlit",
     "dask", "python", "sample", "auto", "github", "api", "inversetimedecay", "categorical_crossentropy",
     "crossentropy", "english", "one", "hot", "kernel", "bias", "activation", "dot", "input", "output", "units",
-    "filters", "model", "fit", "compile", "max", "min", "exp", "epoch", "epochs", "batch", "batch_size", "validation_split", "learning_rate",
+    "filters", "model", "fit", "compile", "max", "min", "exp", "conv", "maxpooling", "nan", "spec", "decay",
+    "epoch", "epochs", "batch", "batch_size", "validation_split", "learning_rate",
 }
 
 
