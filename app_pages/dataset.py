@@ -92,7 +92,7 @@ def one_image(dataset: Dataset, indices: np.ndarray) -> int:
     if st.session_state.get("example_context") != context or "example_index" not in st.session_state:
         st.session_state["example_context"] = context
         st.session_state["example_index"] = int(indices[0]) if len(indices) else 0
-    index = st.number_input(_("Image index in x_train (0–{last:,})", last=len(dataset.y_train) - 1), min_value=0,
+    index = st.number_input(_("Image index in `x_train` (0–{last:,})", last=len(dataset.y_train) - 1), min_value=0,
                             max_value=len(dataset.y_train) - 1, step=1, key="example_index")
     image, label = dataset.x_train[index], int(dataset.y_train[index])
     name = tr(dataset.class_names[label])
@@ -163,9 +163,9 @@ def preprocessing(dataset: Dataset, index: int) -> None:
     st.subheader(_("3. One-hot label: {label} → 10 numbers", label=label))
     st.write(_("One-hot encoding writes a label as 10 numbers, one per class: 1 for the right class, 0 for all "
                "others. The network answers with 10 probabilities, one per class (its softmax output), so the "
-               "correct answer is written the same way, and the loss (categorical cross-entropy) compares the "
-               "two. It also stops the network from reading labels as amounts (class 8 is not \"twice\" "
-               "class 4)."))
+               "correct answer is written the same way, and the loss (cross-entropy, `categorical_crossentropy`) "
+               "compares the two. It also stops the network from reading labels as amounts (class 8 is not "
+               "\"twice\" class 4)."))
     st.dataframe(pd.DataFrame(one_hot(np.array([label])).astype(int), columns=class_labels(dataset.class_names)),
                  hide_index=True, key="prep_one_hot")
     st.caption(_("What you see: the label {label} of image #{index:,} as a one-hot row — the column headers "
