@@ -7,14 +7,15 @@ from mnistlab.i18n import N_, _, tr
 from ui.state import current_dataset, dataset_name, dataset_title
 
 PER_CLASS = 10
-PAGES = [  # (page, label, icon, what it is for), said with tr() where shown
-    ("app_pages/dataset.py", N_("Dataset"), "🖼️", N_("Look at the images as numbers: classes, pixels, averages, "
-                                                    "and how they are prepared for a network.")),
-    ("app_pages/train.py", N_("Train"), "🏋️", N_("Build a model in the sidebar (or start from a tutorial preset) "
-                                                "and watch it learn, epoch by epoch.")),
-    ("app_pages/evaluate.py", N_("Evaluate"), "🔍", N_("See which test images your model gets wrong, and what it "
-                                                      "confuses them with.")),
-    ("app_pages/draw.py", N_("Draw"), "✏️", N_("Draw a digit with the mouse and see what your model thinks it is.")),
+PAGES = [  # (page, label, icon, what it is for), said with tr() where shown; the icons are app.py's
+    ("app_pages/dataset.py", N_("Dataset"), ":material/grid_view:",
+     N_("Look at the images as numbers: classes, pixels, averages, and how they are prepared for a network.")),
+    ("app_pages/train.py", N_("Train"), ":material/model_training:",
+     N_("Build a model in the sidebar (or start from a tutorial preset) and watch it learn, epoch by epoch.")),
+    ("app_pages/evaluate.py", N_("Evaluate"), ":material/search:",
+     N_("See which test images your model gets wrong, and what it confuses them with.")),
+    ("app_pages/draw.py", N_("Draw"), ":material/draw:",
+     N_("Draw a digit with the mouse and see what your model thinks it is.")),
 ]
 
 

@@ -58,6 +58,8 @@ def test_home_in_chinese():
     assert [m.label for m in at.main.metric] == ["训练图像", "测试图像", "类别数", "图像大小"]
     assert any("5,000 个数字的 MNIST 样本" in info.value for info in at.info)
     assert [link.proto.label for link in at.get("page_link")] == ["数据集", "训练", "评估", "手写识别"]
+    # Material icons, as the navigation's: emoji are empty boxes in a browser without an emoji font.
+    assert all(link.proto.icon.startswith(":material/") for link in at.get("page_link"))
     assert any(c.value.startswith("模型只从训练集") for c in at.caption)
     assert left(at) == []
 
