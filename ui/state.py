@@ -15,6 +15,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from mnistlab.data import DATASET_NAMES, Dataset, fallback_expired, load_dataset
 from mnistlab.errors import DataError
+from mnistlab.i18n import L_, Message, _, n_
 from mnistlab.jobs import JobRegistry
 
 if TYPE_CHECKING:
@@ -27,17 +28,34 @@ MODEL_KEY = "active_model"
 
 
 @dataclass(frozen=True)
+class TrainedLabel:
+    """A trained model's name as the user reads it, said in their language whenever it is shown
+    (`str()`, or a `{label}` in a message): "mlp_relu_adam, trained 4 epochs on MNIST sample"."""
+
+    model: str
+    epochs: int
+    dataset: str | Message
+
+    def __str__(self) -> str:
+        return n_("{model}, trained {n} epoch on {dataset}", "{model}, trained {n} epochs on {dataset}",
+                  self.epochs, model=self.model, dataset=str(self.dataset))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+@dataclass(frozen=True)
 class ActiveModel:
     """The model this session evaluates and draws with, and where it came from."""
 
     model: Any  # keras.Model; typed loosely so this module never imports Keras
-    label: str  # what the user reads: "mlp_relu_adam, 4 epochs on MNIST sample"
+    label: str | Message | TrainedLabel  # what the user reads, in their language when shown (`str()`)
     key: str  # identifies the weights: a training cache key or an upload's hash
     dataset_name: str
     spec: ModelSpec | None = None
 
 
-@st.cache_resource(show_spinner="Loading the data…", validate=lambda dataset: not fallback_expired(dataset))
+@st.cache_resource(show_spinner=False, validate=lambda dataset: not fallback_expired(dataset))
 def shared_dataset(name: str, source: str = "auto") -> Dataset:
     """Loaded once per process, read-only, shared by every session. The offline sample given
     when the download failed is dropped after `DOWNLOAD_RETRY_S`, so a later request retries."""
@@ -61,8 +79,8 @@ def run_store() -> RunStore:
         return RunStore(st.connection("runs", type="sql").engine)  # dialect/host/... settings
     except Exception as exc:  # a wrong URL, a missing driver, a database that is down
         fallback = RunStore()
-        fallback.problem = (f"The runs database in the app's secrets cannot be used ({type(exc).__name__}: {exc}); "
-                            "runs are kept in a local SQLite file on this server instead.")
+        fallback.problem = L_("The runs database in the app's secrets cannot be used ({error}); runs are kept in a "
+                              "local SQLite file on this server instead.", error=f"{type(exc).__name__}: {exc}")
         return fallback
 
 
@@ -111,17 +129,18 @@ def current_dataset() -> Dataset | None:
     if name == "custom":
         uploaded = st.session_state.get(UPLOADED_KEY)
         if uploaded is None:
-            st.info("No uploaded dataset yet: upload one on the Dataset page, or choose MNIST.")
+            st.info(_("No uploaded dataset yet: upload one on the Dataset page, or choose MNIST."))
         return uploaded
     try:
-        return shared_dataset(name)
+        with st.spinner(_("Loading the data…")):
+            return shared_dataset(name)
     except DataError as exc:
         st.error(str(exc))
         return None
 
 
 def dataset_title(name: str) -> str:
-    return DATASET_NAMES.get(name, "Uploaded data")
+    return DATASET_NAMES.get(name) or _("Uploaded data")
 
 
 def active_model() -> ActiveModel | None:
@@ -144,8 +163,7 @@ def adopt_finished_job() -> None:
     st.session_state["adopted_job"] = job
     if job.result.diverged:
         return
-    dataset_label = job.dataset.title
-    label = f"{job.spec.name} · {job.result.epochs_done} epoch(s) · {dataset_label}"
+    label = TrainedLabel(job.spec.name, job.result.epochs_done, job.dataset.title)
     set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))
 
 
@@ -163,10 +181,10 @@ def follow_job() -> None:
             st.rerun()  # the whole app: the finished model becomes this session's on whatever page
         progress = job.progress
         if job.state == "queued" or progress is None:
-            st.caption(f"Training {job.spec.name}: waiting to start…")
+            st.caption(_("Training {model}: waiting to start…", model=job.spec.name))
         else:
-            st.progress(progress.fraction, text=f"Training {job.spec.name}: epoch {progress.epoch} of "
-                        f"{progress.epochs}")
+            st.progress(progress.fraction, text=_("Training {model}: epoch {epoch} of {epochs}",
+                                                  model=job.spec.name, epoch=progress.epoch, epochs=progress.epochs))
 
     with st.sidebar:
         follow()
@@ -176,19 +194,25 @@ def require_model() -> ActiveModel:
     """The session's model, or a pointer to where to get one (and the page stops)."""
     active = active_model()
     if active is None:
-        st.info("No trained model in this session yet. Train one first — a 1-epoch run on a "
-                "subset takes a few seconds.")
-        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.info(_("No trained model in this session yet. Train one first — a 1-epoch run on a "
+                  "subset takes a few seconds."))
+        st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
         st.stop()
     return active
 
 
-@st.cache_resource(max_entries=32, show_spinner="Evaluating on the test set…")
-def evaluation(_model: Any, model_key: str, _dataset: Dataset, dataset_key: str):
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _evaluation(_model: Any, model_key: str, _dataset: Dataset, dataset_key: str):
     """Evaluations are shared: students who trained the identical job see the same numbers."""
     from mnistlab.evaluate import evaluate
 
     return evaluate(_model, _dataset)
+
+
+def evaluation(model: Any, model_key: str, dataset: Dataset, dataset_key: str):
+    """The shared evaluation, with a spinner in the reader's language while it is computed."""
+    with st.spinner(_("Evaluating on the test set…")):
+        return _evaluation(model, model_key, dataset, dataset_key)
 
 
 def evaluate_active(active: ActiveModel, dataset: Dataset):

@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import _
+from mnistlab.i18n import L_, _
 from mnistlab.modelfile import MAX_MODEL_BYTES, MAX_MODEL_PARAMS, load_model_bytes
 from ui.state import ActiveModel, dataset_name, set_active_model
 
@@ -30,6 +30,7 @@ def model_uploader(key: str) -> None:
         except MnistlabError as exc:
             st.error(str(exc))
             return
-        set_active_model(ActiveModel(model, f"uploaded: {upload.name}", f"upload-{digest}", dataset_name()))
+        label = L_("uploaded: {file}", file=upload.name)
+        set_active_model(ActiveModel(model, label, f"upload-{digest}", dataset_name()))
         st.session_state[f"{key}_loaded"] = digest
         st.success(_("Using {file}: {params:,} parameters.", file=upload.name, params=model.count_params()))
