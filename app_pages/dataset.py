@@ -109,7 +109,7 @@ def one_image(dataset: Dataset, indices: np.ndarray) -> int:
                      grid=grid))
     text.caption(_("The picture draws 0 black and 255 white, as MNIST is usually shown. The matrix below "
                    "turns that around (255 black) so that its numbers stay readable."))
-    st.plotly_chart(charts.pixel_matrix_chart(image), key="example_matrix")
+    st.html(charts.pixel_matrix_html(image))
     st.caption(_("What you see: the same image as its 28 rows × 28 columns of numbers — exactly what the "
                  "network receives. Point at a square to read its row, column and value."))
     return index

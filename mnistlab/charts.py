@@ -85,17 +85,29 @@ def class_counts_chart(train_counts: Sequence[int], test_counts: Sequence[int],
                                                           xanchor="right", yanchor="bottom"))
 
 
-def pixel_matrix_chart(image28: np.ndarray) -> go.Figure:
-    """A 28×28 image as a heat map with each pixel's value (0–255) written in its cell."""
-    image = np.asarray(image28)
-    fig = go.Figure(go.Heatmap(
-        z=image, colorscale=INK_SCALE, zmin=0, zmax=255, showscale=False,
-        texttemplate="%{z}", textfont=dict(size=8), xgap=0.5, ygap=0.5, hovertemplate=_pixel_hover()))
-    fig.update_xaxes(side="top", showgrid=False, zeroline=False, dtick=4, constrain="domain",
-                     title=_("column"))
-    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, dtick=4,
-                     scaleanchor="x", constrain="domain", title=_("row"))
-    return _layout(fig, 680)
+def pixel_matrix_html(image28: np.ndarray) -> str:
+    """A 28×28 image as an HTML table with each pixel's value (0–255) written in its cell, shaded as
+    ink on paper (255 black). A plain table: a browser draws and drops its 784 cells in a few
+    milliseconds, where a chart of 784 labelled cells holds up every page switch."""
+    image = np.asarray(image28).astype(int)
+    where = _("row {row}, column {column}: {value}", row="{row}", column="{column}", value="{value}")
+    head = "".join(f'<th style="{_HEAD}">{c if c % 4 == 0 else ""}</th>' for c in range(image.shape[1]))
+    rows = []
+    for r, row in enumerate(image):
+        cells = "".join(
+            f'<td title="{where.format(row=r, column=c, value=v)}" '
+            f'style="{_CELL}background:rgb({255 - v},{255 - v},{255 - v});color:{"#fff" if v > 120 else "#555"}">'
+            f"{v}</td>" for c, v in enumerate(row))
+        rows.append(f'<tr><th style="{_HEAD}">{r if r % 4 == 0 else ""}</th>{cells}</tr>')
+    caption = _("rows (top to bottom) × columns (left to right)")
+    return (f'<div style="overflow-x:auto"><table style="border-collapse:collapse;font-size:9px;'
+            f'font-family:monospace;line-height:1"><caption style="caption-side:bottom;font-size:11px;'
+            f'color:#888;padding-top:4px">{caption}</caption>'
+            f'<tr><th style="{_HEAD}"></th>{head}</tr>{"".join(rows)}</table></div>')
+
+
+_HEAD = "color:#999;font-weight:normal;padding:0 2px;text-align:center;width:20px;height:16px"
+_CELL = "width:20px;height:20px;padding:0;text-align:center;border:1px solid #fff;"
 
 
 def image_chart(image: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:

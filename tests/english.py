@@ -79,6 +79,10 @@ def page_texts(at) -> list[str]:
                     texts.extend(str(v) for v in frame.select_dtypes("object").to_numpy().ravel())
                 except Exception:
                     pass
+            elif proto.DESCRIPTOR.name == "Html":  # what a reader sees of HTML: its text and its tooltips
+                body = MessageToDict(proto).get("body", "")
+                texts.extend(re.findall(r'title="([^"]*)"', body))
+                texts.extend(t for t in re.split(r"<[^>]*>", body) if t.strip())
             elif kind not in {"TextInput", "TextArea", "Code", "Json"}:  # user text, code
                 texts.extend(_strings(MessageToDict(proto), TEXT_KEYS))
             elif kind in {"TextInput", "TextArea"}:

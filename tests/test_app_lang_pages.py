@@ -11,11 +11,14 @@ import pytest
 from english import english_left
 from streamlit.testing.v1 import AppTest
 
-from mnistlab import ModelSpec, load_dataset, train
+from mnistlab import ModelSpec, load_dataset
 from mnistlab.jobs import DONE, RUNNING, Job
 from mnistlab.runs import keras_bytes
 from mnistlab.spec import dense, flatten
-from mnistlab.train import Progress
+from mnistlab.train import (
+    Progress,
+    train,  # not `from mnistlab import train`: once the module is loaded, that name is the module
+)
 from ui.state import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]

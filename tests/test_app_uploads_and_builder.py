@@ -89,6 +89,7 @@ def test_the_builder_shows_training_memory_and_refuses_a_model_too_big_to_train(
 
 def test_the_train_page_exports_a_script_for_the_data_it_trains_on():
     at = open_app("app_pages/train.py")  # the tests run offline: the app uses its MNIST sample
+    at.toggle(key="train_show_script").set_value(True).run()
     script = next(c.value for c in at.main.code if c.language == "python")
     assert "keras.datasets.mnist.load_data()" in script and "USE_OFFLINE_SAMPLE = True" in script
     assert not at.exception

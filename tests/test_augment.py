@@ -135,6 +135,7 @@ def test_exported_stroke_width_layer_matches_the_core_one(tiny):
 def test_builder_augmentation_reaches_the_spec_the_link_and_the_script():
     at = open_app("app_pages/train.py")
     at.selectbox(key="opt_augmentation").set_value("light").run()
+    at.toggle(key="train_show_script").set_value(True).run()
     assert not at.exception
     spec = at.session_state["spec"]
     assert spec.augmentation == "light"

@@ -78,6 +78,10 @@ def test_markers_take_literal_strings():
                 args = node.args[:count]
                 if len(args) < count or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if isinstance(node, ast.JoinedStr):  # Babel cannot see a marker inside an f-string
+                wrong.extend(f"{path.relative_to(ROOT)}:{inner.lineno} (in an f-string)" for inner in ast.walk(node)
+                             if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+                             and inner.func.id in i18n.KEYWORDS)
     assert not wrong, wrong
 
 
