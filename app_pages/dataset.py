@@ -99,7 +99,7 @@ def one_image(dataset: Dataset, indices: np.ndarray) -> int:
     # Picture and text side by side, the matrix full width below: in a column beside the
     # picture its 784 numbers overlap on a 1024-px projector screen.
     picture, text = st.columns([1, 3], vertical_alignment="center")
-    picture.plotly_chart(charts.image_chart(image, title=f"#{index}: {name}", height=220), key="example_picture")
+    picture.image(np.kron(image, np.ones((7, 7), np.uint8)), caption=f"#{index}: {name}", width=196)
     grid = _("A computer sees it as a grid of 28×28 = 784 numbers, one per pixel, each a gray level: **0 is the "
              "black background, 255 the brightest ink**, and the values in between are shades of gray.")
     if name == str(label):
