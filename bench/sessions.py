@@ -297,10 +297,14 @@ LOADED = """() => {
 }"""
 
 
+# ...and the browser has drawn it: an idle period of 40 ms with nothing left to run.
+SETTLED = "() => new Promise(done => requestIdleCallback(d => done(d.timeRemaining() >= 40), {timeout: 1000}))"
+
+
 def _measure(browser, url: str, tries: int, server_pid: int,
              hurried: bool = False) -> tuple[list[float], dict[str, list[float]], int]:
     """Home in a new browser context, then the sidebar's pages in turn, until each title shows.
-    A student clicks on a page that has finished loading; `hurried` clicks as soon as the title
+    A student clicks on a page that has finished loading and drawing; `hurried` clicks as soon as the title
     shows, while the previous page's script and charts are still coming (their work then adds up)."""
     homes: list[float] = []
     switches: dict[str, list[float]] = {name: [] for name, _ in TITLES}
@@ -318,6 +322,7 @@ def _measure(browser, url: str, tries: int, server_pid: int,
             for name, title in TITLES:
                 if not hurried:
                     page.wait_for_function(LOADED, timeout=120_000)
+                    page.wait_for_function(SETTLED, timeout=30_000)
                 link = page.locator('[data-testid="stSidebarNav"] a', has_text=name).first
                 t0 = time.perf_counter()
                 link.click()
