@@ -171,9 +171,9 @@ def preprocessing(dataset: Dataset, index: int) -> None:
     st.caption(_("What you see: the label {label} of image #{index:,} as a one-hot row — the column headers "
                  "are the classes, and the single 1 is under {name}.", label=label, index=index,
                  name=tr(dataset.class_names[label])))
-    st.code(
-        'x_train = x_train.reshape(-1, 784).astype("float32") / 255  # flatten and scale\n'
-        "y_train = keras.utils.to_categorical(y_train, 10)  # one-hot labels",
+    st.code(  # the comments follow the reader's language, as in the exported script
+        'x_train = x_train.reshape(-1, 784).astype("float32") / 255  # ' + _("flatten and scale") + "\n"
+        "y_train = keras.utils.to_categorical(y_train, 10)  # " + _("one-hot labels"),
         language="python",
     )
 

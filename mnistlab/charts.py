@@ -134,7 +134,9 @@ def mean_images_chart(means: np.ndarray, class_names: Sequence[str]) -> go.Figur
         fig.layout[f"yaxis{c + 1}"].scaleanchor = f"x{c + 1}"
     fig.layout.yaxis.scaleanchor = "x"
     fig.update_annotations(font=dict(size=14, color="#0f172a"))
-    return _layout(fig, 380, coloraxis=dict(colorscale="gray", cmin=0, cmax=255, showscale=False))
+    _layout(fig, 400, coloraxis=dict(colorscale="gray", cmin=0, cmax=255, showscale=False))
+    fig.update_layout(margin=dict(t=30))  # room for the top row's titles
+    return fig
 
 
 def intensity_histogram(x_uint8: np.ndarray, log_y: bool = False, max_images: int = 2000,
