@@ -230,8 +230,8 @@ accuracy_col.metric(_("Test accuracy"), f"{ev.accuracy:.2%}", border=True,
                     help=_("The share of the test images whose most probable class is the right one."))
 loss_col.metric(_("Test loss"), f"{ev.loss:.4f}", border=True,
                 help=_("Categorical cross-entropy on the test set: lower is better."))
-errors_col.metric(_("Mistakes"), _("{wrong:,} of {total:,}", wrong=len(ev.errors), total=len(ev.y_true)),
-                  border=True)
+errors_col.metric(_("Mistakes"), f"{len(ev.errors):,} / {len(ev.y_true):,}", border=True,  # short: fits any width
+                  help=_("How many test images the model answers wrongly, out of all the test images."))
 
 context = (active.key, dataset.fingerprint)
 x_test = dataset.x_test
