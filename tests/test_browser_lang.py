@@ -64,3 +64,16 @@ def test_the_sidebar_switch_changes_the_language_and_keeps_the_page(page, server
     page.reload()
     nav.get_by_text("训练", exact=True).wait_for(timeout=SLOW)
     no_exception(page)
+
+
+def test_a_chinese_browser_gets_chinese_without_asking(browser, server):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    try:
+        chinese = context.new_page()
+        chinese.set_default_timeout(60_000)
+        open_page(chinese, server, "dataset")  # no ?lang=: st.context.locale is the browser's language
+        chinese.locator('[data-testid="stSidebarNav"]').get_by_text("数据集", exact=True).wait_for(timeout=SLOW)
+        assert chinese.locator('[data-testid="stMain"] h1').first.inner_text().startswith("数据集")
+        no_exception(chinese)
+    finally:
+        context.close()

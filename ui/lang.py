@@ -30,9 +30,9 @@ i18n.set_language_source(_session_language)
 
 
 def language_switch() -> str:
-    """Kept in the address (`?lang=`), so a teacher can hand out a Chinese link and a reload or a
-    page switch keeps it. The label is in both languages: a student who landed in the wrong one
-    still finds it."""
+    """Kept in the address (`?lang=`) when it is not the browser's own, so a teacher can hand out a
+    Chinese link and a reload or a page switch keeps it. The label is in both languages: a student
+    who landed in the wrong one still finds it."""
     asked = i18n.normalize(st.query_params.get(LANG_KEY))
     if st.session_state.get(LANG_KEY) not in i18n.LANGUAGES:  # first run: the link, else the browser
         st.session_state[LANG_KEY] = asked or browser_language()
@@ -42,7 +42,13 @@ def language_switch() -> str:
         "语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=LANG_KEY, required=True,
     )
     language = i18n.current_language()
-    if st.query_params.get(LANG_KEY) != language:
-        st.query_params[LANG_KEY] = language
+    # in the address only when it differs from the browser's: a reload keeps a switched language,
+    # and most students keep a clean address
+    wanted = None if language == browser_language() else language
+    if st.query_params.get(LANG_KEY) != wanted:
+        if wanted is None:
+            del st.query_params[LANG_KEY]
+        else:
+            st.query_params[LANG_KEY] = wanted
     st.session_state[_SEEN_KEY] = language
     return language
