@@ -89,3 +89,29 @@ def test_switching_language_keeps_the_model_the_training_and_the_page():
     deadline = time.monotonic() + 60
     while job.state in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def test_the_model_being_built_survives_a_page_switch_made_by_a_page():
+    """"Look inside" on Evaluate switches to Inside from the page's own run, and Streamlit forgets
+    the values of widgets that run did not finish drawing: the builder keeps the model regardless.
+    (From the i-ui-build branch, which found it.)"""
+    from mnistlab.build import build_model
+    from mnistlab.spec import ModelSpec, dense, flatten
+    from ui.state import ActiveModel
+
+    untrained = ModelSpec((flatten(), dense(8)), name="m")
+    at = AppTest.from_file(open_app.__globals__["APP"], default_timeout=180)
+    at.session_state["active_model"] = ActiveModel(build_model(untrained, compile=False), "untrained",
+                                                   "lang-page-switch", "mnist", untrained)
+    at.run()
+    at.switch_page("app_pages/evaluate.py")
+    at.run()
+    at.number_input(key="opt_epochs").set_value(9)
+    at.slider(key="opt_validation_split").set_value(0.25).run()
+    uid = at.session_state["builder_layers"][1][0]  # the first Dense layer
+    at.number_input(key=f"layer_{uid}_units").set_value(64).run()
+    spec = at.session_state["spec"]
+    assert spec.epochs == 9 and spec.validation_split == 0.25 and spec.layers[1].units == 64
+    at.button(key="error_look_inside").click().run()
+    assert not at.exception
+    assert at.session_state["spec"] == spec

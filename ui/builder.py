@@ -57,6 +57,7 @@ SPEC_KEY = "spec"  # the current valid ModelSpec, or None
 ERROR_KEY = "spec_error"  # the SpecError message, or ""
 ORIGIN_KEY = "builder_origin"  # the preset the draft started from
 LINK_ERROR_KEY = "builder_link_error"  # why the ?spec= link was refused, or ""
+VALUES_KEY = "builder_values"  # every widget's value at the end of the last run that drew them
 DEFAULT_PRESET = "mlp_relu_adam"
 EMPTY = "empty"
 
@@ -160,6 +161,25 @@ def _layer_from_state(uid: int, kind: str) -> LayerSpec:
     return LayerSpec(kind, **{k: (v if v is not None else getattr(base, k)) for k, v in values.items()})
 
 
+def _draft_keys() -> list[str]:
+    layers = st.session_state[LAYERS_KEY]
+    return [*SETTINGS, *(_field_key(uid, name) for uid, kind in layers for name in LAYER_FIELDS[kind])]
+
+
+def _restore_dropped_values() -> None:
+    """Streamlit drops a widget's value after a run that did not draw it (one cut short by a page's
+    own switch, as Evaluate's "Look inside" does); the draft's values are kept aside, so the model
+    comes back as it was instead of as the widgets' defaults."""
+    kept = st.session_state.get(VALUES_KEY, {})
+    for key in _draft_keys():
+        if key not in st.session_state and key in kept:
+            st.session_state[key] = kept[key]
+
+
+def _keep_values() -> None:
+    st.session_state[VALUES_KEY] = {key: st.session_state[key] for key in _draft_keys() if key in st.session_state}
+
+
 def draft_spec() -> tuple[ModelSpec | None, str]:
     """The spec the widgets describe, or None and the reason it is impossible."""
     layers = [_layer_from_state(uid, kind) for uid, kind in st.session_state[LAYERS_KEY]]
@@ -242,6 +262,7 @@ def _preset_notes(choice: str) -> None:
 def model_builder() -> None:
     """Draw the builder in the sidebar and leave the current spec in session_state."""
     _init_state()
+    _restore_dropped_values()
     sidebar = st.sidebar
     with sidebar:
         st.subheader(_("Model builder"))
@@ -269,6 +290,7 @@ def model_builder() -> None:
         training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
+        _keep_values()
         if error:
             st.error(str(error), icon=":material/block:")
         else:
