@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from mnistlab.data import Dataset
     from mnistlab.spec import ModelSpec
 
+ENGINE_RETRY_S = 30.0  # a failed engine start is tried again after this long (a fresh registry)
+
 __all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "STOPPED", "Job", "JobRegistry",
            "default_max_jobs"]
 
@@ -107,6 +109,7 @@ class JobRegistry:
         self._recycle_busy = False
         self._ready = threading.Event()
         self._engine_error: Message | str = ""
+        self._engine_failed_at: float | None = None  # time.monotonic() of a failed start
         self._closed = False
         self.engine: Engine | None = None
         if engine is not None:
@@ -183,6 +186,12 @@ class JobRegistry:
         """Why nothing can train ("" while all is well), said in the reader's language by `str()`."""
         return self._engine_error
 
+    def engine_retry_due(self, after_s: float = ENGINE_RETRY_S) -> bool:
+        """True once a failed engine start is `after_s` old: the app then makes a fresh registry,
+        so one failed start (a scheduler down for a moment) does not stop training until a restart."""
+        failed = self._engine_failed_at
+        return failed is not None and time.monotonic() - failed >= after_s
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)
 
@@ -200,6 +209,7 @@ class JobRegistry:
             logger.exception("the training engine could not start")
             self._engine_error = L_("The training engine could not start ({kind}: {reason}).",
                                     kind=type(exc).__name__, reason=reason(exc))
+            self._engine_failed_at = time.monotonic()
             with self._lock:
                 held, self._held = self._held, []
                 for job in held:

@@ -238,3 +238,5 @@ def test_an_engine_that_cannot_start_fails_every_job_with_its_reason(tiny, monke
     assert early.wait(30) and early.state == FAILED and "could not start" in str(early.error)
     late = reg.submit(spec(seed=32), tiny, "b")  # asked for after: not queued for ever
     assert late.state == FAILED and "no scheduler" in str(late.error) and reg.engine_problem()
+    # the app replaces such a registry after a while, so a scheduler down for a moment is tried again
+    assert not reg.engine_retry_due() and reg.engine_retry_due(after_s=0)

@@ -84,10 +84,11 @@ def run_store() -> RunStore:
         return fallback
 
 
-@st.cache_resource
+@st.cache_resource(validate=lambda registry: not registry.engine_retry_due())
 def registry() -> JobRegistry:
     """Once per server: the embedded Dask cluster, or the shared one named in the secrets
-    (`[dask] scheduler = "tcp://host:8786"`) or in MNISTLAB_DASK_SCHEDULER."""
+    (`[dask] scheduler = "tcp://host:8786"`) or in MNISTLAB_DASK_SCHEDULER. A registry whose engine
+    could not start is replaced after a while, so the next page tries again."""
     from mnistlab.cluster import scheduler_address
     from mnistlab.runs import record_job
 
