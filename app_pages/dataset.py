@@ -5,9 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnistlab import charts
-from mnistlab.charts import class_labels
-from mnistlab.data import (
+from mnistlab.data.datasets import (
     Dataset,
     class_counts,
     dataset_from_idx_files,
@@ -18,6 +16,8 @@ from mnistlab.data import (
 )
 from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _, tr
+from mnistlab.insight import charts
+from mnistlab.insight.charts import class_labels
 from ui.state import DATASET_KEY, UPLOADED_KEY, current_dataset, dataset_name, dataset_title
 
 PER_PAGE = 40

@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mnistlab.canvas import drawing_problem, plain_resize, to_mnist
-from mnistlab.charts import probability_bars
-from mnistlab.data import CLASS_NAMES, DIGITS
+from mnistlab.data.datasets import CLASS_NAMES, DIGITS
+from mnistlab.data.preprocess import drawing_problem, plain_resize, to_mnist
+from mnistlab.engine.jobs import DONE, QUEUED, Job
 from mnistlab.errors import DataError, MnistlabError
-from mnistlab.evaluate import predict_digit
 from mnistlab.i18n import N_, _, tr
-from mnistlab.jobs import DONE, QUEUED, Job
+from mnistlab.insight.charts import probability_bars
+from mnistlab.insight.evaluate import predict_digit
 from ui.draw_canvas import drawing_canvas, stroke_count
 from ui.draw_labels import drawings_score, label_buttons, own_drawings, score_line
 from ui.gallery import upscale

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from mnistlab.charts import confusion_chart, probability_bars
 from mnistlab.errors import MnistlabError
-from mnistlab.evaluate import Evaluation
 from mnistlab.i18n import N_, _, n_, tr
+from mnistlab.insight.charts import confusion_chart, probability_bars
+from mnistlab.insight.evaluate import Evaluation
 from ui.draw_labels import drawings_section
 from ui.gallery import gallery, how_many_shown, show_more_button, upscale
 from ui.inside_links import look_inside_picker, look_inside_test_image

@@ -7,11 +7,11 @@ import hashlib
 
 import streamlit as st
 
-from mnistlab.charts import overlay_chart
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, _, n_, tr
-from mnistlab.owners import may_delete
-from mnistlab.runs import Run, spec_parameters
+from mnistlab.insight.charts import overlay_chart
+from mnistlab.store.owners import may_delete
+from mnistlab.store.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
 from ui.state import ActiveModel, run_store, set_active_model

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from mnistlab.charts import class_labels, sample_grid
 from mnistlab.i18n import N_, _, tr
+from mnistlab.insight.charts import class_labels, sample_grid
 from ui.state import current_dataset, dataset_name, dataset_title
 
 PER_CLASS = 10

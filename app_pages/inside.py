@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistlab.charts import probability_bars
-from mnistlab.charts_inside import WEIGHT_SCALE, maps_chart, saliency_chart, units_chart
-from mnistlab.data import CLASS_NAMES, DIGITS, Dataset
+from mnistlab.data.datasets import CLASS_NAMES, DIGITS, Dataset
 from mnistlab.errors import MnistlabError
-from mnistlab.evaluate import _as_probabilities
 from mnistlab.i18n import L_, _, tr
-from mnistlab.inside import (
+from mnistlab.insight.charts import probability_bars
+from mnistlab.insight.charts_inside import WEIGHT_SCALE, maps_chart, saliency_chart, units_chart
+from mnistlab.insight.evaluate import _as_probabilities
+from mnistlab.insight.inside import (
     SALIENCY_METHOD,
     SMOOTHGRAD_SAMPLES,
     LayerOutput,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnistlab.advice import overfitting
-from mnistlab.augment import STRENGTHS
-from mnistlab.charts import history_chart
-from mnistlab.codegen import to_keras_script
+from mnistlab.engine.jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from mnistlab.i18n import L_, _, n_
-from mnistlab.jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job
-from mnistlab.spec import ModelSpec, param_count
+from mnistlab.insight.advice import overfitting
+from mnistlab.insight.charts import history_chart
+from mnistlab.model.augment import STRENGTHS
+from mnistlab.model.script import to_keras_script
+from mnistlab.model.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
 from ui.identity import nickname
 from ui.state import JOB_KEY, adopt_finished_job, current_dataset, evaluation, registry, run_store, session_id

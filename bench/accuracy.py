@@ -1,4 +1,4 @@
-"""Test accuracy of the presets, trained through mnistlab.train, on unseen test data.
+"""Test accuracy of the presets, trained through mnistlab.engine.train, on unseen test data.
 
 MNIST: each preset is trained with its own settings (epochs, batch, optimizer, its 10%
 validation split) on the 4,000 training digits of the embedded sample
@@ -56,7 +56,7 @@ def with_official_test(sample, images, labels):
 
 
 def run_ours(spec, dataset) -> tuple[float, float]:
-    """(train seconds, test accuracy) through mnistlab.train, no cache."""
+    """(train seconds, test accuracy) through mnistlab.engine.train, no cache."""
     from mnistlab import evaluate, train
 
     result = train(spec, dataset, use_cache=False)
@@ -72,7 +72,7 @@ def run_plain(spec, dataset) -> tuple[float, float]:
     import numpy as np
 
     from mnistlab import build_model, evaluate
-    from mnistlab.train import split_validation
+    from mnistlab.engine.train import split_validation
 
     def floats(x):
         return np.expand_dims(x.astype("float32") / 255, -1)

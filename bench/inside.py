@@ -3,11 +3,11 @@
 For each model (built from a preset; untrained weights, timing does not depend on them), call
 by call and alternating between our way and plain Keras's, on different real digits:
 
-  layer_outputs    mnistlab.inside.layer_outputs(model, img)          goal p50 ≤ 50 ms
+  layer_outputs    mnistlab.insight.inside.layer_outputs(model, img)          goal p50 ≤ 50 ms
     vs             keras.Model(model.inputs, [every layer's output]).predict(x)
-  saliency         mnistlab.inside.saliency(model, img)  (SmoothGrad)  goal p50 ≤ 100 ms
+  saliency         mnistlab.insight.inside.saliency(model, img)  (SmoothGrad)  goal p50 ≤ 100 ms
     vs             the same SmoothGrad written eagerly: tf.GradientTape around the Keras model
-  embed (PCA)      mnistlab.inside.embed(model, 2,000 images)          goal PCA part ≤ 1 s
+  embed (PCA)      mnistlab.insight.inside.embed(model, 2,000 images)          goal PCA part ≤ 1 s
     vs             the sub-model's predict + scikit-learn's PCA(2)
 
 p50 and p95 in ms, the first call (tracing, building the multi-output model) apart;
@@ -47,7 +47,7 @@ def plain_keras(model):
     import keras
     import tensorflow as tf
 
-    from mnistlab.inside import SMOOTHGRAD_NOISE, SMOOTHGRAD_SAMPLES
+    from mnistlab.insight.inside import SMOOTHGRAD_NOISE, SMOOTHGRAD_SAMPLES
 
     everything = keras.Model(model.inputs, [layer.output for layer in model.layers])
     before_output = keras.Model(model.inputs, model.layers[-1].input)
@@ -95,7 +95,7 @@ def main() -> None:
     from sklearn.decomposition import PCA
 
     from mnistlab import PRESETS, build_model
-    from mnistlab.inside import embed, features, inspector, layer_outputs, pca_2d, pixels, saliency
+    from mnistlab.insight.inside import embed, features, inspector, layer_outputs, pca_2d, pixels, saliency
 
     images = digits(args.calls + 1)
     map_images = digits(2000)

@@ -49,7 +49,7 @@ def test_images(count: int):
 
 def tracing_count(model) -> int:
     """How often predict_digit's tf.function for `model` has traced (made on first use)."""
-    from mnistlab.evaluate import _predictor
+    from mnistlab.insight.evaluate import _predictor
 
     return _predictor(model, batched=False).experimental_get_tracing_count()
 

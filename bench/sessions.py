@@ -166,7 +166,7 @@ def part_a(registry, spec, dataset, sizes: list[int]) -> None:
 
 def part_b(registry, dataset, count: int = 100, every: int = 20) -> None:
     from mnistlab import PRESETS
-    from mnistlab.cluster import RECYCLE_AFTER
+    from mnistlab.engine.cluster import RECYCLE_AFTER
 
     spec = PRESETS["mlp_relu_adam"].spec.replace(epochs=1, train_size=300, seed=500_000)
     client = registry.engine.client
@@ -197,8 +197,8 @@ def part_b(registry, dataset, count: int = 100, every: int = 20) -> None:
 
 
 def part_c(spec, dataset, jobs: int = 20) -> None:
-    from mnistlab.cluster import start_engine
-    from mnistlab.jobs import JobRegistry
+    from mnistlab.engine.cluster import start_engine
+    from mnistlab.engine.jobs import JobRegistry
 
     print(f"\n## c. {jobs} different jobs ({spec.name}, {spec.train_size:,} images, 1 epoch) on 1 worker vs 2 workers "
           f"({os.cpu_count()} cores)")
@@ -408,8 +408,8 @@ def main() -> None:
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
 
     from mnistlab import PRESETS, load_dataset
-    from mnistlab.cluster import start_engine
-    from mnistlab.jobs import JobRegistry
+    from mnistlab.engine.cluster import start_engine
+    from mnistlab.engine.jobs import JobRegistry
 
     dataset = load_dataset("mnist", "sample")
     spec = PRESETS[args.preset].spec.replace(epochs=1, train_size=args.train_size)

@@ -59,7 +59,7 @@ def plain_fit(spec, dataset) -> tuple[float, list[float]]:
 
 
 def ours(spec, dataset) -> tuple[float, list[float]]:
-    """mnistlab.train without its disk cache; returns (whole call seconds, per-epoch seconds)."""
+    """mnistlab.engine.train without its disk cache; returns (whole call seconds, per-epoch seconds)."""
     from mnistlab import train
 
     started = time.perf_counter()
@@ -88,7 +88,7 @@ def through_worker(engine, spec, dataset) -> tuple[float, float]:
     seconds, the worker's own train() seconds)."""
     import tempfile
 
-    from mnistlab.jobs import DONE, JobRegistry
+    from mnistlab.engine.jobs import DONE, JobRegistry
 
     with tempfile.TemporaryDirectory() as cache:
         registry = JobRegistry(max_jobs=1, cache_dir=cache, engine=engine)  # the newest one gets the events
@@ -104,7 +104,7 @@ def through_worker(engine, spec, dataset) -> tuple[float, float]:
 
 def worker_mode(args, dataset) -> None:
     from mnistlab import PRESETS, train
-    from mnistlab.cluster import start_engine
+    from mnistlab.engine.cluster import start_engine
 
     def in_process(spec):
         started = time.perf_counter()

@@ -8,28 +8,28 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 _WHERE = {
-    "build_model": "build",
-    "to_mnist": "canvas",
-    "to_keras_script": "codegen",
-    "Dataset": "data",
-    "load_dataset": "data",
+    "build_model": "model.build",
+    "to_mnist": "data.preprocess",
+    "to_keras_script": "model.script",
+    "Dataset": "data.datasets",
+    "load_dataset": "data.datasets",
     "DataError": "errors",
     "MnistlabError": "errors",
     "ModelFileError": "errors",
     "SpecError": "errors",
-    "Evaluation": "evaluate",
-    "evaluate": "evaluate",
-    "predict_digit": "evaluate",
-    "PRESETS": "presets",
-    "Preset": "presets",
-    "LayerSpec": "spec",
-    "ModelSpec": "spec",
-    "layer_table": "spec",
-    "output_shapes": "spec",
-    "param_count": "spec",
-    "Progress": "train",
-    "TrainResult": "train",
-    "train": "train",
+    "Evaluation": "insight.evaluate",
+    "evaluate": "insight.evaluate",
+    "predict_digit": "insight.evaluate",
+    "PRESETS": "model.presets",
+    "Preset": "model.presets",
+    "LayerSpec": "model.spec",
+    "ModelSpec": "model.spec",
+    "layer_table": "model.spec",
+    "output_shapes": "model.spec",
+    "param_count": "model.spec",
+    "Progress": "engine.train",
+    "TrainResult": "engine.train",
+    "train": "engine.train",
 }
 __all__ = [
     "DataError",
@@ -57,15 +57,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from mnistlab.build import build_model
-    from mnistlab.canvas import to_mnist
-    from mnistlab.codegen import to_keras_script
-    from mnistlab.data import Dataset, load_dataset
+    from mnistlab.data.datasets import Dataset, load_dataset
+    from mnistlab.data.preprocess import to_mnist
+    from mnistlab.engine.train import Progress, TrainResult, train
     from mnistlab.errors import DataError, MnistlabError, ModelFileError, SpecError
-    from mnistlab.evaluate import Evaluation, evaluate, predict_digit
-    from mnistlab.presets import PRESETS, Preset
-    from mnistlab.spec import LayerSpec, ModelSpec, layer_table, output_shapes, param_count
-    from mnistlab.train import Progress, TrainResult, train
+    from mnistlab.insight.evaluate import Evaluation, evaluate, predict_digit
+    from mnistlab.model.build import build_model
+    from mnistlab.model.presets import PRESETS, Preset
+    from mnistlab.model.script import to_keras_script
+    from mnistlab.model.spec import LayerSpec, ModelSpec, layer_table, output_shapes, param_count
 
 
 def __getattr__(name: str):

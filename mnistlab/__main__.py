@@ -12,8 +12,8 @@ from pathlib import Path
 from mnistlab import i18n
 from mnistlab.errors import DataError, MnistlabError
 from mnistlab.i18n import N_, tr
-from mnistlab.presets import PRESETS
-from mnistlab.spec import ModelSpec, param_count
+from mnistlab.model.presets import PRESETS
+from mnistlab.model.spec import ModelSpec, param_count
 
 
 def _presets(_: argparse.Namespace) -> int:
@@ -31,7 +31,7 @@ def _preset_spec(args: argparse.Namespace) -> ModelSpec:
 
 
 def _script(args: argparse.Namespace) -> int:
-    from mnistlab.codegen import to_keras_script
+    from mnistlab.model.script import to_keras_script
 
     spec = _preset_spec(args)
     if not args.out:
@@ -48,9 +48,9 @@ def _script(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mnistlab.data import load_dataset
-    from mnistlab.evaluate import evaluate
-    from mnistlab.train import Progress, train
+    from mnistlab.data.datasets import load_dataset
+    from mnistlab.engine.train import Progress, train
+    from mnistlab.insight.evaluate import evaluate
 
     spec = _preset_spec(args)
     dataset = load_dataset(args.dataset, args.source)

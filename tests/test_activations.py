@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mnistlab.activations import CURVES, curve, svg
-from mnistlab.spec import ACTIVATIONS
+from mnistlab.model.activations import CURVES, curve, svg
+from mnistlab.model.spec import ACTIVATIONS
 
 
 def test_every_activation_the_builder_offers_has_a_curve():

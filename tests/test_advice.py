@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mnistlab import i18n
-from mnistlab.advice import RISING_EPOCHS, overfitting
+from mnistlab.insight.advice import RISING_EPOCHS, overfitting
 
 
 def history(loss, val_loss=None):

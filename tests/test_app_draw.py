@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 from test_app_evaluate_draw import ROOT, plotly_figures, plotly_values
 
 from mnistlab import ModelSpec, train
-from mnistlab.presets import draw_default_spec
-from mnistlab.spec import dense, flatten
+from mnistlab.model.presets import draw_default_spec
+from mnistlab.model.spec import dense, flatten
 from ui.state import ActiveModel, run_store
 
 DRAW, EVALUATE = "app_pages/draw.py", "app_pages/evaluate.py"
@@ -175,7 +175,7 @@ def test_naive_versus_faithful_side_by_side(small_model) -> None:
 
 
 def test_evaluate_shows_the_class_drawings_and_the_wrongly_read_ones(small_model) -> None:
-    from mnistlab.evaluate import predict_proba
+    from mnistlab.insight.evaluate import predict_proba
 
     blank = np.zeros((28, 28), dtype=np.uint8)
     predicted = int(predict_proba(small_model.model, blank[None]).argmax())

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, evaluate, load_dataset, train
-from mnistlab.spec import dense, flatten
+from mnistlab.model.spec import dense, flatten
 from ui.state import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]

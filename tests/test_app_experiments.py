@@ -9,8 +9,8 @@ from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
-from mnistlab.runs import keras_bytes
-from mnistlab.spec import dense, flatten
+from mnistlab.model.spec import dense, flatten
+from mnistlab.store.runs import keras_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ModelSpec((flatten(), dense(8)), epochs=2)
@@ -76,7 +76,7 @@ def test_runs_are_listed_overlaid_loaded_and_deleted():
 def test_a_damaged_row_shows_a_note_and_the_page_still_works():
     import sqlalchemy as sa
 
-    from mnistlab.runs import RUNS
+    from mnistlab.store.runs import RUNS
 
     broken = add(f"broken_{uuid.uuid4().hex[:6]}", model_bytes=b"junk")
     with store().engine.begin() as connection:

@@ -19,7 +19,7 @@ import pytest
 from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.data import DEBIAN_FASHION_DIR, IDX_FILES
+from mnistlab.data.datasets import DEBIAN_FASHION_DIR, IDX_FILES
 from ui.state import UPLOADED_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,10 +10,10 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
-from mnistlab.data import CLASS_NAMES, Dataset
-from mnistlab.inside import SALIENCY_METHOD, layer_outputs
-from mnistlab.presets import PRESETS
-from mnistlab.spec import dense, dropout, flatten
+from mnistlab.data.datasets import CLASS_NAMES, Dataset
+from mnistlab.insight.inside import SALIENCY_METHOD, layer_outputs
+from mnistlab.model.presets import PRESETS
+from mnistlab.model.spec import dense, dropout, flatten
 from ui.inside_links import INSIDE_KEY, InsideDigit
 from ui.state import ActiveModel
 
@@ -174,10 +174,10 @@ def test_any_gallery_digit_can_be_opened_on_inside(sample):
 
 
 def test_experiments_compares_two_runs(tiny, sample):
-    from mnistlab.compare import accuracy_change
-    from mnistlab.evaluate import evaluate
-    from mnistlab.runs import keras_bytes
-    from mnistlab.train import train
+    from mnistlab.engine.train import train
+    from mnistlab.insight.compare import accuracy_change
+    from mnistlab.insight.evaluate import evaluate
+    from mnistlab.store.runs import keras_bytes
     from ui.state import run_store
 
     specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),

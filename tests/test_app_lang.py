@@ -11,7 +11,7 @@ from apptest import open_app
 from english import english_left
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.spec import LAYER_KINDS
+from mnistlab.model.spec import LAYER_KINDS
 
 BUILDER_KEYS = ("builder_", "opt_", "layer_", "up_", "down_", "remove_")
 CJK = re.compile("[\u4e00-\u9fff]")
@@ -95,8 +95,8 @@ def test_the_model_being_built_survives_a_page_switch_made_by_a_page():
     """"Look inside" on Evaluate switches to Inside from the page's own run, and Streamlit forgets
     the values of widgets that run did not finish drawing: the builder keeps the model regardless.
     (From the i-ui-build branch, which found it.)"""
-    from mnistlab.build import build_model
-    from mnistlab.spec import ModelSpec, dense, flatten
+    from mnistlab.model.build import build_model
+    from mnistlab.model.spec import ModelSpec, dense, flatten
     from ui.state import ActiveModel
 
     untrained = ModelSpec((flatten(), dense(8)), name="m")

@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from test_app_draw import a_one
 
 from mnistlab import ModelSpec, build_model, i18n, train
-from mnistlab.inside import layer_outputs
-from mnistlab.spec import conv2d, dense, flatten, maxpool2d
+from mnistlab.insight.inside import layer_outputs
+from mnistlab.model.spec import conv2d, dense, flatten, maxpool2d
 from ui.inside_links import INSIDE_KEY, InsideDigit
 from ui.state import ActiveModel, run_store
 
@@ -122,7 +122,7 @@ def test_inside_in_chinese_for_an_mlp_shows_its_units(sample):
 def test_two_runs_compared_in_chinese(tiny, sample):
     from english import english_words
 
-    from mnistlab.runs import keras_bytes
+    from mnistlab.store.runs import keras_bytes
 
     specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),
              ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, batch_size=64, learning_rate=0.01,

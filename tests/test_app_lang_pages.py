@@ -12,13 +12,13 @@ from english import english_left
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, load_dataset
-from mnistlab.jobs import DONE, RUNNING, Job
-from mnistlab.runs import keras_bytes
-from mnistlab.spec import dense, flatten
-from mnistlab.train import (
+from mnistlab.engine.jobs import DONE, RUNNING, Job
+from mnistlab.engine.train import (
     Progress,
     train,  # not `from mnistlab import train`: once the module is loaded, that name is the module
 )
+from mnistlab.model.spec import dense, flatten
+from mnistlab.store.runs import keras_bytes
 from ui.state import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]

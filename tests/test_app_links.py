@@ -7,7 +7,7 @@ from apptest import APP
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import PRESETS, ModelSpec
-from mnistlab.spec import LIMITS, conv2d, dense, dropout, flatten, maxpool2d
+from mnistlab.model.spec import LIMITS, conv2d, dense, dropout, flatten, maxpool2d
 from ui.builder import SETTINGS, _field_key
 
 PAGES = ["app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/evaluate.py",
@@ -25,7 +25,7 @@ def open_link(text: str, page: str = "app_pages/train.py") -> AppTest:
 
 def layer_widget_values(at: AppTest) -> list[dict]:
     """What the sidebar's layer widgets show, layer by layer, as a spec's layer dicts."""
-    from mnistlab.spec import LAYER_FIELDS
+    from mnistlab.model.spec import LAYER_FIELDS
 
     shown = []
     for uid, kind in at.session_state["builder_layers"]:

@@ -7,7 +7,7 @@ import pytest
 from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.spec import LIMITS
+from mnistlab.model.spec import LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,9 +7,9 @@ import pytest
 from apptest import open_app
 
 from mnistlab import ModelSpec, SpecError, to_keras_script, train
-from mnistlab.augment import STRENGTHS, augmentation_layers, stroke_width_layer
-from mnistlab.spec import AUGMENTATIONS, conv2d, dense, flatten, maxpool2d
-from mnistlab.train import cache_key, training_wrapper
+from mnistlab.engine.train import cache_key, training_wrapper
+from mnistlab.model.augment import STRENGTHS, augmentation_layers, stroke_width_layer
+from mnistlab.model.spec import AUGMENTATIONS, conv2d, dense, flatten, maxpool2d
 
 SMALL = ModelSpec((conv2d(4, 3), maxpool2d(2), flatten(), dense(16)), "adam", 0.003, batch_size=64, epochs=2,
                   name="small_cnn")
@@ -27,7 +27,7 @@ def test_every_strength_is_defined_once_and_off_means_none():
 
 def test_titles_and_help_name_every_strength_in_the_readers_language():
     from mnistlab import i18n
-    from mnistlab.augment import TITLES, help_text
+    from mnistlab.model.augment import TITLES, help_text
 
     assert set(TITLES) == set(AUGMENTATIONS)
     english = help_text()

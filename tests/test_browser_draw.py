@@ -121,7 +121,7 @@ def test_the_pen_stops_at_the_servers_limit_on_strokes(draw_page):
     """Beyond MAX_STROKES the canvas draws no more strokes, rather than send what the server refuses."""
     from test_browser import wait_idle
 
-    from mnistlab.strokes import MAX_STROKES
+    from mnistlab.data.strokes import MAX_STROKES
 
     page = draw_page
     box = canvas_box(page)

@@ -10,7 +10,7 @@ import pytest
 from test_browser import SHOTS, browser, no_exception, open_page, page, server, shoot  # noqa: F401 (fixtures)
 
 from mnistlab import PRESETS, ModelSpec
-from mnistlab.budget import megabytes, training_memory
+from mnistlab.model.budget import megabytes, training_memory
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnistlab import PRESETS, ModelSpec, SpecError, build_model, output_shapes, param_count
-from mnistlab.spec import ACTIVATIONS, LayerSpec
+from mnistlab.model.spec import ACTIVATIONS, LayerSpec
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from mnistlab import canvas
-from mnistlab.canvas import MNIST_STROKE_PX, centre_of_mass, drawing_problem, ink_map, stroke_width, to_mnist
+from mnistlab.data import preprocess as canvas
+from mnistlab.data.preprocess import MNIST_STROKE_PX, centre_of_mass, drawing_problem, ink_map, stroke_width, to_mnist
 
 
 def draw_seven(size: int = 280, ink: int = 255, paper: int = 0, width: int = 18) -> np.ndarray:

@@ -4,8 +4,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from mnistlab import charts
-from mnistlab.data import CLASS_NAMES, DIGITS
+from mnistlab.data.datasets import CLASS_NAMES, DIGITS
+from mnistlab.insight import charts
 
 FASHION = CLASS_NAMES["fashion_mnist"]
 
@@ -130,7 +130,7 @@ def test_confusion_chart_is_100_selectable_squares_with_true_and_predicted():
 
 
 def test_a_stopped_runs_partial_epoch_is_marked_apart_from_the_curve():
-    from mnistlab.charts import history_chart
+    from mnistlab.insight.charts import history_chart
 
     history = {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6],
                "partial_epoch": {"epoch": 3, "batches": 4, "of": 17, "loss": 1.7}}

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from mnistlab import PRESETS, ModelSpec, evaluate, param_count, to_keras_script, train
-from mnistlab.codegen import DATA_NAMES
 from mnistlab.errors import DataError
-from mnistlab.spec import conv2d, dense, dropout, flatten, maxpool2d
+from mnistlab.model.script import DATA_NAMES
+from mnistlab.model.spec import conv2d, dense, dropout, flatten, maxpool2d
 
 SMALL = ModelSpec(
     (conv2d(4, 3, "relu"), maxpool2d(2), flatten(), dense(32, "tanh"), dropout(0.2)),

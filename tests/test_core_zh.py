@@ -11,12 +11,14 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnistlab import charts, charts_inside, data, i18n
-from mnistlab.canvas import drawing_problem, ink_map
-from mnistlab.drawings import DrawingError
+from mnistlab import i18n
+from mnistlab.data import datasets as data
+from mnistlab.data.preprocess import drawing_problem, ink_map
 from mnistlab.errors import DataError
-from mnistlab.owners import refusal
-from mnistlab.runs import RunStore, StoreError
+from mnistlab.insight import charts, charts_inside
+from mnistlab.store.drawings import DrawingError
+from mnistlab.store.owners import refusal
+from mnistlab.store.runs import RunStore, StoreError
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # what may stay in Latin letters on a Chinese chart: Keras names, plotly's hover syntax

@@ -1,4 +1,4 @@
-"""Tests for mnistlab.data: every source, every format, every way a file can be bad."""
+"""Tests for mnistlab.data.datasets: every source, every format, every way a file can be bad."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnistlab import data, formats
-from mnistlab.data import DataError
+from mnistlab.data import datasets as data
+from mnistlab.data import formats
+from mnistlab.data.datasets import DataError
 
 KERAS_IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",
@@ -655,7 +656,7 @@ def test_helpers_agree_with_numpy_references():
 
 
 def test_importing_data_pulls_in_no_heavy_modules():
-    code = ("import sys, mnistlab.data; "
+    code = ("import sys, mnistlab.data.datasets; "
             "print([m for m in ('tensorflow', 'keras', 'streamlit', 'mlxtend') "
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -664,7 +665,7 @@ def test_importing_data_pulls_in_no_heavy_modules():
 
 
 def test_a_dataset_loaded_by_name_is_known_as_such_and_an_upload_is_not(sample):
-    from mnistlab.data import Dataset, load_dataset, loaded_by_name
+    from mnistlab.data.datasets import Dataset, load_dataset, loaded_by_name
 
     assert loaded_by_name(load_dataset("mnist", "sample"))
     copy = Dataset("mnist", sample.x_train, sample.y_train, sample.x_test, sample.y_test, sample.class_names,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from test_app_draw import app, headings, small_model  # noqa: F401
 
-from mnistlab.canvas import MNIST_STROKE_PX, drawing_problem, stroke_width, to_mnist
-from mnistlab.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
+from mnistlab.data.preprocess import MNIST_STROKE_PX, drawing_problem, stroke_width, to_mnist
+from mnistlab.data.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
 
 SIZE, PEN = 280, 20
 

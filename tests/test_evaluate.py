@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from mnistlab.errors import ModelFileError
-from mnistlab.evaluate import (
+from mnistlab.insight.evaluate import (
     _predictor,
     evaluate,
     evaluate_predictions,

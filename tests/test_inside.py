@@ -1,4 +1,4 @@
-"""mnistlab.inside against plain Keras: layer outputs, saliency, 2-D maps, weights as pictures."""
+"""mnistlab.insight.inside against plain Keras: layer outputs, saliency, 2-D maps, weights as pictures."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sklearn.decomposition import PCA
 
 from mnistlab import PRESETS, ModelSpec, SpecError, build_model, train
 from mnistlab.errors import ModelFileError
-from mnistlab.evaluate import evaluate_predictions
-from mnistlab.inside import (
+from mnistlab.insight.evaluate import evaluate_predictions
+from mnistlab.insight.inside import (
     SMOOTHGRAD_NOISE,
     SMOOTHGRAD_SAMPLES,
     _inspectors,
@@ -29,7 +29,7 @@ from mnistlab.inside import (
     pca_2d,
     saliency,
 )
-from mnistlab.spec import ACTIVATIONS, LayerSpec, dense, flatten
+from mnistlab.model.spec import ACTIVATIONS, LayerSpec, dense, flatten
 
 RNG = np.random.default_rng(3)
 DIGIT = RNG.integers(0, 256, (28, 28)).astype(np.uint8)
@@ -221,7 +221,7 @@ def test_any_spec_the_builder_allows_can_be_looked_inside(layer_list):
 
 
 def test_compare_two_evaluations_and_specs():
-    from mnistlab.compare import accuracy_change, confusion_difference, spec_differences
+    from mnistlab.insight.compare import accuracy_change, confusion_difference, spec_differences
 
     y = np.array([0, 0, 1, 1, 2, 2])
     a = evaluate_predictions(y, np.eye(10)[[0, 1, 1, 1, 2, 0]])
@@ -242,7 +242,7 @@ def test_compare_two_evaluations_and_specs():
 
 
 def test_tiled_maps_keep_every_value_in_its_place_on_one_scale():
-    from mnistlab.charts_inside import maps_chart, tile
+    from mnistlab.insight.charts_inside import maps_chart, tile
 
     maps = np.arange(5 * 3 * 2, dtype=np.float32).reshape(5, 3, 2)
     picture, which = tile(maps, columns=2)
@@ -256,7 +256,7 @@ def test_tiled_maps_keep_every_value_in_its_place_on_one_scale():
 
 
 def test_units_strip_labels_the_most_active_and_the_map_keeps_image_rows():
-    from mnistlab.charts_inside import embedding_chart, units_chart
+    from mnistlab.insight.charts_inside import embedding_chart, units_chart
 
     bars = units_chart(np.array([0.1, 3.0, -1.0, 2.0]), top=2).data[0]
     assert list(bars.text) == ["", "unit 1", "", "unit 3"]

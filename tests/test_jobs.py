@@ -9,10 +9,10 @@ import time
 import pytest
 
 from mnistlab import ModelSpec
-from mnistlab.cluster import start_engine
-from mnistlab.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRegistry
-from mnistlab.runs import RunStore
-from mnistlab.spec import conv2d, dense, flatten
+from mnistlab.engine.cluster import start_engine
+from mnistlab.engine.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRegistry
+from mnistlab.model.spec import conv2d, dense, flatten
+from mnistlab.store.runs import RunStore
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -214,9 +214,9 @@ def test_a_training_killed_for_memory_is_explained_and_the_next_runs(tiny, tmp_p
 
 
 def test_idle_workers_are_recycled_and_trainings_go_on(registry, tiny, monkeypatch):
-    import mnistlab.jobs
+    import mnistlab.engine.jobs
 
-    monkeypatch.setattr(mnistlab.jobs, "RECYCLE_AFTER", 1)
+    monkeypatch.setattr(mnistlab.engine.jobs, "RECYCLE_AFTER", 1)
     reg = registry()
     pids = set(reg.engine.client.run(os.getpid).values())
     job = reg.submit(spec(seed=21), tiny, "a")
@@ -227,12 +227,12 @@ def test_idle_workers_are_recycled_and_trainings_go_on(registry, tiny, monkeypat
 
 
 def test_an_engine_that_cannot_start_fails_every_job_with_its_reason(tiny, monkeypatch):
-    import mnistlab.jobs
+    import mnistlab.engine.jobs
 
     def refuse(*args, **kwargs):
         raise OSError("no scheduler at tcp://nowhere:8786")
 
-    monkeypatch.setattr(mnistlab.jobs, "start_engine", refuse)
+    monkeypatch.setattr(mnistlab.engine.jobs, "start_engine", refuse)
     reg = JobRegistry(max_jobs=1, scheduler="tcp://nowhere:8786")
     early = reg.submit(spec(seed=31), tiny, "a")  # asked for while the engine was still starting
     assert early.wait(30) and early.state == FAILED and "could not start" in str(early.error)

@@ -18,10 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnistlab import build_model, modelfile, presets
+from mnistlab import build_model
 from mnistlab.errors import ModelFileError
-from mnistlab.modelfile import MAX_MODEL_PARAMS, check_archive, load_model_bytes
-from mnistlab.runs import keras_bytes
+from mnistlab.model import files as modelfile
+from mnistlab.model import presets
+from mnistlab.model.files import MAX_MODEL_PARAMS, check_archive, load_model_bytes
+from mnistlab.store.runs import keras_bytes
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from mnistlab.runs import RunStore, StoreError
-from mnistlab.storeschema import SCHEMA_VERSION, V1_RUN_COLUMNS
+from mnistlab.store.runs import RunStore, StoreError
+from mnistlab.store.schema import SCHEMA_VERSION, V1_RUN_COLUMNS
 
 
 def _as_postgres(*command: str) -> list[str]:

@@ -2,8 +2,8 @@
 
 from mnistlab import PRESETS, output_shapes, param_count, train
 from mnistlab.__main__ import main
-from mnistlab.presets import draw_default_spec
-from mnistlab.spec import LayerSpec
+from mnistlab.model.presets import draw_default_spec
+from mnistlab.model.spec import LayerSpec
 
 
 def test_keras_io_convnet_has_the_examples_layers_and_settings():

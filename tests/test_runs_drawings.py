@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mnistlab import drawings as drawings_module
-from mnistlab.drawings import DrawingError
 from mnistlab.errors import MnistlabError
-from mnistlab.runs import RunStore, StoreError
+from mnistlab.store import drawings as drawings_module
+from mnistlab.store.drawings import DrawingError
+from mnistlab.store.runs import RunStore, StoreError
 
 
 @pytest.fixture

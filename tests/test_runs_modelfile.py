@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from mnistlab import ModelSpec, build_model
 from mnistlab.errors import ModelFileError
-from mnistlab.modelfile import load_model_bytes
-from mnistlab.runs import RUNS, RunStore, StoreError, keras_bytes
-from mnistlab.spec import dense, flatten
+from mnistlab.model.files import load_model_bytes
+from mnistlab.model.spec import dense, flatten
+from mnistlab.store.runs import RUNS, RunStore, StoreError, keras_bytes
 
 SPEC = ModelSpec((flatten(), dense(8)), epochs=1, name="tiny")
 

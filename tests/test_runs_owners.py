@@ -2,8 +2,8 @@
 
 import pytest
 
-from mnistlab.owners import NICKNAME_MAX_CHARS, clean_nickname, may_delete, teacher_password_matches
-from mnistlab.runs import RunStore, StoreError, record_job
+from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname, may_delete, teacher_password_matches
+from mnistlab.store.runs import RunStore, StoreError, record_job
 
 
 def add_run(store, name="r", owner=""):
@@ -65,8 +65,8 @@ def test_a_job_stores_its_owner(store, tiny):
     from types import SimpleNamespace
 
     from mnistlab import ModelSpec, build_model
-    from mnistlab.spec import dense, flatten
-    from mnistlab.train import TrainResult
+    from mnistlab.engine.train import TrainResult
+    from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="owned")
     result = TrainResult(build_model(spec), {"loss": [1.0]}, 0.5, 1)
@@ -81,8 +81,8 @@ def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):
     import sqlalchemy as sa
 
     from mnistlab import ModelSpec, build_model
-    from mnistlab.spec import dense, flatten
-    from mnistlab.train import TrainResult
+    from mnistlab.engine.train import TrainResult
+    from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="lost")
     result = TrainResult(build_model(spec), {"loss": [float("nan")]}, 0.5, 1, diverged=True)

@@ -5,8 +5,8 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from mnistlab.runs import RunStore, StoreError
-from mnistlab.storeschema import SCHEMA_VERSION, V1_RUN_COLUMNS, SchemaError
+from mnistlab.store.runs import RunStore, StoreError
+from mnistlab.store.schema import SCHEMA_VERSION, V1_RUN_COLUMNS, SchemaError
 
 V1_SCHEMA = """
 CREATE TABLE mnistlab_runs (
@@ -109,10 +109,11 @@ def test_a_database_from_a_newer_mnistlab_is_refused_untouched(tmp_path):
 
 
 def test_a_stored_model_larger_than_the_upload_limit_still_loads(tmp_path, monkeypatch):
-    from mnistlab import ModelSpec, build_model, modelfile
+    from mnistlab import ModelSpec, build_model
     from mnistlab.errors import ModelFileError
-    from mnistlab.runs import keras_bytes
-    from mnistlab.spec import dense, flatten
+    from mnistlab.model import files as modelfile
+    from mnistlab.model.spec import dense, flatten
+    from mnistlab.store.runs import keras_bytes
 
     data = keras_bytes(build_model(ModelSpec((flatten(), dense(8)))))
     monkeypatch.setattr(modelfile, "MAX_MODEL_BYTES", len(data) - 1)  # as a 65 MB run's model would be

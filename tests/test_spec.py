@@ -5,7 +5,7 @@ import json
 import pytest
 
 from mnistlab import PRESETS, ModelSpec, SpecError, layer_table, output_shapes, param_count
-from mnistlab.spec import LayerSpec, conv2d, default_layer, dense, dropout, flatten, maxpool2d
+from mnistlab.model.spec import LayerSpec, conv2d, default_layer, dense, dropout, flatten, maxpool2d
 
 
 def test_presets_have_the_tutorials_parameter_counts():
@@ -164,13 +164,13 @@ def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activatio
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_fits_the_default_budget(name):
-    from mnistlab.budget import DEFAULT_TRAINING_MEMORY_MB, training_memory
+    from mnistlab.model.budget import DEFAULT_TRAINING_MEMORY_MB, training_memory
 
     assert 0 < training_memory(PRESETS[name].spec).total < DEFAULT_TRAINING_MEMORY_MB * 2**20 / 5
 
 
 def test_the_budget_is_a_setting(monkeypatch):
-    from mnistlab.budget import training_memory_budget
+    from mnistlab.model.budget import training_memory_budget
 
     deep = PRESETS["cnn_deep_adagrad"].spec  # about 138 MB
     monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "100")
@@ -183,7 +183,7 @@ def test_the_budget_is_a_setting(monkeypatch):
 
 
 def test_memory_parts_add_up_by_hand():
-    from mnistlab.budget import training_memory
+    from mnistlab.model.budget import training_memory
 
     estimate = training_memory(ModelSpec((flatten(), dense(32)), "sgd", 0.1, momentum=0.9, batch_size=10))
     params = 784 * 32 + 32 + 330
@@ -194,8 +194,8 @@ def test_memory_parts_add_up_by_hand():
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad", "adadelta"])
 def test_optimizer_slots_and_gradients_match_what_keras_allocates(optimizer):
-    from mnistlab.budget import training_memory
-    from mnistlab.build import build_model, make_optimizer
+    from mnistlab.model.budget import training_memory
+    from mnistlab.model.build import build_model, make_optimizer
 
     extra = {"momentum": 0.9} if optimizer == "sgd" else {}
     spec = ModelSpec((conv2d(4), default_layer("batchnorm"), flatten(), dense(8)), optimizer, **extra)
@@ -210,7 +210,7 @@ def test_optimizer_slots_and_gradients_match_what_keras_allocates(optimizer):
 
 
 def test_sgd_without_momentum_keeps_no_slots():
-    from mnistlab.budget import training_memory
+    from mnistlab.model.budget import training_memory
 
     assert training_memory(ModelSpec((flatten(),), "sgd", 0.1)).optimizer_slots == 0
 
@@ -234,7 +234,7 @@ def test_training_settings_are_bounded_by_the_shared_limits(change, message):
 
 def test_every_limit_is_reachable():
     """The bounds are values a spec can hold, so a widget at its min or max shows a valid model."""
-    from mnistlab.spec import LIMITS
+    from mnistlab.model.spec import LIMITS
 
     settings = ("learning_rate", "momentum", "decay", "batch_size", "epochs", "validation_split", "seed")
     for name in settings:
@@ -245,8 +245,8 @@ def test_every_limit_is_reachable():
 
 
 def test_a_model_the_server_could_not_load_again_is_not_trained():
-    from mnistlab.modelfile import MAX_MODEL_PARAMS
-    from mnistlab.spec import MAX_PARAMS
+    from mnistlab.model.files import MAX_MODEL_PARAMS
+    from mnistlab.model.spec import MAX_PARAMS
 
     assert MAX_MODEL_PARAMS == MAX_PARAMS  # one limit for training and for loading
     with pytest.raises(SpecError, match="trains at most 25,000,000"):

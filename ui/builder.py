@@ -13,12 +13,12 @@ from typing import Any
 
 import streamlit as st
 
-from mnistlab.activations import svg as activation_svg
-from mnistlab.budget import megabytes, training_memory, training_memory_budget
 from mnistlab.errors import DataError, SpecError
 from mnistlab.i18n import L_, _, n_, tr
-from mnistlab.presets import PRESETS
-from mnistlab.spec import (
+from mnistlab.model.activations import svg as activation_svg
+from mnistlab.model.budget import megabytes, training_memory, training_memory_budget
+from mnistlab.model.presets import PRESETS
+from mnistlab.model.spec import (
     ACTIVATIONS,
     LAYER_FIELDS,
     LAYER_KINDS,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistlab.augment import TITLES as AUGMENTATION_TITLES
-from mnistlab.augment import help_text as augmentation_help
 from mnistlab.errors import DataError
 from mnistlab.i18n import _, tr
-from mnistlab.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS, ModelSpec
+from mnistlab.model.augment import TITLES as AUGMENTATION_TITLES
+from mnistlab.model.augment import help_text as augmentation_help
+from mnistlab.model.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS, ModelSpec
 from ui.concepts import (
     batch_size_help,
     decay_help,

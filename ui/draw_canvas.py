@@ -4,7 +4,7 @@ A Streamlit custom component (v2: inline HTML, CSS and JavaScript, no iframe, no
 The browser draws with pointer events (mouse, finger, pen) on a plain <canvas>: nothing floats
 over the drawing area, so a stroke starting anywhere registers. When the pen is lifted it sends
 its strokes, at once (no debounce): a few hundred coordinates, not the canvas's pixels. Python
-checks and rasterises them (mnistlab.strokes), so the model reads what the screen shows.
+checks and rasterises them (mnistlab.data.strokes), so the model reads what the screen shows.
 Undo, Redo and Clear are buttons under the drawing area.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from mnistlab.data.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
 from mnistlab.i18n import _
-from mnistlab.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
 
 HTML = '<div class="mnistlab-draw"><canvas></canvas><div class="tools"></div></div>'
 CSS = """

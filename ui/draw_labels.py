@@ -1,6 +1,6 @@
 """“It was a 7.”: students label their drawings; the class's drawings become a test set.
 
-The drawings live in the run store (mnistlab.drawings); here are the widgets that add,
+The drawings live in the run store (mnistlab.store.drawings); here are the widgets that add,
 score, show and delete them, for the Draw page and the Evaluate page.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mnistlab.drawings import Drawing
 from mnistlab.errors import MnistlabError
-from mnistlab.evaluate import predict_proba
 from mnistlab.i18n import _
+from mnistlab.insight.evaluate import predict_proba
+from mnistlab.store.drawings import Drawing
 from ui.gallery import gallery, upscale
 from ui.identity import is_teacher, nickname
 from ui.state import ActiveModel, run_store, session_id

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from mnistlab.i18n import _
-from mnistlab.owners import clean_nickname, teacher_password_matches
+from mnistlab.store.owners import clean_nickname, teacher_password_matches
 
 NICK_KEY = "nick"  # the sidebar box's key, and the URL's query parameter it is bound to
 TEACHER_KEY = "teacher_mode"

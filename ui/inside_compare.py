@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnistlab.charts import overlay_chart
-from mnistlab.charts_inside import accuracy_change_chart, confusion_difference_chart
-from mnistlab.compare import Difference, accuracy_change, confusion_difference, spec_differences
-from mnistlab.data import DATASET_NAMES, Dataset
+from mnistlab.data.datasets import DATASET_NAMES, Dataset
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, _, n_, tr
-from mnistlab.runs import Run
+from mnistlab.insight.charts import overlay_chart
+from mnistlab.insight.charts_inside import accuracy_change_chart, confusion_difference_chart
+from mnistlab.insight.compare import Difference, accuracy_change, confusion_difference, spec_differences
+from mnistlab.store.runs import Run
 from ui.state import run_store, shared_dataset
 
 SETTING_TITLES = {  # compare.SETTINGS as the table names them
@@ -33,7 +33,7 @@ def _what(difference: Difference) -> str:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def run_evaluation(run_id: int, cache_key: str, _dataset: Dataset, fingerprint: str):
     """A stored run's model on its test set, once per run (the model is loaded once too)."""
-    from mnistlab.evaluate import evaluate
+    from mnistlab.insight.evaluate import evaluate
 
     return evaluate(run_store().load_model(run_id), _dataset)
 

@@ -53,7 +53,7 @@ def look_inside_button(image28: np.ndarray, label: int | None, source: str | Mes
 def inside_link_for_drawing(drawing: np.ndarray | None) -> None:
     """On Draw: open the current drawing on Inside, as the 28×28 image the model reads. Takes the
     canvas's RGBA drawing (made into an MNIST digit here) or that 28×28 image; nothing when empty."""
-    from mnistlab.canvas import to_mnist
+    from mnistlab.data.preprocess import to_mnist
 
     if drawing is None:
         return

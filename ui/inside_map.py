@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mnistlab.charts_inside import embedding_chart
-from mnistlab.data import Dataset
+from mnistlab.data.datasets import Dataset
 from mnistlab.i18n import L_, N_, _, tr
-from mnistlab.inside import MAX_EMBED_IMAGES, features, pixels, project
+from mnistlab.insight.charts_inside import embedding_chart
+from mnistlab.insight.inside import MAX_EMBED_IMAGES, features, pixels, project
 from ui.gallery import upscale
 from ui.inside_links import set_inside_digit
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnistlab.i18n import _
-from mnistlab.owners import NICKNAME_MAX_CHARS, clean_nickname
+from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname
 from ui.identity import NICK_KEY
 from ui.state import DATASET_KEY, UPLOADED_KEY, dataset_title
 

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from mnistlab.data import DATASET_NAMES, Dataset, fallback_expired, load_dataset
+from mnistlab.data.datasets import DATASET_NAMES, Dataset, fallback_expired, load_dataset
+from mnistlab.engine.jobs import JobRegistry
 from mnistlab.errors import DataError
 from mnistlab.i18n import L_, Message, _, n_
-from mnistlab.jobs import JobRegistry
 
 if TYPE_CHECKING:
-    from mnistlab.runs import RunStore
-from mnistlab.spec import ModelSpec
+    from mnistlab.store.runs import RunStore
+from mnistlab.model.spec import ModelSpec
 
 DATASET_KEY = "dataset_name"
 UPLOADED_KEY = "uploaded_dataset"
@@ -65,7 +65,7 @@ def shared_dataset(name: str, source: str = "auto") -> Dataset:
 @st.cache_resource
 def run_store() -> RunStore:
     """SQLite under the cache folder, or the `[connections.runs]` database of the app's secrets."""
-    from mnistlab.runs import RunStore
+    from mnistlab.store.runs import RunStore
 
     try:
         config = dict(st.secrets.get("connections", {}).get("runs", {}))
@@ -89,8 +89,8 @@ def registry() -> JobRegistry:
     """Once per server: the embedded Dask cluster, or the shared one named in the secrets
     (`[dask] scheduler = "tcp://host:8786"`) or in MNISTLAB_DASK_SCHEDULER. A registry whose engine
     could not start is replaced after a while, so the next page tries again."""
-    from mnistlab.cluster import scheduler_address
-    from mnistlab.runs import record_job
+    from mnistlab.engine.cluster import scheduler_address
+    from mnistlab.store.runs import record_job
 
     store = run_store()
     url = store_url_for_workers(store)
@@ -152,7 +152,7 @@ def set_active_model(active: ActiveModel | None) -> None:
     st.session_state[MODEL_KEY] = active
 
 
-JOB_KEY = "train_job"  # the training job this session asked for (a mnistlab.jobs.Job)
+JOB_KEY = "train_job"  # the training job this session asked for (a mnistlab.engine.jobs.Job)
 
 
 def adopt_finished_job() -> None:
@@ -205,7 +205,7 @@ def require_model() -> ActiveModel:
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(_model: Any, model_key: str, _dataset: Dataset, dataset_key: str):
     """Evaluations are shared: students who trained the identical job see the same numbers."""
-    from mnistlab.evaluate import evaluate
+    from mnistlab.insight.evaluate import evaluate
 
     return evaluate(_model, _dataset)
 

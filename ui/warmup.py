@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from mnistlab.engine.jobs import CANCELLED, FAILED, STOPPED
 from mnistlab.errors import DataError
-from mnistlab.jobs import CANCELLED, FAILED, STOPPED
-from mnistlab.presets import draw_default_spec
+from mnistlab.model.presets import draw_default_spec
 from ui.state import registry, shared_dataset
 
 if TYPE_CHECKING:
-    from mnistlab.jobs import Job
+    from mnistlab.engine.jobs import Job
 
 FOLLOWER = "server-warmup"  # never leaves, so nobody's Stop ends the default model's training
 ENABLED_ENV = "MNISTLAB_WARMUP"  # "0": train the default model only when Draw first needs it

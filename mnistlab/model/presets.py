@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mnistlab.i18n import N_
-from mnistlab.spec import ModelSpec, conv2d, dense, dropout, flatten, maxpool2d
+from mnistlab.model.spec import ModelSpec, conv2d, dense, dropout, flatten, maxpool2d
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """On-the-fly augmentation: each training batch is randomly rotated, zoomed, shifted and,
 when strong, drawn with thinner or thicker strokes.
 
-The layers sit in the training graph only (see `mnistlab.train.training_wrapper`) and
+The layers sit in the training graph only (see `mnistlab.engine.train.training_wrapper`) and
 are active only while training, so validation, evaluation and prediction see the clean
 images, and the model a student saves has no augmentation layers in it. The strengths
 are defined here once; the builder, the trainer and the exported script read them.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mnistlab.i18n import N_, _, tr
-from mnistlab.spec import INPUT_SHAPE
+from mnistlab.model.spec import INPUT_SHAPE
 
 if TYPE_CHECKING:
     import keras

@@ -12,7 +12,7 @@ import hmac
 import unicodedata
 
 from mnistlab.i18n import N_, Message
-from mnistlab.storeschema import NICKNAME_MAX_CHARS, StoreError
+from mnistlab.store.schema import NICKNAME_MAX_CHARS, StoreError
 
 __all__ = ["NICKNAME_MAX_CHARS", "clean_nickname", "may_delete", "refusal", "refused", "teacher_password_matches"]
 

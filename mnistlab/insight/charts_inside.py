@@ -13,8 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from mnistlab.charts import HIGHLIGHT_COLOR, MUTED_COLOR, TRAIN_COLOR, _hide_axes, _layout, class_labels
 from mnistlab.i18n import N_, _, tr
+from mnistlab.insight.charts import HIGHLIGHT_COLOR, MUTED_COLOR, TRAIN_COLOR, _hide_axes, _layout, class_labels
 
 ACTIVATION_SCALE = "Viridis"
 WEIGHT_SCALE = "RdBu"  # red negative, blue positive, white 0

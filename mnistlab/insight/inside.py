@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from mnistlab.errors import ModelFileError
-from mnistlab.evaluate import _input_shape, _to_float_batch
 from mnistlab.i18n import N_
+from mnistlab.insight.evaluate import _input_shape, _to_float_batch
 
 SALIENCY_METHOD = "SmoothGrad"  # the page names the method it shows
 SMOOTHGRAD_SAMPLES = 16  # noisy copies of the digit, averaged: plain gradients are speckled

@@ -3,7 +3,7 @@
 A job is identified by its cache key (dataset + spec + training settings + seed), which
 is also its Dask key: a second request for the same key — from this server or another
 one on the same scheduler — follows the running task instead of training again. The
-trainings run in worker processes (see `mnistlab.cluster`); this process only follows
+trainings run in worker processes (see `mnistlab.engine.cluster`); this process only follows
 them: progress arrives as events, Stop is a `distributed.Event`, the model comes back
 as `.keras` bytes and is loaded only when a page needs it.
 
@@ -22,15 +22,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
-from mnistlab.data import DATASET_NAMES
+from mnistlab.data.datasets import DATASET_NAMES
+from mnistlab.engine.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
+from mnistlab.engine.train import Progress, TrainResult, cache_key, default_cache_dir, reason
+from mnistlab.engine.worker import TOPIC, run_training, stop_event_name
 from mnistlab.i18n import L_, Message
-from mnistlab.train import Progress, TrainResult, cache_key, default_cache_dir, reason
-from mnistlab.worker import TOPIC, run_training, stop_event_name
 
 if TYPE_CHECKING:
-    from mnistlab.data import Dataset
-    from mnistlab.spec import ModelSpec
+    from mnistlab.data.datasets import Dataset
+    from mnistlab.model.spec import ModelSpec
 
 ENGINE_RETRY_S = 30.0  # a failed engine start is tried again after this long (a fresh registry)
 
@@ -275,7 +275,7 @@ class JobRegistry:
     def _builtin_matches(dataset: Dataset) -> bool:
         """A built-in dataset is sent by name only if `load_dataset` made it here (never an upload).
         Nothing is loaded to find out: this runs under the registry's lock."""
-        from mnistlab.data import loaded_by_name
+        from mnistlab.data.datasets import loaded_by_name
 
         return dataset.name in DATASET_NAMES and loaded_by_name(dataset)
 

@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from mnistlab.drawings import DrawingError
 from mnistlab.i18n import N_, _
+from mnistlab.store.drawings import DrawingError
 
 SIZE = 28
 BOX = 20

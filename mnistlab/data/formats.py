@@ -1,12 +1,12 @@
 """Reading the file formats MNIST comes in, and checking what they hold.
 
-Kept apart from `mnistlab.data` (which knows where datasets come from) because this is
+Kept apart from `mnistlab.data.datasets` (which knows where datasets come from) because this is
 the part that touches untrusted bytes: IDX files (gzipped or not), Keras-layout .npz
 archives, and the arrays inside them. Everything here is pure parsing and checking with
 size caps, no network or caches, so it can be read and tested on its own. Anything a
 user can hand us (a path, uploaded bytes) fails with a `DataError` that names the file
 and the problem, never with a raw parser exception. Underscored names are shared with
-`mnistlab.data` but are not part of the public API.
+`mnistlab.data.datasets` but are not part of the public API.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mnistlab.errors import SpecError
 from mnistlab.i18n import L_, N_, Message
-from mnistlab.spec import INPUT_SHAPE, OPTIMIZER_TITLES, LayerRow, ModelSpec, layer_table
+from mnistlab.model.spec import INPUT_SHAPE, OPTIMIZER_TITLES, LayerRow, ModelSpec, layer_table
 
 FLOAT_BYTES = 4
 MB = 2**20

@@ -24,7 +24,7 @@ from typing import Any
 
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
-from mnistlab.spec import MAX_PARAMS
+from mnistlab.model.spec import MAX_PARAMS
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # an upload; the app's own stored runs are trusted
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.json of a 100-layer model is ~200 kB

@@ -5,7 +5,7 @@ process. Conversion to float happens per batch (`to_inputs`), so 60,000 images c
 MB instead of 188 MB. Downloads use urllib, not `keras.datasets`, so the Dataset page
 never imports TensorFlow; they land where Keras puts them, so either can reuse the
 other's cache, and are checked against the files' known SHA-256 before they are kept.
-Parsing and checking the files themselves lives in `mnistlab.formats`, so this module is
+Parsing and checking the files themselves lives in `mnistlab.data.formats`, so this module is
 about sources (Keras cache or download, Debian's files, the offline sample, a path or an
 upload) and caching; the format names it has always offered (`parse_idx`, `IDX_FILES`,
 `NPZ_KEYS`, `MAX_BYTES`) are still importable from here. Anything a user can hand us
@@ -32,9 +32,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from mnistlab import formats
-from mnistlab.errors import DataError
-from mnistlab.formats import (
+from mnistlab.data import formats
+from mnistlab.data.formats import (
     IDX_FILES,
     NPZ_KEYS,
     _checked,
@@ -45,7 +44,8 @@ from mnistlab.formats import (
     _read_only,
     parse_idx,
 )
-from mnistlab.formats import MAX_BYTES as MAX_BYTES  # re-export; code here reads formats.MAX_BYTES
+from mnistlab.data.formats import MAX_BYTES as MAX_BYTES  # re-export; code here reads formats.MAX_BYTES
+from mnistlab.errors import DataError
 from mnistlab.i18n import L_, N_, Message
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}

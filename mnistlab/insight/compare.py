@@ -13,7 +13,7 @@ import numpy as np
 
 from mnistlab.errors import SpecError
 from mnistlab.i18n import _, tr
-from mnistlab.spec import SETTING_TITLES, ModelSpec, output_layer_title
+from mnistlab.model.spec import SETTING_TITLES, ModelSpec, output_layer_title
 
 SETTINGS = ("optimizer", "learning_rate", "momentum", "nesterov", "decay", "batch_size", "epochs",
             "validation_split", "train_size", "seed")

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mnistlab.augment import STRENGTHS
-from mnistlab.data import DATASET_NAMES, SAMPLE_SEED
+from mnistlab.data.datasets import DATASET_NAMES, SAMPLE_SEED
 from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _
-from mnistlab.spec import INPUT_SHAPE, LayerSpec, ModelSpec
+from mnistlab.model.augment import STRENGTHS
+from mnistlab.model.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
-    from mnistlab.data import Dataset
+    from mnistlab.data.datasets import Dataset
 
 _OPTIMIZER_CLASSES = {
     "sgd": "SGD",
@@ -268,7 +268,7 @@ class RandomStrokeWidth(layers.Layer):
 
 
 def _augmentation_code(spec: ModelSpec) -> str:
-    """The training-only augmentation block (the same layers and seeds as mnistlab.augment), or ""."""
+    """The training-only augmentation block (the same layers and seeds as mnistlab.model.augment), or ""."""
     if spec.augmentation == "off":
         return ""
     strength = STRENGTHS[spec.augmentation]

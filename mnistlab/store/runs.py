@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from mnistlab.drawings import Drawing, add_drawing, delete_drawing, list_drawings
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, N_, Message
-from mnistlab.owners import clean_nickname, may_delete, refused
-from mnistlab.storeschema import RUNS, SchemaError, StoreError, prepare
-from mnistlab.storeschema import database as _database
-from mnistlab.storeschema import reason as _reason
+from mnistlab.store.drawings import Drawing, add_drawing, delete_drawing, list_drawings
+from mnistlab.store.owners import clean_nickname, may_delete, refused
+from mnistlab.store.schema import RUNS, SchemaError, StoreError, prepare
+from mnistlab.store.schema import database as _database
+from mnistlab.store.schema import reason as _reason
 
 __all__ = ["RUNS", "Drawing", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
 
@@ -173,7 +173,7 @@ class RunStore:
     def load_model(self, run_id: int):
         """The run's Keras model, whatever its size (the app made it; uploads have a limit);
         a damaged one is a StoreError naming the run."""
-        from mnistlab.modelfile import load_model_bytes
+        from mnistlab.model.files import load_model_bytes
 
         try:
             return load_model_bytes(self.model_bytes(run_id), f"run {run_id}", trusted=True)
@@ -198,7 +198,7 @@ class RunStore:
         with _database(L_("clear the runs")), self.engine.begin() as connection:
             return connection.execute(sa.delete(RUNS)).rowcount
 
-    # Labelled drawings: the class's own handwriting, in the same database (see mnistlab.drawings)
+    # Labelled drawings: the class's own handwriting, in the same database (see mnistlab.store.drawings)
     def add_drawing(self, image: np.ndarray, label: int, owner: str = "", session: str = "") -> int:
         return add_drawing(self.engine, image, label, owner=owner, session=session)
 
@@ -228,7 +228,7 @@ class RunStore:
 
 def spec_parameters(spec: dict[str, Any]) -> int | None:
     """The parameter count of a stored spec's model (its layers decide it), None if unreadable."""
-    from mnistlab.spec import ModelSpec, param_count
+    from mnistlab.model.spec import ModelSpec, param_count
 
     try:
         return param_count(ModelSpec.from_dict({"layers": spec.get("layers", [])}))
@@ -238,7 +238,7 @@ def spec_parameters(spec: dict[str, Any]) -> int | None:
 
 def keras_bytes(model) -> bytes:
     """A model as the bytes of its `.keras` file."""
-    from mnistlab.train import model_to_bytes
+    from mnistlab.engine.train import model_to_bytes
 
     return model_to_bytes(model)
 
@@ -251,7 +251,7 @@ def _english(text: str | Message) -> str:
 def record_job(store: RunStore, job) -> int | None:
     """Store a finished job's run with its test scores; a result served from the cache was stored before.
     A database failure is a StoreError whose message the student should read: the run is not saved."""
-    from mnistlab.evaluate import evaluate
+    from mnistlab.insight.evaluate import evaluate
 
     result = job.result
     if result is None or result.cached:

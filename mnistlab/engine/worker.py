@@ -1,6 +1,6 @@
 """What runs inside a Dask worker process: one training per task, nothing else beside it.
 
-Also a Dask preload (`dask worker --preload mnistlab.worker`, used by the embedded
+Also a Dask preload (`dask worker --preload mnistlab.engine.worker`, used by the embedded
 cluster too): it lowers the worker's CPU priority below the app's and imports
 TensorFlow before the first job arrives.
 
@@ -62,7 +62,7 @@ def dask_setup(worker=None) -> None:
 
 @functools.cache
 def _builtin_dataset(name: str, source: str):
-    from mnistlab.data import load_dataset
+    from mnistlab.data.datasets import load_dataset
 
     return load_dataset(name, source)
 
@@ -88,7 +88,7 @@ def resolve_dataset(dataset: Any):
 
 @functools.cache
 def _store(url: str):
-    from mnistlab.runs import RunStore
+    from mnistlab.store.runs import RunStore
 
     return RunStore(url)
 
@@ -110,9 +110,9 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
 
     from distributed import Event, get_worker
 
+    from mnistlab.engine.train import reason, train
     from mnistlab.i18n import L_
-    from mnistlab.spec import ModelSpec
-    from mnistlab.train import reason, train
+    from mnistlab.model.spec import ModelSpec
 
     global _trainings
     lower_priority()
@@ -153,7 +153,7 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
         _trainings += 1
     run_id, record_error = None, None
     if job.get("store_url"):
-        from mnistlab.runs import record_job
+        from mnistlab.store.runs import record_job
 
         done = SimpleNamespace(result=result, spec=spec, dataset=dataset, key=job["key"], owner=job.get("owner", ""))
         try:

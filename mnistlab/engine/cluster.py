@@ -3,7 +3,7 @@
 Embedded (the default): `MNISTLAB_MAX_JOBS` worker processes (one per two cores), one
 thread each, a memory limit each (`MNISTLAB_WORKER_MEMORY`), started once per server.
 Shared: `MNISTLAB_DASK_SCHEDULER=tcp://host:8786` connects to a cluster started with the
-plain `dask scheduler` / `dask worker --preload mnistlab.worker` commands.
+plain `dask scheduler` / `dask worker --preload mnistlab.engine.worker` commands.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def start_engine(n_workers: int | None = None, address: str = "", memory_limit: 
                  timeout: float = 180) -> Engine:
     """Connect to `address`, or start the embedded cluster. Blocks until workers are up (seconds).
 
-    The embedded cluster runs in a process of its own (`python -m mnistlab.cluster`), not in the
+    The embedded cluster runs in a process of its own (`python -m mnistlab.engine.cluster`), not in the
     app's: worker processes are started with multiprocessing's "spawn", which re-imports the
     starting process's `__main__` — under Streamlit, the app script itself. From a clean process
     they import only this module; and the scheduler's work stays off the app's CPU time.
@@ -94,10 +94,10 @@ def start_engine(n_workers: int | None = None, address: str = "", memory_limit: 
         limits = [w.get("memory_limit", 0) for w in client.scheduler_info().get("workers", {}).values()]
         return Engine(client, None, min(limits) if limits else 0)
     memory_limit = memory_limit or worker_memory()
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "mnistlab.cluster", "--workers", str(n_workers or default_max_jobs()),
+        [sys.executable, "-m", "mnistlab.engine.cluster", "--workers", str(n_workers or default_max_jobs()),
          "--memory", str(memory_limit), "--parent", str(os.getpid())],
         stdout=subprocess.PIPE, text=True, env=env, cwd=root,
     )
@@ -132,7 +132,7 @@ def _serve(n_workers: int, memory_limit: int, parent: int) -> None:
     })
     cluster = LocalCluster(
         n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-        host="127.0.0.1", dashboard_address=None, preload=["mnistlab.worker"],
+        host="127.0.0.1", dashboard_address=None, preload=["mnistlab.engine.worker"],
         silence_logs=int(os.environ.get("MNISTLAB_DASK_LOG_LEVEL", logging.ERROR)),
     )
     print(cluster.scheduler_address, flush=True)

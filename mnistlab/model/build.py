@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mnistlab.spec import INPUT_SHAPE, NUM_CLASSES, LayerSpec, ModelSpec
+from mnistlab.model.spec import INPUT_SHAPE, NUM_CLASSES, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
     import keras

@@ -39,7 +39,7 @@ OPTIMIZER_TITLES = {
     "adagrad": "Adagrad",
     "adadelta": "Adadelta",
 }
-# Random changes to the training images (see mnistlab.augment for what each one does).
+# Random changes to the training images (see mnistlab.model.augment for what each one does).
 AUGMENTATIONS = ("off", "light", "strong")
 
 # Which fields of LayerSpec mean something for each kind: the rest stay at their
@@ -275,7 +275,7 @@ class ModelSpec:
                                 value=repr(layer))
         _check_training(self)
         rows = layer_table(self)  # raises SpecError on an impossible architecture
-        from mnistlab.budget import check_training_memory  # it reads specs: imported here, not at the top
+        from mnistlab.model.budget import check_training_memory  # it reads specs: imported here, not at the top
 
         check_training_memory(self, rows)
         params = sum(row.params for row in rows)

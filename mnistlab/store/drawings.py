@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, N_
-from mnistlab.owners import clean_nickname, refused
-from mnistlab.storeschema import DRAWINGS, SESSION_MAX_CHARS, StoreError, database
+from mnistlab.store.owners import clean_nickname, refused
+from mnistlab.store.schema import DRAWINGS, SESSION_MAX_CHARS, StoreError, database
 
 MAX_DRAWINGS = 20_000
 IMAGE_SHAPE = (28, 28)

@@ -25,12 +25,12 @@ import numpy as np
 
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, Message
-from mnistlab.spec import INPUT_SHAPE, ModelSpec
+from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
 
 if TYPE_CHECKING:
     import keras
 
-    from mnistlab.data import Dataset
+    from mnistlab.data.datasets import Dataset
 
 CACHE_VERSION = 1
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -151,7 +151,7 @@ def training_wrapper(model: keras.Model, augmentation: str = "off", seed: int = 
     training batches only and never become part of the model that is saved or returned."""
     import keras
 
-    from mnistlab.augment import augmentation_layers
+    from mnistlab.model.augment import augmentation_layers
 
     return keras.Sequential(
         [
@@ -198,7 +198,7 @@ def train(
 def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     import keras
 
-    from mnistlab.build import build_model, make_optimizer
+    from mnistlab.model.build import build_model, make_optimizer
 
     data = dataset.subset_train(spec.train_size, spec.seed) if spec.train_size else dataset
     x_fit, y_fit, x_val, y_val = split_validation(data.x_train, data.y_train, spec.validation_split, spec.seed)

@@ -1,0 +1,1 @@
+"""Reading a model: evaluation, inside a model, two runs compared, advice, and the charts."""

@@ -1,0 +1,1 @@
+"""What lasts: runs, labelled drawings, who owns them, and the database schema."""
