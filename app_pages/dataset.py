@@ -5,15 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnistlab.data.datasets import (
-    Dataset,
-    class_counts,
-    dataset_from_idx_files,
-    dataset_from_npz_bytes,
-    mean_images,
-    one_hot,
-    to_inputs,
-)
+from mnistlab.data.dataset import Dataset, one_hot, to_inputs
+from mnistlab.data.sources import dataset_from_idx_files, dataset_from_npz_bytes
+from mnistlab.data.stats import class_counts, mean_images
 from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _, tr
 from mnistlab.insight import charts

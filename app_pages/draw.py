@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mnistlab.data.datasets import CLASS_NAMES, DIGITS
+from mnistlab.data.dataset import CLASS_NAMES, DIGITS
 from mnistlab.data.preprocess import drawing_problem, plain_resize, to_mnist
 from mnistlab.engine.jobs import DONE, QUEUED, Job
 from mnistlab.errors import DataError, MnistlabError

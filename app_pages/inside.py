@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistlab.data.datasets import CLASS_NAMES, DIGITS, Dataset
+from mnistlab.data.dataset import CLASS_NAMES, DIGITS, Dataset
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, _, tr
 from mnistlab.insight.charts import probability_bars

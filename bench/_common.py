@@ -32,7 +32,7 @@ def load_mnist_test(folder: str | os.PathLike | None = None):
     """The official 10,000-digit MNIST test set as uint8 (images, labels), or None if the
     folder or one of its two files is missing. It ships without training files, so the two
     IDX files are parsed directly rather than through load_dataset."""
-    from mnistlab.data.datasets import parse_idx
+    from mnistlab.data.formats import parse_idx
 
     folder = Path(folder) if folder is not None else MNIST_TEST_DIR
     paths = [folder / name for name in MNIST_TEST_FILES]

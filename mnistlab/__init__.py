@@ -11,8 +11,8 @@ _WHERE = {
     "build_model": "model.build",
     "to_mnist": "data.preprocess",
     "to_keras_script": "model.script",
-    "Dataset": "data.datasets",
-    "load_dataset": "data.datasets",
+    "Dataset": "data.dataset",
+    "load_dataset": "data.load",
     "DataError": "errors",
     "MnistlabError": "errors",
     "ModelFileError": "errors",
@@ -57,7 +57,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from mnistlab.data.datasets import Dataset, load_dataset
+    from mnistlab.data.dataset import Dataset
+    from mnistlab.data.load import load_dataset
     from mnistlab.data.preprocess import to_mnist
     from mnistlab.engine.train import Progress, TrainResult, train
     from mnistlab.errors import DataError, MnistlabError, ModelFileError, SpecError

@@ -48,7 +48,7 @@ def _script(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mnistlab.data.datasets import load_dataset
+    from mnistlab.data.load import load_dataset
     from mnistlab.engine.train import Progress, train
     from mnistlab.insight.evaluate import evaluate
 

@@ -31,7 +31,7 @@ def sample():
 @pytest.fixture(scope="session")
 def tiny(sample):
     """600 real training digits and 200 test digits: enough to learn something in a second."""
-    from mnistlab.data.datasets import Dataset
+    from mnistlab.data.dataset import Dataset
 
     def pick(x, y, n):
         idx = np.concatenate([np.flatnonzero(y == c)[: n // 10] for c in range(10)])

@@ -19,7 +19,8 @@ import pytest
 from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.data.datasets import DEBIAN_FASHION_DIR, IDX_FILES
+from mnistlab.data.formats import IDX_FILES
+from mnistlab.data.sources import DEBIAN_FASHION_DIR
 from ui.state import UPLOADED_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

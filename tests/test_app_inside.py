@@ -10,7 +10,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
-from mnistlab.data.datasets import CLASS_NAMES, Dataset
+from mnistlab.data.dataset import CLASS_NAMES, Dataset
 from mnistlab.insight.inside import SALIENCY_METHOD, layer_outputs
 from mnistlab.model.presets import PRESETS
 from mnistlab.model.spec import dense, dropout, flatten

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_home_dataset import idx_bytes, npz_bytes
 
 from mnistlab import i18n
-from mnistlab.data.datasets import DEBIAN_FASHION_DIR
+from mnistlab.data.sources import DEBIAN_FASHION_DIR
 from ui.state import TrainedLabel
 
 HOME, DATASET = "app_pages/home.py", "app_pages/dataset.py"

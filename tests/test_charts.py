@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from mnistlab.data.datasets import CLASS_NAMES, DIGITS
+from mnistlab.data.dataset import CLASS_NAMES, DIGITS
 from mnistlab.insight import charts
 
 FASHION = CLASS_NAMES["fashion_mnist"]

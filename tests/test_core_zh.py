@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from mnistlab import i18n
-from mnistlab.data import datasets as data
+from mnistlab.data.dataset import CLASS_NAMES, DIGITS
 from mnistlab.data.preprocess import drawing_problem, ink_map
+from mnistlab.data.sources import dataset_from_idx_files, dataset_from_npz_bytes, load_npz
 from mnistlab.errors import DataError
 from mnistlab.insight import charts, charts_inside
 from mnistlab.store.drawings import DrawingError
@@ -48,7 +49,7 @@ def test_a_bad_upload_is_said_in_chinese_with_its_code(zh):
     images = np.zeros((3, 28, 28), np.uint8)
     raw = _npz(x_train=images, y_train=np.array([0, 1, 12]), x_test=images, y_test=np.zeros(3, np.uint8))
     with pytest.raises(DataError) as caught:
-        data.dataset_from_npz_bytes(raw, "mine.npz")
+        dataset_from_npz_bytes(raw, "mine.npz")
     error = caught.value
     assert error.code == "label_range" and error.params["high"] == "12"
     assert str(error) == "mine.npz：y_train：标签必须在 0–9 之间，实际为 0..12。"
@@ -62,14 +63,14 @@ def test_an_upload_without_a_name_is_called_the_uploaded_npz_in_chinese(zh):
     with zipfile.ZipFile(raw, "w") as archive:
         archive.writestr("x_train.npy", b"")
     with pytest.raises(DataError) as caught:
-        data.load_npz(raw.getvalue())
+        load_npz(raw.getvalue())
     assert caught.value.code == "npz_missing"
     assert str(caught.value).startswith("上传的 .npz 缺少数组 y_train, x_test, y_test")
 
 
 def test_idx_files_missing_are_named_in_chinese(zh):
     with pytest.raises(DataError) as caught:
-        data.dataset_from_idx_files({"train-images-idx3-ubyte": b"x"})
+        dataset_from_idx_files({"train-images-idx3-ubyte": b"x"})
     assert caught.value.code == "idx_missing"
     assert str(caught.value).startswith("上传的 IDX 文件：缺少训练标签, 测试图像, 测试标签的 IDX 文件")
 
@@ -77,7 +78,7 @@ def test_idx_files_missing_are_named_in_chinese(zh):
 def test_the_data_source_and_its_subset_are_said_in_the_readers_language(zh):
     arrays = {"x_train": np.zeros((20, 28, 28), np.uint8), "y_train": np.arange(20) % 10,
               "x_test": np.zeros((10, 28, 28), np.uint8), "y_test": np.arange(10)}
-    dataset = data.dataset_from_npz_bytes(_npz(**arrays), "mine.npz")
+    dataset = dataset_from_npz_bytes(_npz(**arrays), "mine.npz")
     assert str(dataset.source) == "自定义数据，20 训练 / 10 测试，来自mine.npz"
     assert str(dataset.title) == "自定义数据"
     subset = dataset.subset_train(10, seed=3)
@@ -87,7 +88,7 @@ def test_the_data_source_and_its_subset_are_said_in_the_readers_language(zh):
 
 
 def test_fashion_class_names_are_marked_for_the_catalog(zh):
-    assert [i18n.tr(name) for name in data.CLASS_NAMES["fashion_mnist"]][:3] == ["T 恤/上衣", "裤子", "套头衫"]
+    assert [i18n.tr(name) for name in CLASS_NAMES["fashion_mnist"]][:3] == ["T 恤/上衣", "裤子", "套头衫"]
 
 
 def test_training_curves_built_under_chinese_have_chinese_words(zh):
@@ -103,17 +104,17 @@ def test_training_curves_built_under_chinese_have_chinese_words(zh):
 
 
 @pytest.mark.parametrize("build", [
-    lambda: charts.class_counts_chart([5] * 10, [2] * 10, data.CLASS_NAMES["fashion_mnist"]),
-    lambda: charts.confusion_chart(np.eye(10, dtype=int) * 3, data.DIGITS),
+    lambda: charts.class_counts_chart([5] * 10, [2] * 10, CLASS_NAMES["fashion_mnist"]),
+    lambda: charts.confusion_chart(np.eye(10, dtype=int) * 3, DIGITS),
     lambda: charts.intensity_histogram(np.zeros((3, 28, 28), np.uint8)),
     lambda: charts.overlay_chart({"mlp_relu_adam": {"accuracy": [0.5, 0.7], "val_accuracy": [0.4, 0.6]}},
                                  "accuracy"),
-    lambda: charts.probability_bars([0.1] * 10, data.DIGITS),
+    lambda: charts.probability_bars([0.1] * 10, DIGITS),
     lambda: charts_inside.units_chart(np.arange(8.0)),
     lambda: charts_inside.maps_chart(np.zeros((4, 5, 5)), "filter"),
     lambda: charts_inside.embedding_chart(np.zeros((4, 2)), np.array([0, 1, 2, 3]), np.array([0, 1, 3, 3]),
-                                          data.DIGITS, "t-SNE"),
-    lambda: charts_inside.confusion_difference_chart(np.eye(10, dtype=int), data.DIGITS, "B − A"),
+                                          DIGITS, "t-SNE"),
+    lambda: charts_inside.confusion_difference_chart(np.eye(10, dtype=int), DIGITS, "B − A"),
 ])
 def test_every_chart_speaks_chinese(zh, build):
     figure = build().to_plotly_json()

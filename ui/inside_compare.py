@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnistlab.data.datasets import DATASET_NAMES, Dataset
+from mnistlab.data.dataset import DATASET_NAMES, Dataset
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, _, n_, tr
 from mnistlab.insight.charts import overlay_chart

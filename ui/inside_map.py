@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mnistlab.data.datasets import Dataset
+from mnistlab.data.dataset import Dataset
 from mnistlab.i18n import L_, N_, _, tr
 from mnistlab.insight.charts_inside import embedding_chart
 from mnistlab.insight.inside import MAX_EMBED_IMAGES, features, pixels, project

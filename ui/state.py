@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from mnistlab.data.datasets import DATASET_NAMES, Dataset, fallback_expired, load_dataset
+from mnistlab.data.dataset import DATASET_NAMES, Dataset
+from mnistlab.data.load import fallback_expired, load_dataset
 from mnistlab.engine.jobs import JobRegistry
 from mnistlab.errors import DataError
 from mnistlab.i18n import L_, Message, _, n_
@@ -56,10 +57,10 @@ class ActiveModel:
 
 
 @st.cache_resource(show_spinner=False, validate=lambda dataset: not fallback_expired(dataset))
-def shared_dataset(name: str, source: str = "auto") -> Dataset:
+def shared_dataset(name: str, load_from: str = "auto") -> Dataset:
     """Loaded once per process, read-only, shared by every session. The offline sample given
     when the download failed is dropped after `DOWNLOAD_RETRY_S`, so a later request retries."""
-    return load_dataset(name, source)
+    return load_dataset(name, load_from)
 
 
 @st.cache_resource

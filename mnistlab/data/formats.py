@@ -1,12 +1,11 @@
 """Reading the file formats MNIST comes in, and checking what they hold.
 
-Kept apart from `mnistlab.data.datasets` (which knows where datasets come from) because this is
+Kept apart from `mnistlab.data.sources` (which knows where datasets come from) because this is
 the part that touches untrusted bytes: IDX files (gzipped or not), Keras-layout .npz
 archives, and the arrays inside them. Everything here is pure parsing and checking with
 size caps, no network or caches, so it can be read and tested on its own. Anything a
 user can hand us (a path, uploaded bytes) fails with a `DataError` that names the file
-and the problem, never with a raw parser exception. Underscored names are shared with
-`mnistlab.data.datasets` but are not part of the public API.
+and the problem, never with a raw parser exception. Underscored names stay in this module.
 """
 
 from __future__ import annotations
@@ -44,7 +43,8 @@ Where = str | Message  # what a message calls a file: its name, or words such as
 
 # ---------------------------------------------------------------- checking arrays
 
-def _checked(arrays: Mapping[str, np.ndarray], where: Where) -> dict[str, np.ndarray]:
+def checked_arrays(arrays: Mapping[str, np.ndarray], where: Where) -> dict[str, np.ndarray]:
+    """The four arrays of a set (NPZ_KEYS) as read-only uint8 images and labels, counts matching."""
     out = {}
     for key in NPZ_KEYS:
         convert = _as_images if key.startswith("x") else _as_labels
@@ -57,7 +57,7 @@ def _checked(arrays: Mapping[str, np.ndarray], where: Where) -> dict[str, np.nda
     return out
 
 
-def _read_only(array: np.ndarray, owned: bool = False) -> np.ndarray:
+def read_only(array: np.ndarray, owned: bool = False) -> np.ndarray:
     """Freeze an array; one that may be the caller's is copied first, so their own
     array stays writable and later writes to it cannot reach the Dataset."""
     if array.flags.writeable:
@@ -116,9 +116,9 @@ def _as_images(a: np.ndarray, what: Where) -> np.ndarray:
     count = _image_count(a.shape, what)
     a = a if a.shape[1:] == (28, 28) else a.reshape(count, 28, 28)
     if a.dtype == np.uint8:
-        return _read_only(a)
+        return read_only(a)
     chunks = lambda: (a[i:i + CHUNK_IMAGES] for i in range(0, count, CHUNK_IMAGES))  # noqa: E731
-    return _read_only(_to_uint8(chunks, count, a.dtype, what), owned=True)
+    return read_only(_to_uint8(chunks, count, a.dtype, what), owned=True)
 
 
 def _as_labels(a: np.ndarray, what: Where) -> np.ndarray:
@@ -134,7 +134,7 @@ def _as_labels(a: np.ndarray, what: Where) -> np.ndarray:
     if len(a) and (a.min() < 0 or a.max() > 9):
         raise DataError("label_range", N_("{what}: labels must lie in 0–9, found {low}..{high}."), what=what,
                         low=f"{a.min():g}", high=f"{a.max():g}")
-    return _read_only(a.astype(np.uint8), owned=True) if a.dtype != np.uint8 else _read_only(a)
+    return read_only(a.astype(np.uint8), owned=True) if a.dtype != np.uint8 else read_only(a)
 
 
 # ---------------------------------------------------------------- parsing bytes
@@ -292,7 +292,8 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, what: W
     return _to_uint8(chunks, count, dtype, what)
 
 
-def _read_npz(data: bytes, what: Where) -> dict[str, np.ndarray]:
+def read_npz(data: bytes, what: Where) -> dict[str, np.ndarray]:
+    """The four arrays of a Keras-layout .npz, within the size caps; `what` names it in messages."""
     if not data:
         raise DataError("empty", N_("{what} is empty."), what=what)
     try:
@@ -319,7 +320,8 @@ def _read_npz(data: bytes, what: Where) -> dict[str, np.ndarray]:
                         error=str(error)) from error
 
 
-def _read_file(path: Path) -> bytes:
+def read_file(path: Path) -> bytes:
+    """A file's bytes, refused above MAX_BYTES."""
     try:
         if path.stat().st_size > MAX_BYTES:
             raise DataError("too_large", N_("{what} is larger than {limit:,} bytes; refusing it."), what=str(path),
@@ -332,7 +334,7 @@ def _read_file(path: Path) -> bytes:
 
 # ---------------------------------------------------------------- sets of IDX files
 
-def _idx_role(filename: str) -> tuple[str, str] | None:
+def idx_role(filename: str) -> tuple[str, str] | None:
     """Which of the four files this is, judged by its name (Keras, Debian and the
     original dotted `train-images.idx3-ubyte` spellings all work)."""
     name = Path(filename).name.lower()
@@ -349,12 +351,12 @@ def _role_list(roles: list[tuple[str, str]]) -> Message:
                    **{f"r{i}": _ROLE_TEXT[role] for i, role in enumerate(roles)})
 
 
-def _idx_arrays(files: Mapping[str, bytes], origin: Where, strict: bool) -> dict[str, np.ndarray]:
+def idx_arrays(files: Mapping[str, bytes], origin: Where, strict: bool) -> dict[str, np.ndarray]:
     """The four IDX files of a set, told apart by name and parsed, keyed like an .npz.
     `strict` refuses files whose name says nothing; otherwise they are skipped."""
     roles: dict[tuple[str, str], str] = {}
     for filename in sorted(files):
-        role = _idx_role(filename)
+        role = idx_role(filename)
         if role is None:
             if strict:
                 raise DataError("idx_unnamed", N_("Cannot tell which IDX file {filename} is: its name should say "

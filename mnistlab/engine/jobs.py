@@ -22,14 +22,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.data.datasets import DATASET_NAMES
+from mnistlab.data.dataset import DATASET_NAMES
 from mnistlab.engine.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
 from mnistlab.engine.train import Progress, TrainResult, cache_key, default_cache_dir, reason
 from mnistlab.engine.worker import TOPIC, run_training, stop_event_name
 from mnistlab.i18n import L_, Message
 
 if TYPE_CHECKING:
-    from mnistlab.data.datasets import Dataset
+    from mnistlab.data.dataset import Dataset
     from mnistlab.model.spec import ModelSpec
 
 ENGINE_RETRY_S = 30.0  # a failed engine start is tried again after this long (a fresh registry)
@@ -275,7 +275,7 @@ class JobRegistry:
     def _builtin_matches(dataset: Dataset) -> bool:
         """A built-in dataset is sent by name only if `load_dataset` made it here (never an upload).
         Nothing is loaded to find out: this runs under the registry's lock."""
-        from mnistlab.data.datasets import loaded_by_name
+        from mnistlab.data.load import loaded_by_name
 
         return dataset.name in DATASET_NAMES and loaded_by_name(dataset)
 

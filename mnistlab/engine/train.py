@@ -30,7 +30,7 @@ from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
 if TYPE_CHECKING:
     import keras
 
-    from mnistlab.data.datasets import Dataset
+    from mnistlab.data.dataset import Dataset
 
 CACHE_VERSION = 1
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")

@@ -62,7 +62,7 @@ def dask_setup(worker=None) -> None:
 
 @functools.cache
 def _builtin_dataset(name: str, source: str):
-    from mnistlab.data.datasets import load_dataset
+    from mnistlab.data.load import load_dataset
 
     return load_dataset(name, source)
 

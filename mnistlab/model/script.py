@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mnistlab.data.datasets import DATASET_NAMES, SAMPLE_SEED
+from mnistlab.data.dataset import DATASET_NAMES
+from mnistlab.data.sources import SAMPLE_SEED
 from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _
 from mnistlab.model.augment import STRENGTHS
 from mnistlab.model.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
-    from mnistlab.data.datasets import Dataset
+    from mnistlab.data.dataset import Dataset
 
 _OPTIMIZER_CLASSES = {
     "sgd": "SGD",
