@@ -7,8 +7,8 @@ from streamlit.runtime.scriptrunner import script_runner
 from mnistlab.i18n import _
 from ui.builder import model_builder
 from ui.lang import language_switch
-from ui.sidebar import dataset_picker, nickname_box
-from ui.state import adopt_finished_job, follow_job
+from ui.session import adopt_finished_job
+from ui.sidebar import dataset_picker, follow_job, nickname_box
 from ui.warmup import warm_up
 
 # After every script run Streamlit calls keras.backend.clear_session(). Other sessions' scripts

@@ -12,7 +12,9 @@ from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _, tr
 from mnistlab.insight import charts
 from mnistlab.insight.charts import class_labels
-from ui.state import DATASET_KEY, UPLOADED_KEY, current_dataset, dataset_name, dataset_title
+from ui.guards import current_dataset
+from ui.session import DATASET_KEY, UPLOADED_KEY, dataset_name
+from ui.sidebar import dataset_title
 
 PER_PAGE = 40
 ALL = -1

@@ -18,16 +18,9 @@ from ui.draw_canvas import drawing_canvas, stroke_count
 from ui.draw_labels import drawings_score, label_buttons, own_drawings, score_line
 from ui.gallery import upscale
 from ui.inside_links import inside_link_for_drawing
-from ui.state import (
-    ActiveModel,
-    active_model,
-    dataset_name,
-    dataset_title,
-    evaluate_active,
-    registry,
-    set_active_model,
-    shared_dataset,
-)
+from ui.resources import evaluate_active, registry, shared_dataset
+from ui.session import ActiveModel, active_model, dataset_name, set_active_model
+from ui.sidebar import dataset_title
 from ui.upload import model_uploader
 from ui.warmup import start_default_model
 

@@ -16,8 +16,10 @@ from mnistlab.insight.charts import confusion_chart, probability_bars
 from mnistlab.insight.evaluate import Evaluation
 from ui.draw_labels import drawings_section
 from ui.gallery import gallery, how_many_shown, show_more_button, upscale
+from ui.guards import current_dataset, require_model
 from ui.inside_links import look_inside_picker, look_inside_test_image
-from ui.state import current_dataset, dataset_title, evaluate_active, require_model
+from ui.resources import evaluate_active
+from ui.sidebar import dataset_title
 from ui.upload import model_uploader
 
 TRUE_KEY, PRED_KEY = "eval_cell_true", "eval_cell_pred"

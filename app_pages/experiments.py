@@ -14,7 +14,8 @@ from mnistlab.store.owners import may_delete
 from mnistlab.store.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
-from ui.state import ActiveModel, run_store, set_active_model
+from ui.resources import shared_store
+from ui.session import ActiveModel, set_active_model
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
 STATUSES = {"done": N_("done"), "stopped": N_("stopped"), "diverged": N_("diverged")}  # runs.py's statuses
@@ -29,12 +30,12 @@ def table_rows(runs: list[Run]) -> list[dict]:
     """One row per run, with the settings that tell runs apart; headers and words in the reader's language."""
     rows = []
     for run in runs:
-        augmentation = run.spec.get("augmentation", "off") if run.spec else None
+        augmentation = run.spec_dict.get("augmentation", "off") if run.spec_dict else None
         values = (
-            run.id, run.owner, run.name, run.dataset, run.spec.get("optimizer"), run.spec.get("learning_rate"),
-            run.spec.get("batch_size"), run.epochs_done,
+            run.id, run.owner, run.name, run.dataset, run.spec_dict.get("optimizer"),
+            run.spec_dict.get("learning_rate"), run.spec_dict.get("batch_size"), run.epochs_done,
             tr(AUGMENTATIONS[augmentation]) if augmentation in AUGMENTATIONS else augmentation,
-            spec_parameters(run.spec) if run.spec else None, run.test_accuracy, round(run.seconds, 1),
+            spec_parameters(run.spec_dict) if run.spec_dict else None, run.test_accuracy, round(run.seconds, 1),
             tr(STATUSES[run.status]) if run.status in STATUSES else run.status,
             dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M"),
             str(run.problem) if run.problem else run.problem,
@@ -65,7 +66,7 @@ def runs_table(runs: list[Run]) -> list[Run]:
 
 def use_model(run: Run) -> None:
     try:
-        model = run_store().load_model(run.id)
+        model = shared_store().load_model(run.id)
     except MnistlabError as exc:
         st.error(str(exc))
         return
@@ -86,7 +87,7 @@ def delete_controls(run: Run) -> None:
     confirm = st.checkbox(_("Yes, delete it"), key=f"confirm_{run.id}")
     if st.button(_("Delete run"), key=f"delete_{run.id}", disabled=not confirm):
         try:
-            run_store().delete(run.id, by=nickname(), teacher=is_teacher())
+            shared_store().delete(run.id, by=nickname(), teacher=is_teacher())
         except MnistlabError as exc:
             st.error(str(exc))
         else:
@@ -101,7 +102,7 @@ def teacher_panel(runs: list[Run]) -> None:
                                  len(runs)), key="confirm_clear")
         if st.button(_("Clear the class's runs"), key="clear_runs", disabled=not confirm, type="primary"):
             try:
-                run_store().clear(teacher=is_teacher())
+                shared_store().clear(teacher=is_teacher())
             except MnistlabError as exc:
                 st.error(str(exc))
             else:
@@ -117,7 +118,7 @@ def run_actions(run: Run) -> None:
         use_model(run)
     if run.has_model:
         try:
-            data = run_store().model_bytes(run.id)
+            data = shared_store().model_bytes(run.id)
         except MnistlabError as exc:
             middle.error(str(exc))
         else:
@@ -125,23 +126,23 @@ def run_actions(run: Run) -> None:
                                    key=f"download_{run.id}")
     with right:
         delete_controls(run)
-    if run.spec:
+    if run.spec_dict:
         with st.expander(_("Its model spec (JSON)")):
-            st.json(run.spec)
+            st.json(run.spec_dict)
 
 
 def main() -> None:
     st.title(_("Experiments"))
     st.caption(_("Every training that finished or was stopped, with its curves, test accuracy and model. "
                  "Click a column header to sort; select rows to compare their curves."))
-    if run_store().problem:
-        st.warning(str(run_store().problem))
+    if shared_store().problem:
+        st.warning(str(shared_store().problem))
     if nickname():
         st.caption(_("You are **{nickname}**: you can delete your own runs.", nickname=as_text(nickname())))
     else:
         st.caption(_("Set a nickname in the sidebar: the runs you train then carry it, and only you can delete them."))
     try:
-        runs = run_store().list()
+        runs = shared_store().list()
     except MnistlabError as exc:
         st.error(str(exc))
         st.stop()
@@ -172,4 +173,4 @@ def main() -> None:
 
 
 main()
-compare_two_runs(run_store().list())
+compare_two_runs(shared_store().list())

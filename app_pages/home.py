@@ -4,7 +4,9 @@ import streamlit as st
 
 from mnistlab.i18n import N_, _, tr
 from mnistlab.insight.charts import class_labels, sample_grid
-from ui.state import current_dataset, dataset_name, dataset_title
+from ui.guards import current_dataset
+from ui.session import dataset_name
+from ui.sidebar import dataset_title
 
 PER_CLASS = 10
 PAGES = [  # (page, label, icon, what it is for), said with tr() where shown; the icons are app.py's

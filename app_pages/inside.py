@@ -22,9 +22,11 @@ from mnistlab.insight.inside import (
     saliency,
 )
 from ui.gallery import upscale
+from ui.guards import current_dataset, require_model
 from ui.inside_links import INDEX_KEY, INSIDE_KEY, InsideDigit, set_inside_digit
 from ui.inside_map import map_section
-from ui.state import current_dataset, dataset_title, evaluate_active, require_model
+from ui.resources import evaluate_active
+from ui.sidebar import dataset_title
 
 TEMPLATES_KEY = "inside_templates"
 TOP_UNITS = 5

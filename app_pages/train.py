@@ -16,8 +16,10 @@ from mnistlab.model.augment import STRENGTHS
 from mnistlab.model.script import to_keras_script
 from mnistlab.model.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
+from ui.guards import current_dataset
 from ui.identity import nickname
-from ui.state import JOB_KEY, adopt_finished_job, current_dataset, evaluation, registry, run_store, session_id
+from ui.resources import evaluation, registry, shared_store
+from ui.session import JOB_KEY, adopt_finished_job, session_id
 
 
 def start(spec: ModelSpec, dataset) -> None:
@@ -162,8 +164,8 @@ def main() -> None:
     spec: ModelSpec | None = st.session_state.get(SPEC_KEY)
     error = st.session_state.get(ERROR_KEY, "")
     st.caption(_("Data: {source}", source=str(dataset.source)))
-    if run_store().problem:
-        st.warning(str(run_store().problem), icon=":material/database:")
+    if shared_store().problem:
+        st.warning(str(shared_store().problem), icon=":material/database:")
     if error:
         st.error(_("This model cannot be built: {error} Fix it in the sidebar to train.", error=str(error)),
                  icon=":material/block:")

@@ -148,11 +148,6 @@ def L_(message: str, **params) -> Message:  # noqa: N802 (gettext's style)
     return Message(message, **params)
 
 
-def say(value: object) -> str:
-    """Any message, error or plain text, in the reader's language."""
-    return "" if value is None else str(value)
-
-
 def placeholders(text: str) -> set[str]:
     """The `{names}` a template fills (format specs aside), to check translations keep them."""
     fields = (parsed[1] for parsed in string.Formatter().parse(text))

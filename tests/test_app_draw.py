@@ -12,7 +12,8 @@ from test_app_evaluate_draw import ROOT, plotly_figures, plotly_values
 from mnistlab import ModelSpec, train
 from mnistlab.model.presets import draw_default_spec
 from mnistlab.model.spec import dense, flatten
-from ui.state import ActiveModel, run_store
+from ui.resources import shared_store
+from ui.session import ActiveModel
 
 DRAW, EVALUATE = "app_pages/draw.py", "app_pages/evaluate.py"
 QUICK = draw_default_spec().replace(epochs=1, train_size=300)
@@ -28,9 +29,9 @@ def small_model(sample):
 @pytest.fixture(autouse=True)
 def fresh_store():
     """Each test's store is in its own cache folder (the autouse isolated_cache)."""
-    run_store.clear()
+    shared_store.clear()
     yield
-    run_store.clear()
+    shared_store.clear()
 
 
 def app(active: ActiveModel | None = None, drawing: np.ndarray | None = None, page: str = DRAW) -> AppTest:
@@ -124,7 +125,7 @@ def test_a_label_click_without_a_drawing_keeps_nothing(small_model) -> None:
     at.button(key="draw_label_7").click().run()
     no_trouble(at)
     assert "Draw a digit first" in texts(at.warning)
-    assert run_store().drawings() == []
+    assert shared_store().drawings() == []
 
 
 def test_a_label_click_on_a_dot_keeps_nothing(small_model) -> None:
@@ -133,7 +134,7 @@ def test_a_label_click_on_a_dot_keeps_nothing(small_model) -> None:
     at.button(key="draw_label_0").click().run()
     no_trouble(at)
     assert "Not kept" in texts(at.warning)
-    assert run_store().drawings() == []
+    assert shared_store().drawings() == []
 
 
 def test_it_was_a_one_is_kept_scored_and_can_be_deleted(small_model) -> None:
@@ -142,21 +143,21 @@ def test_it_was_a_one_is_kept_scored_and_can_be_deleted(small_model) -> None:
     at.button(key="draw_label_1").click().run()
     no_trouble(at)
     assert "Kept as a 1" in texts(at.success)
-    (kept,) = run_store().drawings()
+    (kept,) = shared_store().drawings()
     assert kept.label == 1 and kept.image.shape == (28, 28) and kept.session == at.session_state["session_id"]
     assert kept.image.max() == 255  # the 28×28 image the model read, not the canvas
     at.button(key="draw_label_1").click().run()  # the same drawing twice is kept once
-    assert "already kept" in texts(at.info) and len(run_store().drawings()) == 1
+    assert "already kept" in texts(at.info) and len(shared_store().drawings()) == 1
     read = headings(at)[0].startswith("## It's a 1")
     score = texts(at.caption)
     assert f"reads **{int(read)} of 1**" in score and "MNIST test set" in score
     at.button(key=f"draw_delete_{kept.id}").click().run()
     no_trouble(at)
-    assert run_store().drawings() == []
+    assert shared_store().drawings() == []
 
 
 def test_someone_elses_drawing_cannot_be_deleted_here(small_model) -> None:
-    other = run_store().add_drawing(np.zeros((28, 28), dtype=np.uint8), 3, owner="", session="another-session")
+    other = shared_store().add_drawing(np.zeros((28, 28), dtype=np.uint8), 3, owner="", session="another-session")
     at = app(small_model, a_one())
     at.run()
     no_trouble(at)
@@ -179,8 +180,8 @@ def test_evaluate_shows_the_class_drawings_and_the_wrongly_read_ones(small_model
 
     blank = np.zeros((28, 28), dtype=np.uint8)
     predicted = int(predict_proba(small_model.model, blank[None]).argmax())
-    run_store().add_drawing(blank, (predicted + 1) % 10, session="s")  # read wrongly, surely
-    run_store().add_drawing(blank, predicted, session="s")  # read right
+    shared_store().add_drawing(blank, (predicted + 1) % 10, session="s")  # read wrongly, surely
+    shared_store().add_drawing(blank, predicted, session="s")  # read right
     at = app(small_model, page=EVALUATE)
     at.run()
     no_trouble(at)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, evaluate, load_dataset, train
 from mnistlab.model.spec import dense, flatten
-from ui.state import ActiveModel
+from ui.session import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATE = "app_pages/evaluate.py"

@@ -9,17 +9,17 @@ from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
+from mnistlab.engine.train import model_to_bytes
 from mnistlab.model.spec import dense, flatten
-from mnistlab.store.runs import keras_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ModelSpec((flatten(), dense(8)), epochs=2)
 
 
 def store():
-    from ui.state import run_store
+    from ui.resources import shared_store
 
-    return run_store()
+    return shared_store()
 
 
 def add(name, model_bytes=None, history=None, owner=""):
@@ -53,7 +53,7 @@ def shown_runs(at) -> list[int]:
 
 def test_runs_are_listed_overlaid_loaded_and_deleted():
     name = f"exp_{uuid.uuid4().hex[:6]}"
-    first = add(name, keras_bytes(build_model(SPEC)))
+    first = add(name, model_to_bytes(build_model(SPEC)))
     second = add(name + "_b", owner="ann")
     at = open_page()
     at.text_input(key="nick").input("ann").run()
@@ -93,9 +93,9 @@ def test_a_damaged_row_shows_a_note_and_the_page_still_works():
 def test_runs_go_to_the_database_named_in_the_app_secrets(tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from ui.state import run_store
+    from ui.resources import shared_store
 
-    run_store.clear()
+    shared_store.clear()
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.secrets["connections"] = {"runs": {"url": f"sqlite:///{tmp_path / 'class.sqlite'}"}}
@@ -104,17 +104,17 @@ def test_runs_go_to_the_database_named_in_the_app_secrets(tmp_path):
         at.run()
         assert not at.exception
         assert any("No runs yet" in i.value for i in at.info)  # a new, empty class database
-        assert str(run_store().engine.url).endswith("class.sqlite")
+        assert str(shared_store().engine.url).endswith("class.sqlite")
     finally:
-        run_store.clear()
+        shared_store.clear()
 
 
 def test_a_runs_database_that_cannot_be_reached_is_explained(tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from ui.state import run_store
+    from ui.resources import shared_store
 
-    run_store.clear()
+    shared_store.clear()
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.secrets["connections"] = {"runs": {"url": "nosuchdialect://user@host/db"}}
@@ -124,16 +124,16 @@ def test_a_runs_database_that_cannot_be_reached_is_explained(tmp_path):
         assert not at.exception
         assert any("cannot be used" in w.value and "local SQLite" in w.value for w in at.warning)
     finally:
-        run_store.clear()
+        shared_store.clear()
 
 
 def test_an_unusable_store_folder_is_explained_and_runs_still_work(tmp_path, monkeypatch):
-    from ui.state import run_store
+    from ui.resources import shared_store
 
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     monkeypatch.setenv("MNISTLAB_CACHE_DIR", str(blocker / "cache"))
-    run_store.clear()
+    shared_store.clear()
     try:
         at = open_page()
         assert any("cannot be used" in w.value for w in at.warning)
@@ -141,7 +141,7 @@ def test_an_unusable_store_folder_is_explained_and_runs_still_work(tmp_path, mon
         at.run()
         assert "after_fallback" in set(table(at).value["Name"])
     finally:
-        run_store.clear()
+        shared_store.clear()
 
 
 def test_the_selection_follows_the_run_when_another_students_run_arrives():
@@ -210,16 +210,16 @@ def test_without_a_teacher_password_there_is_no_teacher_mode(monkeypatch):
 
 
 def _fresh_store_app(tmp_path, monkeypatch):
-    from ui.state import run_store
+    from ui.resources import shared_store
 
     monkeypatch.setenv("MNISTLAB_CACHE_DIR", str(tmp_path / "class"))
-    run_store.clear()
-    return run_store
+    shared_store.clear()
+    return shared_store
 
 
 @pytest.mark.parametrize("where", ["env", "secrets"])
 def test_the_teacher_deletes_any_run_and_clears_the_class(tmp_path, monkeypatch, where):
-    run_store = _fresh_store_app(tmp_path, monkeypatch)
+    shared_store = _fresh_store_app(tmp_path, monkeypatch)
     try:
         theirs = add("theirs", owner="bob")
         add("nobodys")
@@ -248,20 +248,20 @@ def test_the_teacher_deletes_any_run_and_clears_the_class(tmp_path, monkeypatch,
         assert not at.exception
         assert any("No runs yet" in i.value for i in at.info)
     finally:
-        run_store.clear()
+        shared_store.clear()
 
 
 def test_a_store_that_fails_is_told_not_a_traceback(tmp_path, monkeypatch):
     import sqlalchemy as sa
 
-    run_store = _fresh_store_app(tmp_path, monkeypatch)
+    shared_store = _fresh_store_app(tmp_path, monkeypatch)
     try:
         with store().engine.begin() as connection:
             connection.execute(sa.text("DROP TABLE mnistlab_runs"))
         at = open_page()
         assert any("could not list the runs" in e.value for e in at.error)
     finally:
-        run_store.clear()
+        shared_store.clear()
 
 
 def test_a_nickname_is_shown_as_text_not_markdown():

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlab.data.formats import IDX_FILES
 from mnistlab.data.sources import DEBIAN_FASHION_DIR
-from ui.state import UPLOADED_KEY
+from ui.session import UPLOADED_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -15,7 +15,7 @@ from mnistlab.insight.inside import SALIENCY_METHOD, layer_outputs
 from mnistlab.model.presets import PRESETS
 from mnistlab.model.spec import dense, dropout, flatten
 from ui.inside_links import INSIDE_KEY, InsideDigit
-from ui.state import ActiveModel
+from ui.session import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]
 INSIDE = "app_pages/inside.py"
@@ -174,11 +174,10 @@ def test_any_gallery_digit_can_be_opened_on_inside(sample):
 
 
 def test_experiments_compares_two_runs(tiny, sample):
-    from mnistlab.engine.train import train
+    from mnistlab.engine.train import model_to_bytes, train
     from mnistlab.insight.compare import accuracy_change
     from mnistlab.insight.evaluate import evaluate
-    from mnistlab.store.runs import keras_bytes
-    from ui.state import run_store
+    from ui.resources import shared_store
 
     specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),
              ModelSpec((flatten(), dense(32, "tanh")), epochs=1, train_size=200, name="wide")]
@@ -186,9 +185,9 @@ def test_experiments_compares_two_runs(tiny, sample):
     for spec in specs:
         result = train(spec, tiny, use_cache=False)
         evaluations.append(evaluate(result.model, sample))
-        ids.append(run_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
+        ids.append(shared_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
                                    history=result.history, seconds=1.0, epochs_done=1, status="done",
-                                   cache_key=f"compare-{spec.name}", model_bytes=keras_bytes(result.model)))
+                                   cache_key=f"compare-{spec.name}", model_bytes=model_to_bytes(result.model)))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page("app_pages/experiments.py")
     at.run()

@@ -97,7 +97,7 @@ def test_the_model_being_built_survives_a_page_switch_made_by_a_page():
     (From the i-ui-build branch, which found it.)"""
     from mnistlab.model.build import build_model
     from mnistlab.model.spec import ModelSpec, dense, flatten
-    from ui.state import ActiveModel
+    from ui.session import ActiveModel
 
     untrained = ModelSpec((flatten(), dense(8)), name="m")
     at = AppTest.from_file(open_app.__globals__["APP"], default_timeout=180)

@@ -17,7 +17,8 @@ from mnistlab import ModelSpec, build_model, i18n, train
 from mnistlab.insight.inside import layer_outputs
 from mnistlab.model.spec import conv2d, dense, flatten, maxpool2d
 from ui.inside_links import INSIDE_KEY, InsideDigit
-from ui.state import ActiveModel, run_store
+from ui.resources import shared_store
+from ui.session import ActiveModel
 
 DRAW, INSIDE = "app_pages/draw.py", "app_pages/inside.py"
 # English that other branches' files still show on these pages (the lead empties this after merging them):
@@ -33,9 +34,9 @@ def small_model(sample):
 
 @pytest.fixture(autouse=True)
 def fresh_store():
-    run_store.clear()
+    shared_store.clear()
     yield
-    run_store.clear()
+    shared_store.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +76,7 @@ def layer_words(model, image) -> list[str]:
 
 
 def test_draw_in_chinese_with_an_answer_and_the_class_drawings(small_model):
-    run_store().add_drawing(np.zeros((28, 28), dtype=np.uint8), 3, session="someone")
+    shared_store().add_drawing(np.zeros((28, 28), dtype=np.uint8), 3, session="someone")
     at = open_in("zh", DRAW, active_model=small_model, injected_drawing=a_one())
     assert not at.error, [e.value for e in at.error]
     assert any(m.value.startswith("## 这是 ") for m in at.markdown), "the answer is shown"
@@ -122,7 +123,7 @@ def test_inside_in_chinese_for_an_mlp_shows_its_units(sample):
 def test_two_runs_compared_in_chinese(tiny, sample):
     from english import english_words
 
-    from mnistlab.store.runs import keras_bytes
+    from mnistlab.engine.train import model_to_bytes
 
     specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),
              ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, batch_size=64, learning_rate=0.01,
@@ -130,9 +131,9 @@ def test_two_runs_compared_in_chinese(tiny, sample):
     ids = []
     for spec in specs:
         result = train(spec, tiny, use_cache=False)
-        ids.append(run_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
+        ids.append(shared_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
                                    history=result.history, seconds=1.0, epochs_done=1, status="done",
-                                   cache_key=f"lang-compare-{spec.name}", model_bytes=keras_bytes(result.model)))
+                                   cache_key=f"lang-compare-{spec.name}", model_bytes=model_to_bytes(result.model)))
     at = open_in("zh", "app_pages/experiments.py")
     at.selectbox(key="compare_a").set_value(ids[0])
     at.selectbox(key="compare_b").set_value(ids[1])

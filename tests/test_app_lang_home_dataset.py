@@ -13,7 +13,7 @@ from test_app_home_dataset import idx_bytes, npz_bytes
 
 from mnistlab import i18n
 from mnistlab.data.sources import DEBIAN_FASHION_DIR
-from ui.state import TrainedLabel
+from ui.session import TrainedLabel
 
 HOME, DATASET = "app_pages/home.py", "app_pages/dataset.py"
 DEBIAN_NAMES = ("Debian", "dataset-fashion-mnist", str(DEBIAN_FASHION_DIR))  # where Fashion-MNIST comes from: names

@@ -15,11 +15,11 @@ from mnistlab import ModelSpec, load_dataset
 from mnistlab.engine.jobs import DONE, RUNNING, Job
 from mnistlab.engine.train import (
     Progress,
+    model_to_bytes,
     train,  # not `from mnistlab import train`: once the module is loaded, that name is the module
 )
 from mnistlab.model.spec import dense, flatten
-from mnistlab.store.runs import keras_bytes
-from ui.state import ActiveModel
+from ui.session import ActiveModel
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ModelSpec((flatten(), dense(32)), epochs=3, train_size=500, name="tiny")
@@ -117,12 +117,12 @@ def test_evaluate_with_a_model_speaks_chinese(trained, sample):
 
 
 def test_experiments_with_a_stored_run_speaks_chinese(trained, sample):
-    from ui.state import run_store
+    from ui.resources import shared_store
 
-    run_id = run_store().add(
+    run_id = shared_store().add(
         owner="", name="tiny", dataset="mnist", source="test", spec_json=SPEC.to_json(), history=OVERFITTING,
         seconds=2.0, epochs_done=4, status="done", cache_key=f"tiny-{uuid.uuid4().hex[:6]}",
-        model_bytes=keras_bytes(trained.model), test_accuracy=0.8)
+        model_bytes=model_to_bytes(trained.model), test_accuracy=0.8)
     at = app("app_pages/experiments.py", "zh")
     [table] = [frame for frame in at.dataframe if "记录" in frame.value.columns]
     at.session_state[table.key] = {"selection": {"rows": [list(table.value["记录"]).index(run_id)], "columns": []}}

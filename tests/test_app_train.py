@@ -91,7 +91,7 @@ def test_short_training_gives_curves_a_test_accuracy_and_a_model():
 
 
 def test_the_same_training_in_a_second_session_is_not_repeated():
-    from ui.state import registry
+    from ui.resources import registry
 
     first = open_train_page()
     quick_settings(first, train_size=600)
@@ -170,7 +170,7 @@ def wait_until_running(job, timeout=60):
 
 
 def test_two_sessions_share_a_running_job_and_a_third_waits_in_line():
-    from ui.state import registry
+    from ui.resources import registry
 
     alice, bob, carol = open_train_page(), open_train_page(), open_train_page()
     for at in (alice, bob):

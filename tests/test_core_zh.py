@@ -18,8 +18,7 @@ from mnistlab.data.sources import dataset_from_idx_files, dataset_from_npz_bytes
 from mnistlab.errors import DataError
 from mnistlab.insight import charts, charts_inside
 from mnistlab.store.drawings import DrawingError
-from mnistlab.store.owners import refusal
-from mnistlab.store.runs import RunStore, StoreError
+from mnistlab.store.runs import Store, StoreError
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # what may stay in Latin letters on a Chinese chart: Keras names, plotly's hover syntax
@@ -143,11 +142,16 @@ def test_drawing_problems_and_unreadable_drawings_are_said_in_chinese(zh):
 
 
 def test_store_refusals_and_problems_are_said_in_chinese(zh, tmp_path):
-    store = RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    store = Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
     with pytest.raises(StoreError) as caught:
         store.delete(7, by="ann")
     assert caught.value.code == "run_missing" and str(caught.value) == "训练记录 7 不在存储中（已经删除了？）。"
-    assert str(refusal(i18n.L_("Run {id}", id=3), "bob")) == "训练记录 3属于 bob：只有 bob 或老师可以删除。"
+    bobs = store.add(name="m", dataset="mnist", source="s", spec_json="{}", history={}, seconds=1.0, epochs_done=1,
+                     status="done", cache_key="k", model_bytes=None, owner="bob")
+    with pytest.raises(StoreError) as caught:
+        store.delete(bobs, by="ann")
+    assert caught.value.code == "not_owner"
+    assert str(caught.value) == f"训练记录 {bobs}属于 bob：只有 bob 或老师可以删除。"
     with pytest.raises(StoreError) as caught:
         store.clear(teacher=False)
     assert caught.value.code == "teacher_only" and str(caught.value) == "只有老师可以清空全班的训练记录。"

@@ -292,7 +292,7 @@ def test_the_whole_download_has_a_time_limit(monkeypatch):
 
 
 def test_after_a_failed_download_the_app_tries_again_later(monkeypatch, tmp_path):
-    from ui.state import shared_dataset
+    from ui.resources import shared_dataset
 
     good = npz_bytes(tiny_arrays())
     served = {"mnist.npz": b"<html>captive portal</html>"}

@@ -12,7 +12,7 @@ from mnistlab import ModelSpec
 from mnistlab.engine.cluster import start_engine
 from mnistlab.engine.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRegistry
 from mnistlab.model.spec import conv2d, dense, flatten
-from mnistlab.store.runs import RunStore
+from mnistlab.store.runs import Store
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -173,7 +173,7 @@ def test_two_registries_on_one_scheduler_share_one_job(engine, registry, tiny, t
         assert second.stop(theirs, "bob") is True
         assert mine.wait(30) and theirs.wait(30)
         assert mine.result.history == theirs.result.history
-        runs = RunStore(url).list()
+        runs = Store(url).list()
         assert len(runs) == 1 and runs[0].cache_key == mine.key  # stored once, by the worker
     finally:
         other.close()

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnistlab import build_model
+from mnistlab.engine.train import model_to_bytes
 from mnistlab.errors import ModelFileError
 from mnistlab.model import files as modelfile
 from mnistlab.model import presets
 from mnistlab.model.files import MAX_MODEL_PARAMS, check_archive, load_model_bytes
-from mnistlab.store.runs import keras_bytes
 
 
 @pytest.fixture
@@ -181,19 +181,19 @@ def test_models_made_of_listed_layers_load(tmp_path):
 @pytest.mark.parametrize("preset", sorted(presets.PRESETS))
 def test_the_estimate_matches_keras_for_every_preset(preset):
     model = build_model(presets.PRESETS[preset].spec)
-    assert check_archive(keras_bytes(model), preset) == model.count_params()
+    assert check_archive(model_to_bytes(model), preset) == model.count_params()
 
 
 def test_augmentation_layers_are_accepted():
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.RandomRotation(0.1), keras.layers.RandomZoom(0.1),
                               keras.layers.RandomTranslation(0.1, 0.1), keras.layers.Rescaling(1 / 255),
                               keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    assert load_model_bytes(keras_bytes(model)).count_params() == 7850
+    assert load_model_bytes(model_to_bytes(model)).count_params() == 7850
 
 
 def test_trusted_lifts_only_the_upload_size_limit(monkeypatch):
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
-    data = keras_bytes(model)
+    data = model_to_bytes(model)
     monkeypatch.setattr(modelfile, "MAX_MODEL_BYTES", len(data) - 1)
     with pytest.raises(ModelFileError, match="too big"):
         load_model_bytes(data, "run 1")
@@ -209,7 +209,7 @@ _VALID = None
 def _valid() -> bytes:
     global _VALID
     if _VALID is None:
-        _VALID = keras_bytes(keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]))
+        _VALID = model_to_bytes(keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]))
     return _VALID
 
 

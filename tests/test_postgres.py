@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from mnistlab.store.runs import RunStore, StoreError
+from mnistlab.store.runs import Store, StoreError
 from mnistlab.store.schema import SCHEMA_VERSION, V1_RUN_COLUMNS
 
 
@@ -90,12 +90,12 @@ def add_run(store, name="r", owner="", model_bytes=None):
 
 
 def test_round_trip(pg_url):
-    store = RunStore(pg_url)
+    store = Store(pg_url)
     assert store.engine.dialect.name == "postgresql"
     blob = np.random.default_rng(0).integers(0, 256, 3_000_000, dtype=np.uint8).tobytes()
     first = add_run(store, "first", owner="ann", model_bytes=blob)
     second = add_run(store, "second")
-    again = RunStore(pg_url)
+    again = Store(pg_url)
     assert [(r.id, r.name, r.owner, r.test_accuracy, r.has_model) for r in again.list()] == [
         (second, "second", "", 0.75, False), (first, "first", "ann", 0.75, True)]
     assert again.model_bytes(first) == blob
@@ -113,7 +113,7 @@ def test_round_trip(pg_url):
 
 
 def test_the_schema_is_created_and_versioned(pg_url):
-    RunStore(pg_url)
+    Store(pg_url)
     engine = sa.create_engine(pg_url)
     with engine.connect() as connection:
         assert {"mnistlab_meta", "mnistlab_runs", "mnistlab_drawings"} <= set(sa.inspect(connection).get_table_names())
@@ -130,7 +130,7 @@ def test_a_version_1_database_is_upgraded(pg_url):
             f"INSERT INTO mnistlab_runs ({', '.join(V1_RUN_COLUMNS[1:])}) "
             "VALUES (1, 'old', 'mnist', 's', '{}', '{}', 0.5, 0.5, 1, 1, 'done', 'k', NULL)"))
     engine.dispose()
-    store = RunStore(pg_url)
+    store = Store(pg_url)
     [run] = store.list()
     assert (run.name, run.owner) == ("old", "")
     assert add_run(store, "new", owner="ann") == run.id + 1
@@ -138,7 +138,7 @@ def test_a_version_1_database_is_upgraded(pg_url):
 
 def _write_runs(url: str, worker: int, go, count: int) -> None:
     go.wait(60)
-    store = RunStore(url)  # both processes create the schema of the same new database at once
+    store = Store(url)  # both processes create the schema of the same new database at once
     for i in range(count):
         add_run(store, f"w{worker}-{i}", owner=f"student{worker}")
 
@@ -153,7 +153,7 @@ def test_two_processes_writing_at_once_lose_nothing(pg_url):
     for process in workers:
         process.join(180)
     assert [process.exitcode for process in workers] == [0, 0]
-    runs = RunStore(pg_url).list()
+    runs = Store(pg_url).list()
     assert sorted(r.name for r in runs) == sorted(f"w{w}-{i}" for w in (1, 2) for i in range(50))
     assert len({r.id for r in runs}) == 100
 
@@ -161,15 +161,15 @@ def test_two_processes_writing_at_once_lose_nothing(pg_url):
 def test_the_store_url_comes_from_the_environment_or_the_app_secrets(pg_url, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from ui.state import run_store
+    from ui.resources import shared_store
 
     monkeypatch.setenv("MNISTLAB_RUNS_URL", pg_url)
-    from_env = RunStore()
+    from_env = Store()
     assert (from_env.engine.dialect.name, from_env.problem) == ("postgresql", "")
     add_run(from_env, "from the environment")
 
     monkeypatch.delenv("MNISTLAB_RUNS_URL")
-    run_store.clear()
+    shared_store.clear()
     try:
         at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)
         at.secrets["connections"] = {"runs": {"url": pg_url}}
@@ -179,4 +179,4 @@ def test_the_store_url_comes_from_the_environment_or_the_app_secrets(pg_url, mon
         assert not at.exception and not at.warning
         assert list(at.dataframe[0].value["Name"]) == ["from the environment"]
     finally:
-        run_store.clear()
+        shared_store.clear()

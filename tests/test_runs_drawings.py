@@ -6,12 +6,12 @@ import pytest
 from mnistlab.errors import MnistlabError
 from mnistlab.store import drawings as drawings_module
 from mnistlab.store.drawings import DrawingError
-from mnistlab.store.runs import RunStore, StoreError
+from mnistlab.store.runs import Store, StoreError
 
 
 @pytest.fixture
 def store(tmp_path):
-    return RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    return Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
 
 
 def digit(seed=0):

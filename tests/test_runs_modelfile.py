@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from mnistlab import ModelSpec, build_model
+from mnistlab.engine.train import model_to_bytes
 from mnistlab.errors import ModelFileError
 from mnistlab.model.files import load_model_bytes
 from mnistlab.model.spec import dense, flatten
-from mnistlab.store.runs import RUNS, RunStore, StoreError, keras_bytes
+from mnistlab.store.runs import RUNS, Store, StoreError
 
 SPEC = ModelSpec((flatten(), dense(8)), epochs=1, name="tiny")
 
@@ -28,18 +29,18 @@ def add_run(store, model_bytes=b"", **changes):
 def test_round_trip_and_restart(tmp_path):
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
     model = build_model(SPEC)
-    run_id = add_run(RunStore(url), keras_bytes(model))
-    again = RunStore(url)  # a new process would do the same
+    run_id = add_run(Store(url), model_to_bytes(model))
+    again = Store(url)  # a new process would do the same
     [run] = again.list()
     assert (run.id, run.name, run.test_accuracy, run.history["loss"], run.has_model) == (run_id, "tiny", 0.8,
                                                                                           [1.0, 0.5], True)
-    assert ModelSpec.from_dict(run.spec) == SPEC
+    assert ModelSpec.from_dict(run.spec_dict) == SPEC
     loaded = again.load_model(run_id)
     assert loaded.count_params() == model.count_params()
 
 
 def test_delete_and_newest_first(tmp_path):
-    store = RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    store = Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
     first = add_run(store, name="first", owner="ann")
     second = add_run(store, name="second")
     assert [r.name for r in store.list()] == ["second", "first"]
@@ -50,7 +51,7 @@ def test_delete_and_newest_first(tmp_path):
 
 
 def test_a_damaged_row_is_reported_and_the_rest_still_work(tmp_path):
-    store = RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    store = Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
     good = add_run(store, name="good")
     bad = add_run(store, name="bad", model_bytes=b"not a model")
     with store.engine.begin() as connection:
@@ -63,7 +64,7 @@ def test_a_damaged_row_is_reported_and_the_rest_still_work(tmp_path):
 
 
 def test_nan_accuracy_is_stored_as_missing(tmp_path):
-    store = RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    store = Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
     add_run(store, test_accuracy=float("nan"), test_loss=float("inf"), status="diverged")
     assert store.list()[0].test_accuracy is None
 

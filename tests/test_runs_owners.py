@@ -3,7 +3,7 @@
 import pytest
 
 from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname, may_delete, teacher_password_matches
-from mnistlab.store.runs import RunStore, StoreError, record_job
+from mnistlab.store.runs import Store, StoreError, record_job
 
 
 def add_run(store, name="r", owner=""):
@@ -13,7 +13,7 @@ def add_run(store, name="r", owner=""):
 
 @pytest.fixture
 def store(tmp_path):
-    return RunStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    return Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
 
 
 @pytest.mark.parametrize(("given", "clean"), [

@@ -21,13 +21,13 @@ def warmup(monkeypatch):
 
 
 def submitted_job(spec=QUICK):
-    from ui.state import registry, shared_dataset
+    from ui.resources import registry, shared_dataset
 
     return registry().get(cache_key(spec, shared_dataset("mnist")))
 
 
 def test_the_first_visit_starts_the_default_model_once(warmup, monkeypatch):
-    from ui.state import registry
+    from ui.resources import registry
 
     monkeypatch.setenv("MNISTLAB_WARMUP", "1")
     home = open_app()  # the Home page, not Draw

@@ -50,7 +50,8 @@ from ui.concepts import (
     strides_help,
     units_help,
 )
-from ui.state import DATASET_KEY, shared_dataset
+from ui.resources import shared_dataset
+from ui.session import DATASET_KEY
 
 LAYERS_KEY = "builder_layers"  # list of [uid, kind]
 SPEC_KEY = "spec"  # the current valid ModelSpec, or None

@@ -23,7 +23,8 @@ from ui.concepts import (
     validation_help,
     weight_updates,
 )
-from ui.state import DATASET_KEY, UPLOADED_KEY, shared_dataset
+from ui.resources import shared_dataset
+from ui.session import DATASET_KEY, UPLOADED_KEY
 
 
 def _training_images() -> int | None:

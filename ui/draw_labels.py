@@ -19,7 +19,8 @@ from mnistlab.insight.evaluate import predict_proba
 from mnistlab.store.drawings import Drawing
 from ui.gallery import gallery, upscale
 from ui.identity import is_teacher, nickname
-from ui.state import ActiveModel, run_store, session_id
+from ui.resources import shared_store
+from ui.session import ActiveModel, session_id
 
 SAVED_KEY = "draw_saved"  # (hash of the 28×28 image, label) of the drawing this session last kept
 MESSAGE_KEY = "draw_label_message"  # (kind, text) to show under the buttons after a click
@@ -54,7 +55,7 @@ def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -
         st.session_state[MESSAGE_KEY] = ("info", _("This drawing is already kept as a {label}.", label=label))
         return
     try:
-        run_store().add_drawing(as_uint8(image28), label, owner=nickname(), session=session_id())
+        shared_store().add_drawing(as_uint8(image28), label, owner=nickname(), session=session_id())
     except MnistlabError as exc:
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
         return
@@ -88,7 +89,7 @@ def drawings_score(active: ActiveModel) -> DrawingsScore | None:
     """How many of the class's labelled drawings the model reads right; None when the store fails
     (after saying why)."""
     try:
-        drawings = tuple(run_store().drawings())
+        drawings = tuple(shared_store().drawings())
     except MnistlabError as exc:
         st.error(str(exc))
         return None
@@ -116,7 +117,7 @@ def _mine(drawing: Drawing) -> bool:
 
 def _delete(drawing_id: int) -> None:
     try:
-        run_store().delete_drawing(drawing_id, by=nickname(), session=session_id(), teacher=is_teacher())
+        shared_store().delete_drawing(drawing_id, by=nickname(), session=session_id(), teacher=is_teacher())
     except MnistlabError as exc:
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
 
@@ -124,7 +125,7 @@ def _delete(drawing_id: int) -> None:
 def own_drawings() -> None:
     """The session's own labelled drawings, newest first, each with Delete."""
     try:
-        mine = sorted((d for d in run_store().drawings() if _mine(d) or is_teacher()), key=lambda d: -d.created)
+        mine = sorted((d for d in shared_store().drawings() if _mine(d) or is_teacher()), key=lambda d: -d.created)
     except MnistlabError as exc:
         st.error(str(exc))
         return

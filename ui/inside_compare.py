@@ -12,7 +12,7 @@ from mnistlab.insight.charts import overlay_chart
 from mnistlab.insight.charts_inside import accuracy_change_chart, confusion_difference_chart
 from mnistlab.insight.compare import Difference, accuracy_change, confusion_difference, spec_differences
 from mnistlab.store.runs import Run
-from ui.state import run_store, shared_dataset
+from ui.resources import shared_dataset, shared_store
 
 SETTING_TITLES = {  # compare.SETTINGS as the table names them
     "optimizer": N_("optimizer"), "learning_rate": N_("learning rate"), "momentum": N_("momentum"),
@@ -35,7 +35,7 @@ def run_evaluation(run_id: int, cache_key: str, _dataset: Dataset, fingerprint: 
     """A stored run's model on its test set, once per run (the model is loaded once too)."""
     from mnistlab.insight.evaluate import evaluate
 
-    return evaluate(run_store().load_model(run_id), _dataset)
+    return evaluate(shared_store().load_model(run_id), _dataset)
 
 
 def _label(run: Run) -> str:
@@ -90,7 +90,7 @@ def compare_two_runs(runs: list[Run]) -> None:
         st.caption(_("Choose two different runs to see how their models and results differ."))
         return
     run_a, run_b = by_id[a], by_id[b]
-    differences = spec_differences(run_a.spec, run_b.spec)
+    differences = spec_differences(run_a.spec_dict, run_b.spec_dict)
     if differences:
         column_a, column_b = _("A (run {id})", id=a), _("B (run {id})", id=b)
         st.dataframe(pd.DataFrame([{"": _what(d), column_a: d.a, column_b: d.b} for d in differences]),

@@ -1,11 +1,19 @@
-"""The dataset choice and the nickname, shown in the sidebar on every page."""
+"""What the sidebar shows on every page: the dataset choice, the nickname, and the session's
+training while it runs."""
 
 import streamlit as st
 
+from mnistlab.data.dataset import DATASET_NAMES
 from mnistlab.i18n import _
 from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname
 from ui.identity import NICK_KEY
-from ui.state import DATASET_KEY, UPLOADED_KEY, dataset_title
+from ui.resources import registry
+from ui.session import DATASET_KEY, JOB_KEY, UPLOADED_KEY, session_id
+
+
+def dataset_title(name: str) -> str:
+    """A dataset choice as the reader says it: "MNIST", "Fashion-MNIST" or "Uploaded data"."""
+    return DATASET_NAMES.get(name) or _("Uploaded data")
 
 
 def dataset_picker() -> None:
@@ -29,3 +37,26 @@ def nickname_box() -> None:
         help=_("Your runs and drawings carry it; only you (or the teacher) can delete them. "
                "It is kept in the page address, so bookmark it to keep it."),
     )
+
+
+def follow_job() -> None:
+    """While this session's training runs, every page keeps following it (a heartbeat that
+    keeps the session counted as a follower) and shows where it is in the sidebar."""
+    job = st.session_state.get(JOB_KEY)
+    if job is None or not job.active:
+        return
+
+    @st.fragment(run_every=5.0)
+    def follow() -> None:
+        registry().heartbeat(job, session_id())
+        if not job.active:
+            st.rerun()  # the whole app: the finished model becomes this session's on whatever page
+        progress = job.progress
+        if job.state == "queued" or progress is None:
+            st.caption(_("Training {model}: waiting to start…", model=job.spec.name))
+        else:
+            st.progress(progress.fraction, text=_("Training {model}: epoch {epoch} of {epochs}",
+                                                  model=job.spec.name, epoch=progress.epoch, epochs=progress.epochs))
+
+    with st.sidebar:
+        follow()

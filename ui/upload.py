@@ -7,7 +7,7 @@ import streamlit as st
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, _
 from mnistlab.model.files import MAX_MODEL_BYTES, MAX_MODEL_PARAMS, load_model_bytes
-from ui.state import ActiveModel, dataset_name, set_active_model
+from ui.session import ActiveModel, dataset_name, set_active_model
 
 
 def model_uploader(key: str) -> None:

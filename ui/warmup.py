@@ -16,7 +16,7 @@ import streamlit as st
 from mnistlab.engine.jobs import CANCELLED, FAILED, STOPPED
 from mnistlab.errors import DataError
 from mnistlab.model.presets import draw_default_spec
-from ui.state import registry, shared_dataset
+from ui.resources import registry, shared_dataset
 
 if TYPE_CHECKING:
     from mnistlab.engine.jobs import Job

@@ -192,9 +192,6 @@ class JobRegistry:
         failed = self._engine_failed_at
         return failed is not None and time.monotonic() - failed >= after_s
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout)
-
     def close(self) -> None:
         self._closed = True
         if self.engine is not None:

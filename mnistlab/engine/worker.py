@@ -88,9 +88,9 @@ def resolve_dataset(dataset: Any):
 
 @functools.cache
 def _store(url: str):
-    from mnistlab.store.runs import RunStore
+    from mnistlab.store.runs import Store
 
-    return RunStore(url)
+    return Store(url)
 
 
 _trainings = 0

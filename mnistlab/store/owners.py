@@ -14,7 +14,7 @@ import unicodedata
 from mnistlab.i18n import N_, Message
 from mnistlab.store.schema import NICKNAME_MAX_CHARS, StoreError
 
-__all__ = ["NICKNAME_MAX_CHARS", "clean_nickname", "may_delete", "refusal", "refused", "teacher_password_matches"]
+__all__ = ["NICKNAME_MAX_CHARS", "clean_nickname", "may_delete", "refused", "teacher_password_matches"]
 
 
 def clean_nickname(text: object) -> str:
@@ -36,11 +36,6 @@ def refused(what: str | Message, owner: str) -> StoreError:
         return StoreError("not_owner", N_("{what} belongs to {owner}: only {owner} or the teacher can delete it."),
                           what=what, owner=owner)
     return StoreError("no_owner", N_("{what} has no owner: only the teacher can delete it."), what=what)
-
-
-def refusal(what: str | Message, owner: str) -> Message:
-    """Who may delete it, as a line the pages show (`L_("This run")` for `what`)."""
-    return refused(what, owner).message
 
 
 def teacher_password_matches(given: object, configured: object) -> bool:

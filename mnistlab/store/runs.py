@@ -25,11 +25,9 @@ from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, N_, Message
 from mnistlab.store.drawings import Drawing, add_drawing, delete_drawing, list_drawings
 from mnistlab.store.owners import clean_nickname, may_delete, refused
-from mnistlab.store.schema import RUNS, SchemaError, StoreError, prepare
-from mnistlab.store.schema import database as _database
-from mnistlab.store.schema import reason as _reason
+from mnistlab.store.schema import RUNS, SchemaError, StoreError, database, database_said, prepare
 
-__all__ = ["RUNS", "Drawing", "Run", "RunStore", "StoreError", "keras_bytes", "record_job"]
+__all__ = ["RUNS", "Drawing", "Run", "Store", "StoreError", "record_job"]
 
 
 @dataclass
@@ -47,7 +45,7 @@ class Run:
     test_accuracy: float | None
     test_loss: float | None
     cache_key: str
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec_dict: dict[str, Any] = field(default_factory=dict)  # the ModelSpec as stored (`ModelSpec.from_dict`)
     history: dict[str, list[float]] = field(default_factory=dict)
     has_model: bool = False
     problem: str | Message = ""  # a damaged row: what the pages show (`str(run.problem)`)
@@ -101,9 +99,10 @@ def _fallback_engine() -> sa.Engine:
         return engine
 
 
-class RunStore:
-    """Runs (and labelled drawings) in one database. With no URL: `default_store_url()`, and
-    when that cannot be used, a temporary database with `problem` saying so — never an error."""
+class Store:
+    """The class's store: its runs (with their models) and labelled drawings, in one database.
+    With no URL: `default_store_url()`, and when that cannot be used, a temporary database with
+    `problem` saying so — never an error."""
 
     def __init__(self, url_or_engine: str | sa.Engine | None = None):
         self.problem: str | Message = ""  # what the pages show when the store is not where it should be
@@ -118,7 +117,7 @@ class RunStore:
             except _OPEN_ERRORS as exc:
                 shown = _shown(url_or_engine)
                 raise StoreError("store_unusable", N_("The runs database {url} cannot be used ({reason})."),
-                                 url=shown, reason=_reason(exc)) from None
+                                 url=shown, reason=database_said(exc)) from None
         else:
             url = default_store_url()
             try:
@@ -129,12 +128,12 @@ class RunStore:
                     self.problem = L_("The experiment store at {url} cannot be used ({reason}), so runs are kept in "
                                       "a temporary file on this server and are lost when it restarts. Set "
                                       "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.",
-                                      url=_shown(url), reason=_reason(exc))
+                                      url=_shown(url), reason=database_said(exc))
                 else:
                     self.problem = L_("The experiment store at {url} cannot be used ({reason}), so runs are kept in "
                                       "memory on this server and are lost when it restarts. Set "
                                       "MNISTLAB_CACHE_DIR or MNISTLAB_RUNS_URL to a place that can be written.",
-                                      url=_shown(url), reason=_reason(exc))
+                                      url=_shown(url), reason=database_said(exc))
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
@@ -146,7 +145,7 @@ class RunStore:
             "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
             "cache_key": cache_key, "model": model_bytes,
         }
-        with _database(L_("save the run {name!r}", name=name)), self.engine.begin() as connection:
+        with database(L_("save the run {name!r}", name=name)), self.engine.begin() as connection:
             return int(connection.execute(sa.insert(RUNS).values(**row)).inserted_primary_key[0])
 
     def list(self) -> list[Run]:
@@ -154,7 +153,7 @@ class RunStore:
         columns = [c for c in RUNS.columns if c.name != "model"]
         has_model = (RUNS.c.model.is_not(None)).label("has_model")
         query = sa.select(*columns, has_model).order_by(RUNS.c.created.desc(), RUNS.c.id.desc())
-        with _database(L_("list the runs")), self.engine.connect() as connection:
+        with database(L_("list the runs")), self.engine.connect() as connection:
             return [self._run(row._mapping) for row in connection.execute(query)]
 
     def get(self, run_id: int) -> Run:
@@ -164,7 +163,7 @@ class RunStore:
         return runs[0]
 
     def model_bytes(self, run_id: int) -> bytes:
-        with _database(L_("read the model of run {id}", id=run_id)), self.engine.connect() as connection:
+        with database(L_("read the model of run {id}", id=run_id)), self.engine.connect() as connection:
             value = connection.execute(sa.select(RUNS.c.model).where(RUNS.c.id == run_id)).scalar_one_or_none()
         if not value:
             raise StoreError("run_without_model", N_("Run {id} has no stored model."), id=run_id)
@@ -183,7 +182,7 @@ class RunStore:
 
     def delete(self, run_id: int, *, by: str, teacher: bool = False) -> None:
         """Delete a run: the teacher any, a student (`by` their nickname) only their own."""
-        with _database(L_("delete run {id}", id=run_id)), self.engine.begin() as connection:
+        with database(L_("delete run {id}", id=run_id)), self.engine.begin() as connection:
             found = connection.execute(sa.select(RUNS.c.owner).where(RUNS.c.id == run_id)).first()
             if found is None:
                 raise StoreError("run_missing", N_("Run {id} is not in the store (deleted already?)."), id=run_id)
@@ -195,7 +194,7 @@ class RunStore:
         """Delete every run of the class (the teacher only); returns how many."""
         if not teacher:
             raise StoreError("teacher_only", N_("Only the teacher can clear the class's runs."))
-        with _database(L_("clear the runs")), self.engine.begin() as connection:
+        with database(L_("clear the runs")), self.engine.begin() as connection:
             return connection.execute(sa.delete(RUNS)).rowcount
 
     # Labelled drawings: the class's own handwriting, in the same database (see mnistlab.store.drawings)
@@ -217,30 +216,23 @@ class RunStore:
             cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]), owner=row["owner"] or "",
         )
         try:
-            run.spec = json.loads(row["spec_json"])
+            run.spec_dict = json.loads(row["spec_json"])
             run.history = json.loads(row["history_json"])
-            if not isinstance(run.spec, dict) or not isinstance(run.history, dict):
+            if not isinstance(run.spec_dict, dict) or not isinstance(run.history, dict):
                 raise ValueError("not an object")
         except (TypeError, ValueError) as exc:
             run.problem = L_("This row is damaged ({error}); its curves and settings cannot be shown.", error=str(exc))
         return run
 
 
-def spec_parameters(spec: dict[str, Any]) -> int | None:
+def spec_parameters(spec_dict: dict[str, Any]) -> int | None:
     """The parameter count of a stored spec's model (its layers decide it), None if unreadable."""
     from mnistlab.model.spec import ModelSpec, param_count
 
     try:
-        return param_count(ModelSpec.from_dict({"layers": spec.get("layers", [])}))
+        return param_count(ModelSpec.from_dict({"layers": spec_dict.get("layers", [])}))
     except (MnistlabError, TypeError, AttributeError):
         return None
-
-
-def keras_bytes(model) -> bytes:
-    """A model as the bytes of its `.keras` file."""
-    from mnistlab.engine.train import model_to_bytes
-
-    return model_to_bytes(model)
 
 
 def _english(text: str | Message) -> str:
@@ -248,7 +240,7 @@ def _english(text: str | Message) -> str:
     return text.english() if isinstance(text, Message) else str(text)
 
 
-def record_job(store: RunStore, job) -> int | None:
+def record_job(store: Store, job) -> int | None:
     """Store a finished job's run with its test scores; a result served from the cache was stored before.
     A database failure is a StoreError whose message the student should read: the run is not saved."""
     from mnistlab.insight.evaluate import evaluate

@@ -72,8 +72,8 @@ class SchemaError(StoreError):
     """The database was made by a newer mnistlab, or cannot be upgraded."""
 
 
-def reason(exc: BaseException) -> str:
-    """The first line of what the database said, with the error's kind."""
+def database_said(exc: BaseException) -> str:
+    """The first line of what the database said, with the error's kind ("OperationalError: disk full")."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
@@ -86,7 +86,7 @@ def database(action: Message) -> Iterator[None]:
         yield
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError("store_failed", N_("The experiment store could not {action} ({reason})."), action=action,
-                         reason=reason(exc)) from None
+                         reason=database_said(exc)) from None
 
 
 def schema_version(connection: sa.Connection) -> int:
