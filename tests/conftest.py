@@ -1,6 +1,13 @@
-"""Shared fixtures: a tiny real dataset (the embedded sample) and an isolated cache."""
+"""Shared fixtures: a tiny real dataset (the embedded sample), a tiny trained model, an isolated
+cache and store, and the browser tests' server and Chromium. Plain helpers: apptest.py (AppTest),
+helpers.py (files and drawings), browser_helpers.py (Playwright), english.py (English left in Chinese pages)."""
 
 import os
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +49,30 @@ def tiny(sample):
     return Dataset("mnist", x_train, y_train, x_test, y_test, sample.class_names, "tiny test sample", True)
 
 
+@pytest.fixture(scope="session")
+def small_model(sample):
+    """One tiny trained model (about 2 s) as the session's model, for every page test. Not cached, so it
+    never touches a training cache (the autouse cache fixture is not active at this scope); one key for
+    one model, so evaluations cached under its key are its own."""
+    from mnistlab import ModelSpec, train
+    from mnistlab.model.spec import dense, flatten
+    from ui.session import ActiveModel
+
+    spec = ModelSpec((flatten(), dense(32)), epochs=1, train_size=500, name="tiny")
+    result = train(spec, sample, use_cache=False)
+    return ActiveModel(result.model, "tiny", "test-tiny", sample.name, spec)
+
+
+@pytest.fixture
+def fresh_store():
+    """The app's shared store made again in this test's own cache folder (the autouse isolated_cache)."""
+    from ui.resources import shared_store
+
+    shared_store.clear()
+    yield
+    shared_store.clear()
+
+
 @pytest.fixture(autouse=True)
 def apptest_language():
     """AppTest calls a widget's `format_func` again in the test's own thread, outside any script run,
@@ -65,3 +96,64 @@ def apptest_language():
     i18n.set_language_source(source)
     yield
     i18n.set_language_source(before)
+
+
+# ------------------------------------------------------------ the browser tests (-m browser)
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free localhost port, offline, with its own cache; its URL."""
+    from apptest import ROOT
+    from browser_helpers import CHROMIUM, free_port
+
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
+    port = free_port()
+    env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    ready = threading.Event()
+
+    def copy_log() -> None:  # Streamlit prints its URL once it serves; the pipe must be drained for ever after
+        with open(log_path, "w") as log:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                if "URL:" in line:
+                    ready.set()
+        ready.set()  # the server ended
+
+    threading.Thread(target=copy_log, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    if not ready.wait(60) or process.poll() is not None:
+        process.kill()
+        pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+    urllib.request.urlopen(url + "/_stcore/health", timeout=10).close()
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from browser_helpers import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()

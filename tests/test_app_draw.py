@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from apptest import answer_headings as headings
+from apptest import app_at, plotly_figures, plotly_values
+from helpers import a_dot, a_one, a_scribble
 from streamlit.testing.v1 import AppTest
-from test_app_evaluate_draw import ROOT, plotly_figures, plotly_values
 
-from mnistlab import ModelSpec, train
 from mnistlab.model.presets import draw_default_spec
-from mnistlab.model.spec import dense, flatten
 from ui.resources import shared_store
 from ui.session import ActiveModel
 
@@ -19,56 +18,11 @@ DRAW, EVALUATE = "app_pages/draw.py", "app_pages/evaluate.py"
 QUICK = draw_default_spec().replace(epochs=1, train_size=300)
 
 
-@pytest.fixture(scope="module")
-def small_model(sample):
-    spec = ModelSpec((flatten(), dense(32)), epochs=1, train_size=500, name="tiny")
-    result = train(spec, sample, use_cache=False)
-    return ActiveModel(result.model, "tiny test model", "test-app-draw-tiny", sample.name, spec)
-
-
-@pytest.fixture(autouse=True)
-def fresh_store():
-    """Each test's store is in its own cache folder (the autouse isolated_cache)."""
-    shared_store.clear()
-    yield
-    shared_store.clear()
+pytestmark = pytest.mark.usefixtures("fresh_store")
 
 
 def app(active: ActiveModel | None = None, drawing: np.ndarray | None = None, page: str = DRAW) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page(page)
-    if active is not None:
-        at.session_state["active_model"] = active
-    if drawing is not None:
-        at.session_state["injected_drawing"] = drawing
-    return at
-
-
-def canvas_like(draw) -> np.ndarray:
-    """An RGBA drawing as the canvas gives it: white strokes, the rest transparent."""
-    img = Image.new("L", (280, 280), 0)
-    draw(ImageDraw.Draw(img))
-    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = np.asarray(img)
-    return rgba
-
-
-def a_one() -> np.ndarray:
-    return canvas_like(lambda pen: pen.line([(140, 40), (140, 240)], fill=255, width=20))
-
-
-def a_dot() -> np.ndarray:
-    return canvas_like(lambda pen: pen.ellipse([130, 130, 150, 150], fill=255))
-
-
-def a_scribble() -> np.ndarray:
-    return canvas_like(lambda pen: pen.line([(10 + 26 * i, 10 if i % 2 else 270) for i in range(11)],
-                                            fill=255, width=20))
-
-
-def headings(at: AppTest) -> list[str]:
-    return [md.value for md in at.markdown if "It's a" in md.value]
+    return app_at(page, active, drawing)
 
 
 def texts(elements) -> str:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
+from apptest import APP
 from streamlit.testing.v1 import AppTest
 
-from mnistlab import ModelSpec, evaluate, load_dataset, train
-from mnistlab.model.spec import dense, flatten
+from mnistlab import evaluate
 from ui.session import ActiveModel
 
-ROOT = Path(__file__).resolve().parents[1]
 EVALUATE = "app_pages/evaluate.py"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_dataset("mnist", "sample")
-
-
-@pytest.fixture(scope="module")
-def small_model(sample):
-    """One tiny model for the whole module (about 2 s); not cached, so it never touches
-    a training cache (the autouse cache fixture is not active at module scope)."""
-    spec = ModelSpec((flatten(), dense(32)), epochs=1, train_size=500, name="tiny")
-    result = train(spec, sample, use_cache=False)
-    return ActiveModel(result.model, "tiny test model", "test-app-evaluate-draw-tiny", sample.name, spec)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +19,7 @@ def expected(small_model, sample):
 
 
 def app(page: str, active: ActiveModel | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page(page)
     if active is not None:
         at.session_state["active_model"] = active
@@ -52,17 +33,6 @@ def caption(ev, i: int) -> str:
 
 def galleries(at: AppTest) -> list[list[str]]:
     return [image.captions for image in at.image]
-
-
-def plotly_figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def plotly_values(values) -> np.ndarray:
-    """Plotly's JSON holds arrays as lists, or as {"dtype", "bdata": base64} when made from NumPy."""
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
-    return np.asarray(values, dtype=float)
 
 
 # ------------------------------------------------------------------------- Evaluate

@@ -4,27 +4,23 @@ MNISTLAB_OFFLINE=1 (set in conftest.py) makes MNIST the embedded 5,000-digit sam
 4,000 training images, 400 of each digit.
 """
 
-import gzip
-import io
 import os
-import struct
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from apptest import open_app
+from apptest import APP, ROOT, open_app
+from helpers import idx_bytes, npz_bytes
 from streamlit.testing.v1 import AppTest
 
 from mnistlab.data.formats import IDX_FILES
 from mnistlab.data.sources import DEBIAN_FASHION_DIR
 from ui.session import UPLOADED_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+
 def open_page(page: str | None = None) -> AppTest:
     return open_app(page, timeout=60)
 
@@ -46,18 +42,6 @@ def tables(at: AppTest) -> dict[str, pd.DataFrame | np.ndarray | list]:
     assert list(flat.columns) == [str(i) for i in range(399, 413)] == list(scaled.columns)
     return {"counts": counts, "flat": flat.iloc[0].to_numpy(), "scaled": scaled.iloc[0].to_numpy(),
             "one_hot": list(one_hot.iloc[0])}
-
-
-def npz_bytes(sample, n_train: int = 200, n_test: int = 50) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, x_train=sample.x_train[:n_train], y_train=sample.y_train[:n_train],
-             x_test=sample.x_test[:n_test], y_test=sample.y_test[:n_test])
-    return buffer.getvalue()
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    return gzip.compress(header + np.ascontiguousarray(array, np.uint8).tobytes())
 
 
 def test_home_shows_the_sample_in_numbers_with_a_grid_and_links():

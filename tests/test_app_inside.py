@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import keras
 import numpy as np
+from apptest import APP, plotly_values
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
@@ -17,12 +17,11 @@ from mnistlab.model.spec import dense, dropout, flatten
 from ui.inside_links import INSIDE_KEY, InsideDigit
 from ui.session import ActiveModel
 
-ROOT = Path(__file__).resolve().parents[1]
 INSIDE = "app_pages/inside.py"
 
 
 def app(active: ActiveModel | None = None, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page(INSIDE)
     if active is not None:
         at.session_state["active_model"] = active
@@ -188,7 +187,7 @@ def test_experiments_compares_two_runs(tiny, sample):
         ids.append(shared_store().add(name=spec.name, dataset="mnist", source="test", spec_json=spec.to_json(),
                                    history=result.history, seconds=1.0, epochs_done=1, status="done",
                                    cache_key=f"compare-{spec.name}", model_bytes=model_to_bytes(result.model)))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page("app_pages/experiments.py")
     at.run()
     at.selectbox(key="compare_a").set_value(ids[0])
@@ -199,7 +198,6 @@ def test_experiments_compares_two_runs(tiny, sample):
     assert list(spec_table.iloc[0]) == ["layer 2", "Dense 8 relu", "Dense 32 tanh"]
     by_key = {chart.proto.id: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
     classes = next(fig for fig in by_key.values() if fig["layout"]["title"]["text"] == "Per-class accuracy, B − A")
-    from test_app_evaluate_draw import plotly_values
 
     np.testing.assert_allclose(plotly_values(classes["data"][0]["y"]),
                                100 * accuracy_change(*evaluations), atol=1e-9)

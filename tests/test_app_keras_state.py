@@ -9,8 +9,7 @@ import tomllib
 from pathlib import Path
 
 import keras
-
-from tests.apptest import open_app
+from apptest import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from apptest import APP
 from english import english_left
+from helpers import a_one
 from streamlit.testing.v1 import AppTest
-from test_app_draw import a_one
 
 from mnistlab import ModelSpec, build_model, i18n, train
 from mnistlab.insight.inside import layer_outputs
@@ -25,18 +25,7 @@ DRAW, INSIDE = "app_pages/draw.py", "app_pages/inside.py"
 # ui/upload.py's expander (also on Evaluate), charts.py's axis titles, charts_inside.py's legend and labels.
 
 
-@pytest.fixture(scope="module")
-def small_model(sample):
-    spec = ModelSpec((flatten(), dense(32)), epochs=1, train_size=500, name="tiny")
-    result = train(spec, sample, use_cache=False)
-    return ActiveModel(result.model, "tiny", "test-lang-draw-tiny", sample.name, spec)
-
-
-@pytest.fixture(autouse=True)
-def fresh_store():
-    shared_store.clear()
-    yield
-    shared_store.clear()
+pytestmark = pytest.mark.usefixtures("fresh_store")
 
 
 @pytest.fixture(autouse=True)

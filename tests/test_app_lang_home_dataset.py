@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from apptest import APP
 from english import english_left, english_words
+from helpers import idx_bytes, npz_bytes
 from streamlit.testing.v1 import AppTest
-from test_app_home_dataset import idx_bytes, npz_bytes
 
 from mnistlab import i18n
 from mnistlab.data.sources import DEBIAN_FASHION_DIR

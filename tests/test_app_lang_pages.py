@@ -11,7 +11,7 @@ import pytest
 from english import english_left
 from streamlit.testing.v1 import AppTest
 
-from mnistlab import ModelSpec, load_dataset
+from mnistlab import ModelSpec
 from mnistlab.engine.jobs import DONE, RUNNING, Job
 from mnistlab.engine.train import (
     Progress,
@@ -32,11 +32,6 @@ def english_on_page(at: AppTest) -> list[str]:
 
 OVERFITTING = {"loss": [0.9, 0.5, 0.35, 0.25], "accuracy": [0.7, 0.85, 0.9, 0.93],
                "val_loss": [0.6, 0.45, 0.5, 0.56], "val_accuracy": [0.8, 0.86, 0.85, 0.84]}
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_dataset("mnist", "sample")
 
 
 @pytest.fixture(scope="module")

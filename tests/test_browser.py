@@ -7,134 +7,13 @@ artifacts/screenshots/. In CI these tests must run: a missing browser fails them
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import threading
-import urllib.request
-from pathlib import Path
 
 import pytest
+from browser_helpers import SLOW, no_exception, open_page, shoot, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("MNISTLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-SLOW = 120_000  # ms: the first training imports TensorFlow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
-    port = free_port()
-    env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    ready = threading.Event()
-
-    def copy_log() -> None:  # Streamlit prints its URL once it serves; the pipe must be drained for ever after
-        with open(log_path, "w") as log:
-            for line in process.stdout:
-                log.write(line)
-                log.flush()
-                if "URL:" in line:
-                    ready.set()
-        ready.set()  # the server ended
-
-    threading.Thread(target=copy_log, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    if not ready.wait(60) or process.poll() is not None:
-        process.kill()
-        pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-    urllib.request.urlopen(url + "/_stcore/health", timeout=10).close()
-    yield url
-    process.terminate()
-    process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-# Streamlit marks its root with the script's state ("initial", "rerunRequested", "running",
-# "notRunning"); with no status widget either, nothing is left to draw.
-IDLE = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app && app.getAttribute('data-test-script-state') === 'notRunning'
-    && !document.querySelector('[data-testid="stStatusWidget"]');
-}"""
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
-
-
-def wait_idle(page, timeout=SLOW):
-    """Until no script run is going on. Call it after waiting for what an action shows, so
-    that the run the action caused has surely started."""
-    page.wait_for_function(IDLE, timeout=timeout)
-
-
-def open_page(page, server, path=""):
-    page.goto(f"{server}/{path}")
-    page.wait_for_selector('[data-testid="stSidebar"]')
-    wait_idle(page)
-
-
-def next_frames(page):
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-
-
-def shoot(page, name):
-    """A screenshot once the widgets' placeholders, fonts and images are all in place."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
-    page.wait_for_function("() => document.fonts.status === 'loaded' && "
-                           "[...document.images].every(image => image.complete)", timeout=30_000)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    # Streamlit scrolls inside its main block, so a full-page shot is only the window: make
-    # the window as tall as the page for the shot, then put it back.
-    size = page.viewport_size
-    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
-    tall = min(max(height, size["height"]), 8000)
-    page.set_viewport_size({"width": size["width"], "height": tall})
-    page.wait_for_function(f"() => window.innerHeight === {tall}")
-    next_frames(page)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
-def no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
 
 
 @pytest.mark.parametrize(("path", "text"), [("", "mnistlab"), ("dataset", "How many of each class"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, SLOW, no_exception, open_page, server  # noqa: F401
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, SLOW, no_exception, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +119,6 @@ def test_undo_redo_and_clear_sit_outside_the_drawing_area_and_work(draw_page):
 
 def test_the_pen_stops_at_the_servers_limit_on_strokes(draw_page):
     """Beyond MAX_STROKES the canvas draws no more strokes, rather than send what the server refuses."""
-    from test_browser import wait_idle
 
     from mnistlab.data.strokes import MAX_STROKES
 

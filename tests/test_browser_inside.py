@@ -4,7 +4,7 @@ and the page reads at a laptop's and a phone's width (screenshots in artifacts/s
 from __future__ import annotations
 
 import pytest
-from test_browser import SLOW, browser, no_exception, server, shoot, wait_idle  # noqa: F401
+from browser_helpers import SLOW, no_exception, shoot, wait_idle
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_helpers import SLOW, no_exception, open_page, shoot, wait_idle
 from english import english_words
-from test_browser import SLOW, browser, no_exception, open_page, page, server, shoot, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

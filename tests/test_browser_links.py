@@ -7,7 +7,7 @@ import json
 import urllib.parse
 
 import pytest
-from test_browser import SHOTS, browser, no_exception, open_page, page, server, shoot  # noqa: F401 (fixtures)
+from browser_helpers import SHOTS, no_exception, open_page, shoot
 
 from mnistlab import PRESETS, ModelSpec
 from mnistlab.model.budget import megabytes, training_memory

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from test_app_draw import app, headings, small_model  # noqa: F401
+from apptest import answer_headings as headings
+from apptest import app_at
 
 from mnistlab.data.preprocess import MNIST_STROKE_PX, drawing_problem, stroke_width, to_mnist
 from mnistlab.data.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
@@ -98,8 +99,8 @@ def test_the_most_a_canvas_may_send_is_accepted():
 
 # The page, with what a browser's canvas would send put into its state (AppTest cannot draw).
 
-def draw_page(small_model, strokes):  # noqa: F811
-    at = app(small_model)
+def draw_page(small_model, strokes):
+    at = app_at("app_pages/draw.py", small_model)
     at.session_state["draw_canvas"] = {"strokes": strokes}
     at.run()
     assert not at.exception, at.exception
@@ -110,7 +111,7 @@ def captions(at) -> list[str]:
     return [c.value for c in at.caption]
 
 
-def test_the_strokes_a_canvas_sends_are_what_the_model_reads(small_model):  # noqa: F811
+def test_the_strokes_a_canvas_sends_are_what_the_model_reads(small_model):
     at = draw_page(small_model, [flat([(140, 40), (140, 240)])])
     assert not at.error, [e.value for e in at.error]
     assert "Strokes on the canvas: 1" in captions(at)
@@ -118,7 +119,7 @@ def test_the_strokes_a_canvas_sends_are_what_the_model_reads(small_model):  # no
     assert heading.startswith("## It's a ")
 
 
-def test_a_hostile_canvas_gets_a_clear_line_and_counts_as_empty(small_model):  # noqa: F811
+def test_a_hostile_canvas_gets_a_clear_line_and_counts_as_empty(small_model):
     at = draw_page(small_model, [[0, 0] * 1_000_000])
     assert [e.value for e in at.error] == [f"A drawing has at most {MAX_POINTS:,} points, not 1,000,000."]
     assert "Strokes on the canvas: 0" in captions(at)

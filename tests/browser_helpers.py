@@ -1,0 +1,69 @@
+"""Driving the app in headless Chromium with Playwright: the browser, waiting for Streamlit to be
+idle, screenshots. The `server`, `browser` and `page` fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from apptest import ROOT
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("MNISTLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+SLOW = 120_000  # ms: the first training imports TensorFlow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Streamlit marks its root with the script's state ("initial", "rerunRequested", "running",
+# "notRunning"); with no status widget either, nothing is left to draw.
+IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
+def wait_idle(page, timeout=SLOW):
+    """Until no script run is going on. Call it after waiting for what an action shows, so
+    that the run the action caused has surely started."""
+    page.wait_for_function(IDLE, timeout=timeout)
+
+
+def open_page(page, server, path=""):
+    page.goto(f"{server}/{path}")
+    page.wait_for_selector('[data-testid="stSidebar"]')
+    wait_idle(page)
+
+
+def next_frames(page):
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def shoot(page, name):
+    """A screenshot once the widgets' placeholders, fonts and images are all in place."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
+    page.wait_for_function("() => document.fonts.status === 'loaded' && "
+                           "[...document.images].every(image => image.complete)", timeout=30_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # Streamlit scrolls inside its main block, so a full-page shot is only the window: make
+    # the window as tall as the page for the shot, then put it back.
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0")
+    tall = min(max(height, size["height"]), 8000)
+    page.set_viewport_size({"width": size["width"], "height": tall})
+    page.wait_for_function(f"() => window.innerHeight === {tall}")
+    next_frames(page)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def no_exception(page):
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
