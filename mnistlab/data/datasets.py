@@ -45,6 +45,7 @@ from mnistlab.data.formats import (
     parse_idx,
 )
 from mnistlab.data.formats import MAX_BYTES as MAX_BYTES  # re-export; code here reads formats.MAX_BYTES
+from mnistlab.data.pixels import to_unit
 from mnistlab.errors import DataError
 from mnistlab.i18n import L_, N_, Message
 
@@ -517,7 +518,7 @@ def to_inputs(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim == 2:
         x = x[None]
-    return (x.astype(np.float32) / np.float32(255.0))[..., None]
+    return to_unit(x)[..., None]
 
 
 def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
