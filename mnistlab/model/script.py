@@ -9,7 +9,9 @@ written out; a test runs an exported script and compares its first epoch with `t
 
 The script is a list of sections (`script_sections`); a further data step, such as
 augmentation, goes in right after the "prepare" section. Its comments and docstrings are in the
-reader's language (`mnistlab.i18n`); its code is the same in every language.
+reader's language (`mnistlab.i18n`); its code is the same in every language. Where the app
+has the code itself (the pixel scaling, the stroke-width layer), the script takes its source.
+(Over 300 lines: one template per section of the script, each read best whole.)
 """
 
 from __future__ import annotations
