@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
 
 import streamlit as st
 
@@ -13,6 +11,7 @@ from mnistlab.i18n import L_, _, n_
 from mnistlab.insight.advice import overfitting
 from mnistlab.insight.charts import history_chart
 from mnistlab.model.augment import STRENGTHS
+from mnistlab.model.io import model_to_bytes
 from mnistlab.model.script import to_keras_script
 from mnistlab.model.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
@@ -99,10 +98,7 @@ def show_live(job: Job) -> None:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def model_file(_model, key: str) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        _model.save(path)
-        return path.read_bytes()
+    return model_to_bytes(_model)
 
 
 def show_result(job: Job, dataset) -> None:

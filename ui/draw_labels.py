@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from mnistlab.data.pixels import to_uint8
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import _
 from mnistlab.insight.evaluate import predict_proba
@@ -34,12 +35,8 @@ class DrawingsScore:
     wrong: list[tuple[Drawing, int]]  # each wrongly read drawing with what the model said
 
 
-def as_uint8(image28: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(image28, 0.0, 1.0) * 255).astype(np.uint8)
-
-
 def _fingerprint(image28: np.ndarray) -> str:
-    return hashlib.sha1(as_uint8(image28).tobytes()).hexdigest()
+    return hashlib.sha1(to_uint8(image28).tobytes()).hexdigest()
 
 
 def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -> None:
@@ -55,7 +52,7 @@ def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -
         st.session_state[MESSAGE_KEY] = ("info", _("This drawing is already kept as a {label}.", label=label))
         return
     try:
-        shared_store().add_drawing(as_uint8(image28), label, owner=nickname(), session=session_id())
+        shared_store().add_drawing(to_uint8(image28), label, owner=nickname(), session=session_id())
     except MnistlabError as exc:
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
         return

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
+from mnistlab.data.pixels import to_uint8
 from mnistlab.i18n import _
 
 THUMB_SCALE = 3  # 28 px → 84 px
@@ -17,9 +18,7 @@ THUMB_WIDTH = 28 * THUMB_SCALE + 2 * THUMB_GAP  # wide enough for "P 0, C 0 · 1
 def upscale(image: np.ndarray, scale: int = THUMB_SCALE) -> np.ndarray:
     """A 28×28 image (uint8 0..255 or float 0..1) as uint8, each pixel a scale×scale
     block: the browser would blur a 28 px image it enlarges itself."""
-    a = np.asarray(image)
-    if a.dtype != np.uint8:
-        a = (np.clip(a.astype(np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
+    a = to_uint8(image)
     a = a.reshape(a.shape[0], a.shape[1])
     return np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
+from mnistlab.data.pixels import IMAGE_SHAPE, to_uint8
 from mnistlab.i18n import L_, Message, _
 
 INSIDE_KEY = "inside_digit"
@@ -25,17 +26,10 @@ class InsideDigit(NamedTuple):
     test_index: int | None = None
 
 
-def as_uint8(image28: np.ndarray) -> np.ndarray:
-    """A 28×28 image as uint8: float images are taken as 0..1 (the drawing, the model's input)."""
-    a = np.asarray(image28)
-    if a.dtype != np.uint8:
-        a = (np.clip(a.astype(np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
-    return a.reshape(28, 28)
-
-
 def set_inside_digit(image28: np.ndarray, label: int | None, source: str | Message,
                      test_index: int | None = None) -> None:
-    st.session_state[INSIDE_KEY] = InsideDigit(as_uint8(image28), None if label is None else int(label), source,
+    image = to_uint8(image28).reshape(IMAGE_SHAPE)  # float images are taken as 0..1 (the drawing)
+    st.session_state[INSIDE_KEY] = InsideDigit(image, None if label is None else int(label), source,
                                                None if test_index is None else int(test_index))
     if test_index is not None:  # the page's "Test image" box shows the same number
         st.session_state[INDEX_KEY] = int(test_index)

@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from mnistlab.data.formats import NPZ_KEYS, checked_arrays, read_only
+from mnistlab.data.pixels import to_unit
 from mnistlab.errors import DataError
 from mnistlab.i18n import L_, N_, Message
 
@@ -106,7 +107,7 @@ def to_inputs(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim == 2:
         x = x[None]
-    return (x.astype(np.float32) / np.float32(255.0))[..., None]
+    return to_unit(x)[..., None]
 
 
 def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:

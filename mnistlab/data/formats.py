@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from mnistlab.data.pixels import IMAGE_SHAPE, IMAGE_SHAPES, PIXEL_MAX, to_uint8
 from mnistlab.errors import DataError
 from mnistlab.i18n import L_, N_, Message
 
@@ -69,7 +70,7 @@ def read_only(array: np.ndarray, owned: bool = False) -> np.ndarray:
 def _image_count(shape: tuple, what: Where) -> int:
     """How many 28×28 images an array of this shape holds: (N, 28, 28), (N, 784) or
     (N, 28, 28, 1), at most MAX_IMAGES; judged before any data is read."""
-    if not (shape[1:] in ((28, 28), (784,), (28, 28, 1)) and len(shape) > 1):
+    if not (shape[1:] in IMAGE_SHAPES and len(shape) > 1):
         raise DataError("image_shape", N_("{what}: images must be 28×28 (shape (N, 28, 28)), got shape {shape}."),
                         what=what, shape=str(shape))
     if shape[0] == 0:
@@ -94,15 +95,15 @@ def _to_uint8(chunks: Callable[[], Iterator[np.ndarray]], count: int, dtype: np.
         if dtype.kind == "f" and not np.isfinite(chunk).all():
             raise DataError("image_not_finite", N_("{what}: images contain NaN or infinite values."), what=what)
         low, high = min(low, chunk.min()), max(high, chunk.max())
-    if low < 0 or high > 255:
+    if low < 0 or high > PIXEL_MAX:
         raise DataError("pixel_range", N_("{what}: pixel values must lie in 0..255, found {low}..{high}."),
                         what=what, low=low.item() if hasattr(low, "item") else low,
                         high=high.item() if hasattr(high, "item") else high)
-    out, done = np.empty((count, 28, 28), np.uint8), 0
+    out, done = np.empty((count, *IMAGE_SHAPE), np.uint8), 0
     for chunk in chunks():
-        chunk = chunk.reshape(-1, 28, 28)
+        chunk = chunk.reshape(-1, *IMAGE_SHAPE)
         if dtype.kind == "f":
-            chunk = np.rint(chunk * 255.0 if high <= 1.0 else chunk)
+            chunk = to_uint8(chunk) if high <= 1.0 else np.rint(chunk)
         out[done:done + len(chunk)] = chunk
         done += len(chunk)
     if done != count:
@@ -114,7 +115,7 @@ def _as_images(a: np.ndarray, what: Where) -> np.ndarray:
     """uint8 (N, 28, 28) from (N, 28, 28), (N, 784) or (N, 28, 28, 1) of any number type
     (see `_to_uint8`), converted in chunks."""
     count = _image_count(a.shape, what)
-    a = a if a.shape[1:] == (28, 28) else a.reshape(count, 28, 28)
+    a = a if a.shape[1:] == IMAGE_SHAPE else a.reshape(count, *IMAGE_SHAPE)
     if a.dtype == np.uint8:
         return read_only(a)
     chunks = lambda: (a[i:i + CHUNK_IMAGES] for i in range(0, count, CHUNK_IMAGES))  # noqa: E731

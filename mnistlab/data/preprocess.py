@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from mnistlab.data.pixels import gray_levels_to_unit
 from mnistlab.i18n import N_, _
 from mnistlab.store.drawings import DrawingError
 
@@ -66,11 +67,13 @@ def _unit_scale(a: np.ndarray) -> np.ndarray:
     """
     if a.dtype == np.bool_:
         return a.astype(np.float64)
-    if np.issubdtype(a.dtype, np.unsignedinteger):
+    if a.dtype == np.uint8:
+        return gray_levels_to_unit(a)
+    if np.issubdtype(a.dtype, np.unsignedinteger):  # 16-bit images use their own full range
         return a.astype(np.float64) / np.iinfo(a.dtype).max
     f = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=1e300, neginf=0.0)
     if f.max() > 1.0:
-        f = f / 255.0
+        f = gray_levels_to_unit(f)
     return np.clip(f, 0.0, 1.0)
 
 

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mnistlab.data.pixels import SCALE
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, Message
+from mnistlab.model.io import model_from_bytes, model_to_bytes
 from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
 
 if TYPE_CHECKING:
@@ -104,24 +106,6 @@ def reason(exc: BaseException) -> Message | str:
     return exc.message if isinstance(exc, MnistlabError) else str(exc)
 
 
-def model_to_bytes(model: keras.Model) -> bytes:
-    """A model as the bytes of its `.keras` file."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
-
-
-def model_from_bytes(data: bytes) -> keras.Model:
-    """The inverse of `model_to_bytes`, for models this app made itself."""
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        path.write_bytes(data)
-        return keras.saving.load_model(path, compile=False)
-
-
 def cache_key(spec: ModelSpec, dataset: Dataset) -> str:
     """Same dataset + spec (with its training settings and seed) → same key. The name does not count."""
     settings = spec.to_dict()
@@ -156,7 +140,7 @@ def training_wrapper(model: keras.Model, augmentation: str = "off", seed: int = 
     return keras.Sequential(
         [
             keras.Input((28, 28), dtype="uint8", name="pixels"),
-            keras.layers.Rescaling(1 / 255, name="scale"),
+            keras.layers.Rescaling(SCALE, name="scale"),
             keras.layers.Reshape(INPUT_SHAPE, name="channel"),
             *augmentation_layers(augmentation, seed),
             model,

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from mnistlab.data.pixels import gray_levels_to_unit
 from mnistlab.i18n import N_, _, tr
 from mnistlab.insight.charts import HIGHLIGHT_COLOR, MUTED_COLOR, TRAIN_COLOR, _hide_axes, _layout, class_labels
 
@@ -83,7 +84,7 @@ def saliency_chart(image28: np.ndarray, values: np.ndarray, title: str, top: flo
     """A saliency map on a symmetric scale (±`top`, so two maps can share it) under the digit's outline."""
     image = np.asarray(image28, dtype=np.float32).reshape(28, 28)
     if image.max() > 1.0:
-        image = image / 255.0
+        image = gray_levels_to_unit(image, np.float32)
     values = np.asarray(values, dtype=np.float32).reshape(28, 28)
     top = float(top if top is not None else np.abs(values).max()) or 1.0
     fig = go.Figure([

@@ -17,9 +17,9 @@ import numpy as np
 
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
+from mnistlab.model.io import input_convention, model_inputs
 
 NUM_CLASSES = 10
-IMAGE_SHAPE = (28, 28, 1)
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log in
 # categorical cross-entropy; we do the same so our loss matches model.evaluate.
 EPSILON = 1e-7
@@ -131,26 +131,6 @@ def evaluate_predictions(
     )
 
 
-def _input_shape(model: Any) -> tuple[int, ...]:
-    """The per-image input shape the model expects: (28, 28, 1), (28, 28) or (784,).
-
-    Models uploaded from elsewhere were often trained on flat 784 vectors or on
-    (28, 28) arrays; we reshape our images to whatever they take.
-    """
-    try:
-        shape = tuple(model.inputs[0].shape[1:])
-    except (AttributeError, IndexError, TypeError, ValueError):
-        return IMAGE_SHAPE
-    if any(d is None for d in shape) or int(np.prod(shape)) != 28 * 28:
-        raise ModelFileError(
-            "input_shape",
-            N_("This model takes inputs of shape {shape}; mnistlab needs a model that reads one 28×28 gray image: "
-               "(28, 28, 1), (28, 28) or (784,)."),
-            shape=str(shape),
-        )
-    return tuple(int(d) for d in shape)
-
-
 def _as_probabilities(out: np.ndarray) -> np.ndarray:
     """Model outputs as probabilities. A model that ends without softmax (logits,
     common in uploaded models) gets a softmax here so the charts still make sense."""
@@ -168,15 +148,6 @@ def _as_probabilities(out: np.ndarray) -> np.ndarray:
         return out
     shifted = np.exp(out - out.max(axis=1, keepdims=True))
     return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def _to_float_batch(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """uint8 0..255 → float32 0..1; float images are taken as already in [0, 1]."""
-    if images.dtype == np.uint8:
-        batch = images.astype(np.float32) / 255.0
-    else:
-        batch = np.asarray(images, dtype=np.float32)
-    return batch.reshape((len(batch), *shape))
 
 
 _predictors: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
@@ -198,7 +169,7 @@ def _predictor(model: Any, batched: bool) -> Any:
     with _predictors_lock:
         entry = _predictors.setdefault(model, {})
         if key not in entry:
-            shape = _input_shape(model)
+            shape = input_convention(model).shape
             model_ref = weakref.ref(model)
             spec = tf.TensorSpec((None if batched else 1, *shape), tf.float32)
 
@@ -211,13 +182,13 @@ def _predictor(model: Any, batched: bool) -> Any:
 
 def predict_proba(model: Any, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Class probabilities (N, 10) float32 for uint8 (N, 28, 28) or float [0, 1]
-    images, converted to float one batch at a time so a whole data set is never
-    held as float32 at once."""
+    images, prepared for the model (`mnistlab.model.io`) one batch at a time so a
+    whole data set is never held as float32 at once."""
     images = np.asarray(images)
-    shape = _input_shape(model)
+    convention = input_convention(model)
     predict = _predictor(model, batched=True)
     outputs = [
-        np.asarray(predict(_to_float_batch(images[start : start + batch_size], shape)))
+        np.asarray(predict(model_inputs(images[start : start + batch_size], convention)))
         for start in range(0, len(images), batch_size)
     ]
     if not outputs:
@@ -233,11 +204,10 @@ def evaluate(model: Any, dataset: Any) -> Evaluation:
 
 
 def predict_digit(model: Any, image28: np.ndarray) -> np.ndarray:
-    """Probabilities (10,) float32 for one float [0, 1] image of 28×28 pixels
-    ((28, 28), (28, 28, 1) or (784,)), fast enough to run on every canvas stroke."""
-    image = np.asarray(image28, dtype=np.float32)
+    """Probabilities (10,) float32 for one image of 28×28 pixels ((28, 28), (28, 28, 1)
+    or (784,)), float [0, 1] or uint8, fast enough to run on every canvas stroke."""
+    image = np.asarray(image28)
     if image.size != 28 * 28:
         raise ValueError(f"Expected one 28×28 image, got an array of shape {image.shape}.")
-    shape = _input_shape(model)
-    out = _predictor(model, batched=False)(image.reshape((1, *shape)))
+    out = _predictor(model, batched=False)(model_inputs(image[None], input_convention(model)))
     return _as_probabilities(np.asarray(out))[0]

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.data.pixels import as_unit
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
-from mnistlab.insight.evaluate import _input_shape, _to_float_batch
+from mnistlab.model.io import input_convention, model_inputs
 
 SALIENCY_METHOD = "SmoothGrad"  # the page names the method it shows
 SMOOTHGRAD_SAMPLES = 16  # noisy copies of the digit, averaged: plain gradients are speckled
@@ -61,9 +62,8 @@ def layer_kind(layer: Any) -> str:
 
 
 def _image_batch(model: Any, images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) or float [0, 1] images, shaped as the model takes them."""
-    images = np.asarray(images)
-    return _to_float_batch(images.reshape(len(images), 28, 28), _input_shape(model))
+    """uint8 (N, 28, 28) or float [0, 1] images, shaped and scaled as the model reads them."""
+    return model_inputs(images, inspector(model).convention)
 
 
 def _one_image(model: Any, image28: np.ndarray) -> np.ndarray:
@@ -86,7 +86,8 @@ class _Inspector:
         import keras
         import tensorflow as tf
 
-        self.shape = _input_shape(model)
+        self.convention = input_convention(model)
+        self.shape = self.convention.shape
         self.layers, outputs = _functional_outputs(model)
         self.names = [layer.name for layer in self.layers]
         self.kinds = [layer_kind(layer) for layer in self.layers]
@@ -117,14 +118,16 @@ class _Inspector:
         self.outputs = tf.function(run_all, input_signature=[one])
         self.features = tf.function(lambda x: features(x, training=False), input_signature=[many])
 
+        unit = self.convention.unit  # noise and gradient on the [0, 1] scale whatever scale the model reads
+
         def smoothgrad(x: Any, class_index: Any) -> Any:
             noise = tf.random.stateless_normal((SMOOTHGRAD_SAMPLES, *self.shape), seed=[7, 11],
-                                               stddev=SMOOTHGRAD_NOISE)
+                                               stddev=SMOOTHGRAD_NOISE * unit)
             noisy = tf.repeat(x, SMOOTHGRAD_SAMPLES, axis=0) + noise
             with tf.GradientTape() as tape:
                 tape.watch(noisy)
                 score = tf.reduce_sum(tf.gather(logits(noisy), class_index, axis=1))
-            return tf.reduce_mean(tape.gradient(score, noisy), axis=0)
+            return tf.reduce_mean(tape.gradient(score, noisy), axis=0) * unit
 
         self.saliency = tf.function(smoothgrad, input_signature=[one, tf.TensorSpec((), tf.int32)])
 
@@ -188,7 +191,7 @@ def features(model: Any, images: np.ndarray, batch_size: int = FEATURE_BATCH) ->
 def pixels(images: np.ndarray) -> np.ndarray:
     """(N, 784) float32 in [0, 1]: the raw-pixel side of the comparison."""
     images = np.asarray(images)
-    return _to_float_batch(images.reshape(len(images), 28, 28), (784,))
+    return as_unit(images).reshape(len(images), 28 * 28)
 
 
 def _orthonormal(y: np.ndarray) -> np.ndarray:

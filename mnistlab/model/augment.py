@@ -97,7 +97,7 @@ def _stroke_width_class():
         A 3×3 max filter thickens a stroke by a pixel on each side, a min filter thins it;
         each image moves a random fraction in [0, factor] towards one or the other, then
         is scaled back to its own brightest value.
-        The exported script writes the same layer out in plain Keras (see codegen)."""
+        The exported script copies this class's source (`mnistlab.model.script`): it uses only `keras`."""
 
         def __init__(self, factor, seed=None, **kwargs):
             super().__init__(**kwargs)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import io
 import json
 import math
-import tempfile
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
+from mnistlab.model.io import accepted_shape, model_from_bytes
 from mnistlab.model.spec import MAX_PARAMS
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # an upload; the app's own stored runs are trusted
@@ -35,7 +34,6 @@ MAX_WEIGHT_VALUES = 4 * MAX_MODEL_PARAMS  # the weights file may add an optimize
 MAX_UNPACKED_BYTES = 8 * MAX_WEIGHT_VALUES + MAX_CONFIG_BYTES  # all members at float64, plus the config
 MAX_ACTIVATION_VALUES = 4_000_000  # per image and layer: Conv2D(1024, 'same') on 28×28 is 0.8 M
 MAX_CONFIG_DEPTH = 64
-ACCEPTED_INPUTS = ((28, 28, 1), (28, 28), (784,))
 MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
 LAYER_CLASSES = frozenset({
     # what the app's builder makes
@@ -359,10 +357,7 @@ def _limits() -> dict:
 def check_shapes(model: Any, name: str) -> None:
     input_shape = tuple(getattr(model, "input_shape", ()) or ())[1:]
     output_shape = tuple(getattr(model, "output_shape", ()) or ())[1:]
-    if input_shape not in ACCEPTED_INPUTS:
-        raise ModelFileError(
-            "input_shape", N_("{name}: the model takes input of shape {shape}, but MNIST images are 28×28 "
-                              "(accepted: (28, 28, 1), (28, 28) or (784,))."), name=name, shape=str(input_shape))
+    accepted_shape(input_shape, name)
     if output_shape != (10,):
         raise ModelFileError("output_shape", N_("{name}: the model gives output of shape {shape}, not 10 class "
                                                 "scores."), name=name, shape=str(output_shape))
@@ -372,15 +367,10 @@ def load_model_bytes(data: bytes, name: str = "model.keras", *, trusted: bool = 
     """A Keras model from the bytes of a `.keras` file, or ModelFileError saying why not.
     `trusted=True` is for the app's own stored runs: no upload size limit, every other check."""
     check_archive(data, name, trusted=trusted)
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.keras"
-        path.write_bytes(data)
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises many kinds for a bad archive; all mean "unusable"
-            raise ModelFileError("keras_cannot_load", N_("{name}: Keras cannot load this model ({error})."),
-                                 name=name, error=f"{type(exc).__name__}: {exc}") from None
+    try:
+        model = model_from_bytes(data)
+    except Exception as exc:  # Keras raises many kinds for a bad archive; all mean "unusable"
+        raise ModelFileError("keras_cannot_load", N_("{name}: Keras cannot load this model ({error})."),
+                             name=name, error=f"{type(exc).__name__}: {exc}") from None
     check_shapes(model, name)
     return model

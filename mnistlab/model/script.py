@@ -9,18 +9,27 @@ written out; a test runs an exported script and compares its first epoch with `t
 
 The script is a list of sections (`script_sections`); a further data step, such as
 augmentation, goes in right after the "prepare" section. Its comments and docstrings are in the
-reader's language (`mnistlab.i18n`); its code is the same in every language.
+reader's language (`mnistlab.i18n`); its code is the same in every language. Where the app
+has the code itself (the pixel scaling, the stroke-width layer), the script takes its source.
+(Over 300 lines: one template per section of the script, each read best whole.)
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ast
+import inspect
+import io
+import textwrap
+import tokenize
+from typing import TYPE_CHECKING, Any
 
 from mnistlab.data.dataset import DATASET_NAMES
+from mnistlab.data.pixels import to_unit
 from mnistlab.data.sources import SAMPLE_SEED
 from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _
 from mnistlab.model.augment import STRENGTHS
+from mnistlab.model.augment import _stroke_width_class as _stroke_width_class_factory
 from mnistlab.model.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -34,6 +43,29 @@ _OPTIMIZER_CLASSES = {
     "adadelta": "Adadelta",
 }
 DATA_NAMES = (*DATASET_NAMES, "custom")
+
+
+def _source(holder: Any, name: str, docstring: str | None = None) -> str:
+    """The source of the function or class `name` (`holder` itself, or defined inside it) as the script
+    writes it: at the top level, its comments dropped and its docstring replaced by `docstring` (in the
+    reader's language) or dropped. The script runs the app's own code, not a copy that could drift."""
+    code = textwrap.dedent(inspect.getsource(holder))
+    node = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                and n.name == name)
+    lines = code.splitlines()[node.lineno - 1:node.end_lineno]
+    lines = textwrap.dedent("\n".join(lines)).splitlines()
+    node = ast.parse("\n".join(lines)).body[0]
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        indent = lines[first.lineno - 1][:first.col_offset]
+        lines[first.lineno - 1:first.end_lineno] = [f'{indent}"""{docstring}"""'] if docstring else []
+    comments = [t.start for t in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
+                if t.type == tokenize.COMMENT]
+    for row, col in reversed(comments):
+        lines[row - 1] = lines[row - 1][:col].rstrip()
+        if not lines[row - 1]:
+            del lines[row - 1]
+    return "\n".join(lines)
 
 
 def _comment(text: str, indent: str = "") -> str:
@@ -208,9 +240,11 @@ def split_validation(x, y, fraction, seed):
     return (x[fit], y[fit]), (x[val], y[val])''')
         parts.append("(x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SPLIT, SEED)")
     parts.append(_comment(_("Scale images to the [0, 1] range as the app does (× 1/255 in float32) and give them "
-                            "a\nchannel axis: (N, 28, 28, 1)")) + '''
+                            "a\nchannel axis: (N, 28, 28, 1)")) + "\n" + _source(to_unit, "to_unit") + '''
+
+
 def to_inputs(x):
-    return np.expand_dims(x.astype("float32") * np.float32(1 / 255), -1)''')
+    return np.expand_dims(to_unit(x), -1)''')
     one_hot = _comment(_("One-hot labels: 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]"))
     parts.append(f'''x_train, x_test = to_inputs(x_train), to_inputs(x_test)
 print("x_train shape:", x_train.shape)
@@ -241,31 +275,8 @@ model.summary()'''
 
 
 def _stroke_width_class() -> str:
-    docstring = _("While training, makes each image's strokes randomly thinner or thicker (3×3 min/max filter).")
-    return f'''
-class RandomStrokeWidth(layers.Layer):
-    """{docstring}"""
-
-    def __init__(self, factor, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = factor
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, images, training=False):
-        if not training:
-            return images
-        thicker = keras.ops.max_pool(images, 3, strides=1, padding="same")
-        thinner = -keras.ops.max_pool(-images, 3, strides=1, padding="same")
-        amount = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), -self.factor, self.factor,
-                                      seed=self.seed_generator)
-        target = keras.ops.where(amount > 0, thicker, thinner)
-        changed = images + keras.ops.abs(amount) * (target - images)
-        peak = keras.ops.max(images, axis=(1, 2, 3), keepdims=True)
-        return changed * peak / keras.ops.maximum(keras.ops.max(changed, axis=(1, 2, 3), keepdims=True), 1e-3)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-'''
+    return _source(_stroke_width_class_factory, "RandomStrokeWidth", _(
+        "While training, makes each image's strokes randomly thinner or thicker (3×3 min/max filter)."))
 
 
 def _augmentation_code(spec: ModelSpec) -> str:
@@ -284,7 +295,7 @@ def _augmentation_code(spec: ModelSpec) -> str:
     if strength.stroke_width:
         lines.append(f"RandomStrokeWidth({strength.stroke_width:g}, seed={seed + 3})")
     layer_lines = "\n".join(f"        {line}," for line in lines)
-    layer_class = f"\n{_stroke_width_class()}\n" if strength.stroke_width else ""
+    layer_class = f"{_stroke_width_class()}\n\n" if strength.stroke_width else ""
     heading = _comment(_("Augmentation (\"{name}\"): while training, every batch is randomly changed a little, "
                          "so\nthe model learns digits rather than exact pixel positions. It wraps the model for "
                          "training only:\nevaluation and the saved model see the images unchanged (these layers do "

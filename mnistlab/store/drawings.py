@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 
+from mnistlab.data.pixels import IMAGE_SHAPE
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, N_
 from mnistlab.store.owners import clean_nickname, refused
 from mnistlab.store.schema import DRAWINGS, SESSION_MAX_CHARS, StoreError, database
 
 MAX_DRAWINGS = 20_000
-IMAGE_SHAPE = (28, 28)
 LABELS = range(10)
 
 
