@@ -38,7 +38,7 @@ class Field:
     title: str = ""  # how a message names it ("units", "the dropout rate"); numbers only
     limits: tuple[Any, Any] | None = None  # (low, high), of the default's type: widgets take them as min/max
     choices: tuple[str, ...] = ()
-    refusal: tuple[str, str] = ("", "")  # code and message for a value not among the choices
+    refusal: Callable[[Any, Where], SpecError] | None = None  # the error for a value not among the choices
     step: float | None = None  # the widget's step; None: Streamlit's (1 for whole numbers)
     format: str | None = None
 
@@ -91,9 +91,8 @@ def check_range(title: str, limits: tuple[Any, Any], value: float, where: Where 
 def check_field(setting: Field, value: Any, where: Where) -> None:
     if setting.limits is not None:
         check_range(setting.title, setting.limits, value, where)
-    elif setting.choices and value not in setting.choices:
-        code, message = setting.refusal
-        raise SpecError(code, message, **where, name=repr(value), value=repr(value), choices=", ".join(setting.choices))
+    elif setting.choices and value not in setting.choices and setting.refusal is not None:
+        raise setting.refusal(value, where)
 
 
 def coerce(value: Any, kind: type, what: str) -> Any:
@@ -119,30 +118,32 @@ def coerce(value: Any, kind: type, what: str) -> Any:
 
 # --- the fields -------------------------------------------------------------------------------------------------
 
+def _unknown_activation(value: Any, where: Where) -> SpecError:
+    return SpecError("activation_unknown", N_("Layer {index} ({layer}): unknown activation {name}; "
+                                              "choose one of {choices}."),
+                     **where, name=repr(value), choices=", ".join(ACTIVATIONS))
+
+
+def _unknown_padding(value: Any, where: Where) -> SpecError:
+    return SpecError("padding_unknown", N_("Layer {index} ({layer}): padding must be 'valid' or 'same', "
+                                           "got {value}."), **where, value=repr(value))
+
+
 def _activation(default: str) -> Field:
-    return Field("activation", default, N_("Activation"), choices=ACTIVATIONS,
-                 refusal=("activation_unknown", N_("Layer {index} ({layer}): unknown activation {name}; "
-                                                   "choose one of {choices}.")))
+    return Field("activation", default, N_("Activation"), choices=ACTIVATIONS, refusal=_unknown_activation)
 
 
 UNITS = Field("units", 128, N_("Units"), N_("units"), (1, 16_384), step=16)
 FILTERS = Field("filters", 32, N_("Filters"), N_("filters"), (1, 1_024), step=8)
 KERNEL_SIZE = Field("kernel_size", 3, N_("Kernel size"), N_("kernel size"), (1, 28))
 STRIDES = Field("strides", 1, N_("Strides"), N_("strides"), (1, 4))
-PADDING = Field("padding", "valid", N_("Padding"), choices=PADDINGS,
-                refusal=("padding_unknown", N_("Layer {index} ({layer}): padding must be 'valid' or 'same', "
-                                               "got {value}.")))
+PADDING = Field("padding", "valid", N_("Padding"), choices=PADDINGS, refusal=_unknown_padding)
 POOL_SIZE = Field("pool_size", 2, N_("Pool size"), N_("pool size"), (1, 8))
 RATE = Field("rate", 0.2, N_("Rate (fraction of inputs dropped while training)"), N_("the dropout rate"), (0.0, 0.9),
              step=0.05, format="%g")
 
 
 # --- output shape and parameters, per kind (the field values are already checked) --------------------------------
-
-def _needs_images(shape: Shape, where: Where, code: str, message: str) -> None:
-    if len(shape) != 3:
-        raise SpecError(code, message, **where)
-
 
 def _dense(layer: LayerSpec, shape: Shape, where: Where) -> tuple[Shape, int]:
     if len(shape) != 1:
@@ -152,9 +153,9 @@ def _dense(layer: LayerSpec, shape: Shape, where: Where) -> tuple[Shape, int]:
 
 
 def _conv2d(layer: LayerSpec, shape: Shape, where: Where) -> tuple[Shape, int]:
-    _needs_images(shape, where, "conv_needs_images", N_("Layer {index} ({layer}): Conv2D needs images but its "
-                                                        "input is already flat; it cannot come after Flatten or "
-                                                        "Dense."))
+    if len(shape) != 3:
+        raise SpecError("conv_needs_images", N_("Layer {index} ({layer}): Conv2D needs images but its input is "
+                                                "already flat; it cannot come after Flatten or Dense."), **where)
     height, width, channels = shape
     if layer.padding == "same":
         out_h, out_w = math.ceil(height / layer.strides), math.ceil(width / layer.strides)
@@ -170,8 +171,9 @@ def _conv2d(layer: LayerSpec, shape: Shape, where: Where) -> tuple[Shape, int]:
 
 
 def _maxpool2d(layer: LayerSpec, shape: Shape, where: Where) -> tuple[Shape, int]:
-    _needs_images(shape, where, "pool_needs_images", N_("Layer {index} ({layer}): pooling needs images but its "
-                                                        "input is already flat."))
+    if len(shape) != 3:
+        raise SpecError("pool_needs_images", N_("Layer {index} ({layer}): pooling needs images but its input is "
+                                                "already flat."), **where)
     height, width, channels = shape
     out_h, out_w = height // layer.pool_size, width // layer.pool_size
     if out_h < 1 or out_w < 1:
