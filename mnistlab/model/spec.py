@@ -2,8 +2,10 @@
 
 A spec is immutable, hashable and JSON-round-trippable, so it can travel in a URL,
 be saved as a file and serve as the training cache key. It is validated when it is
-made; shapes and parameter counts are worked out here without TensorFlow, so the
-sidebar builder can update them on every click.
+made, against its own rules only (each layer's from the table in layers.py); shapes and
+parameter counts are worked out here without TensorFlow, so the sidebar builder can
+update them on every click. What this server may train (memory budget, parameter cap)
+is policy, checked in budget.py where a training is asked for: a stored spec always loads.
 """
 
 from __future__ import annotations
