@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from mnistlab.engine.jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job
+from mnistlab.engine.train import weight_updates
 from mnistlab.i18n import L_, _, n_
 from mnistlab.insight.advice import overfitting
 from mnistlab.insight.charts import history_chart
@@ -141,7 +140,7 @@ def show_result(job: Job, dataset) -> None:
 def warn_if_too_few_updates(spec: ModelSpec, dataset) -> None:
     """A student's most common silent failure: too few weight updates to learn anything."""
     images = min(spec.train_size or len(dataset.x_train), len(dataset.x_train))
-    updates = math.ceil(images * (1 - spec.validation_split) / spec.batch_size) * spec.epochs
+    updates = weight_updates(images, spec.validation_split, spec.batch_size, spec.epochs).total
     if updates < 100:
         st.warning(n_("This training makes only {updates} weight updates ({n} epoch of {images:,} images in "
                       "batches of {batch}): most models need a few hundred to learn. Add epochs or use smaller "

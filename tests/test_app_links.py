@@ -116,3 +116,15 @@ def test_an_imported_spec_file_follows_the_same_rules_as_a_link():
     at.sidebar.get("file_uploader")[0].set_value(("lenet.json", good.to_json().encode(), "application/json")).run()
     assert at.session_state["spec"] == good and at.number_input(key="opt_epochs").value == 200
     assert not at.exception
+
+
+def test_a_link_to_a_model_over_the_servers_budget_loads_and_the_builder_says_why_it_cannot_train():
+    # the budget is the server's policy, not the spec's: the student gets the model to shrink, not the default
+    spec = ModelSpec((flatten(), dense(16384), dense(16384), dense(16384)))
+    at = open_link(json.dumps(spec.to_dict()))
+    assert not any("The shared link's model could not be used" in e.value for e in at.sidebar.error)
+    assert layer_widget_values(at) == [layer.to_dict() for layer in spec.layers]
+    assert any("over the 1,000 MB" in e.value and "Shrink the weights of layers 3 and 4 (Dense 16384 relu)" in e.value
+               for e in at.sidebar.error)
+    assert at.session_state["spec"] is None and at.button(key="train_start").disabled
+    assert not at.exception

@@ -144,8 +144,10 @@ def test_partial_layer_json_takes_defaults():
 # --- training memory: estimated from the shapes, refused over the per-training budget --------------------------
 
 def test_three_dense_16384_layers_are_refused_naming_their_weights():
+    from mnistlab.model.budget import check_server_limits
+
     with pytest.raises(SpecError) as refused:
-        ModelSpec((flatten(), dense(16384), dense(16384), dense(16384)))
+        check_server_limits(ModelSpec((flatten(), dense(16384), dense(16384), dense(16384))))
     message = str(refused.value)
     assert "needs about 8,441 MB, over the 1,000 MB" in message
     assert "Adam's slots 4,196 MB" in message
@@ -153,9 +155,11 @@ def test_three_dense_16384_layers_are_refused_naming_their_weights():
 
 
 def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activations():
+    from mnistlab.model.budget import check_server_limits
+
     layers = (conv2d(1024, padding="same"), conv2d(1024, padding="same"), flatten())
     with pytest.raises(SpecError) as refused:
-        ModelSpec(layers, batch_size=4096)
+        check_server_limits(ModelSpec(layers, batch_size=4096))
     message = str(refused.value)
     assert "over the 1,000 MB" in message
     assert "Shrink the activations, mostly the outputs of layers 1 and 2 (Conv2D 1024 3×3 same relu)" in message
@@ -169,17 +173,18 @@ def test_every_preset_fits_the_default_budget(name):
     assert 0 < training_memory(PRESETS[name].spec).total < DEFAULT_TRAINING_MEMORY_MB * 2**20 / 5
 
 
-def test_the_budget_is_a_setting(monkeypatch):
-    from mnistlab.model.budget import training_memory_budget
+def test_the_budget_is_a_setting_of_the_server_not_of_the_spec(monkeypatch):
+    from mnistlab.model.budget import check_server_limits, training_memory_budget
 
     deep = PRESETS["cnn_deep_adagrad"].spec  # about 138 MB
     monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "100")
     assert training_memory_budget() == 100 * 2**20
+    assert ModelSpec.from_json(deep.to_json()) == deep  # a stored spec still loads
     with pytest.raises(SpecError, match="over the 100 MB"):
-        ModelSpec.from_json(deep.to_json())
+        check_server_limits(deep)
     monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "nonsense")
     assert training_memory_budget() == 1000 * 2**20
-    assert ModelSpec.from_json(deep.to_json()) == deep
+    assert check_server_limits(deep).total < training_memory_budget()
 
 
 def test_memory_parts_add_up_by_hand():
@@ -249,15 +254,19 @@ def test_a_model_the_server_could_not_load_again_is_not_trained():
     from mnistlab.model.spec import MAX_PARAMS
 
     assert MAX_MODEL_PARAMS == MAX_PARAMS  # one limit for training and for loading
+    from mnistlab.model.budget import check_server_limits
+
+    # 3 × Dense 4096 on 784 inputs, SGD: 37 M parameters, inside the memory budget but not loadable
+    spec = ModelSpec((flatten(), dense(4096), dense(4096), dense(4096)), "sgd", 0.01, batch_size=16)
     with pytest.raises(SpecError, match="trains at most 25,000,000"):
-        # 3 × Dense 4096 on 784 inputs, SGD: 37 M parameters, inside the memory budget but not loadable
-        ModelSpec((flatten(), dense(4096), dense(4096), dense(4096)), "sgd", 0.01, batch_size=16)
+        check_server_limits(spec)
 
 
 def test_a_spec_error_travels_with_its_code_and_numbers_and_is_said_in_the_readers_language():
     import pickle
 
     from mnistlab import i18n
+    from mnistlab.model.budget import check_server_limits
 
     with pytest.raises(SpecError) as refused:
         ModelSpec((flatten(), dense(0)))
@@ -270,7 +279,7 @@ def test_a_spec_error_travels_with_its_code_and_numbers_and_is_said_in_the_reade
     try:
         chinese = str(copy)
         with pytest.raises(SpecError) as memory:
-            ModelSpec((flatten(), dense(16384), dense(16384), dense(16384)))
+            check_server_limits(ModelSpec((flatten(), dense(16384), dense(16384), dense(16384))))
         memory_zh = str(pickle.loads(pickle.dumps(memory.value)))
     finally:
         i18n.set_language_source(None)
@@ -286,3 +295,108 @@ def test_impossible_settings_carry_a_code():
     with pytest.raises(SpecError) as refused:
         ModelSpec.from_json('{"layers": [{"kind": "warp"}]}')
     assert refused.value.code == "layer_kind" and refused.value.params["kind"] == "'warp'"
+
+
+# --- the spec is a pure value: the server's limits are checked where a training is asked for ---------------------
+
+TOO_BIG = (flatten(), dense(16384), dense(16384), dense(16384))  # 8,441 MB to train with Adam
+TOO_BIG_MESSAGE = (
+    "Training this model needs about 8,441 MB, over the 1,000 MB one training may use on this server "
+    "(MNISTLAB_TRAINING_MEMORY_MB): weights 2,098 MB, gradients 2,098 MB, Adam's slots 4,196 MB, activations 50 MB "
+    "(batch 128). Shrink the weights of layers 3 and 4 (Dense 16384 relu), 98% of the 549,928,970 parameters: fewer "
+    "units, or a MaxPooling2D before Flatten.")
+TOO_MANY_PARAMS = (flatten(), dense(4096), dense(4096), dense(4096))  # 37 M parameters, SGD fits the memory
+TOO_MANY_PARAMS_MESSAGE = ("This model has 36,818,954 parameters; this server shared by the class trains at most "
+                           "25,000,000. Use fewer units or filters, or pool before a large Dense layer.")
+
+
+@pytest.mark.parametrize("budget", [None, "1", "100", "1000", "100000", "nonsense", "-5"])
+def test_a_spec_over_the_servers_limits_still_loads_whatever_the_budget(budget, monkeypatch):
+    for name in [name for name in __import__("os").environ if name.startswith("MNISTLAB_")]:
+        monkeypatch.delenv(name)
+    if budget is not None:
+        monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", budget)
+    for layers, optimizer in ((TOO_BIG, "adam"), (TOO_MANY_PARAMS, "sgd")):
+        spec = ModelSpec(layers, optimizer, 0.01, batch_size=16 if optimizer == "sgd" else 128)
+        assert ModelSpec.from_json(spec.to_json()) == spec
+        assert ModelSpec.from_dict(json.loads(spec.to_json())) == spec
+
+
+@pytest.mark.parametrize(("layers", "settings", "message"), [
+    (TOO_BIG, {}, TOO_BIG_MESSAGE),
+    (TOO_MANY_PARAMS, {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": 16}, TOO_MANY_PARAMS_MESSAGE),
+])
+def test_submitting_a_spec_over_the_servers_limits_is_refused_with_the_builders_message(layers, settings, message,
+                                                                                        monkeypatch):
+    from mnistlab.engine.jobs import JobRegistry
+
+    monkeypatch.delenv("MNISTLAB_TRAINING_MEMORY_MB", raising=False)
+    spec = ModelSpec(layers, **settings)
+    registry = object.__new__(JobRegistry)  # no engine: the refusal comes before the registry does anything
+    with pytest.raises(SpecError) as refused:
+        registry.submit(spec, None, "student")
+    assert str(refused.value) == message
+
+
+def test_the_spec_does_not_import_the_servers_policy():
+    """spec.py and the layer table know their own rules only: no import of budget (or anything that reads the
+    server's settings), not even inside a function, so there is no import cycle to work around."""
+    import ast
+    from pathlib import Path
+
+    model = Path(__file__).resolve().parent.parent / "mnistlab" / "model"
+    for name in ("spec.py", "layers.py"):
+        tree = ast.parse((model / name).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in imported if m and (m.endswith("budget") or ".engine" in m or m == "os")}, name
+
+
+def test_the_cores_modules_import_each_other_without_a_cycle():
+    """The graph of module-level imports inside mnistlab has no cycle (a cycle works only in some orders)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    graph = {}
+    for path in (root / "mnistlab").rglob("*.py"):
+        module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        found = set()
+        for node in ast.parse(path.read_text()).body:  # module level only; TYPE_CHECKING blocks are not run
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mnistlab."):
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("mnistlab.")}
+        graph[module] = found
+    done, path_ = set(), []
+
+    def visit(module):
+        if module in path_:
+            raise AssertionError(" → ".join([*path_[path_.index(module):], module]))
+        if module in done or module not in graph:
+            return
+        path_.append(module)
+        for other in graph[module]:
+            visit(other)
+        path_.pop()
+        done.add(module)
+
+    for module in graph:
+        visit(module)
+
+
+def test_weight_updates_count_the_batches_training_runs():
+    import numpy as np
+
+    from mnistlab.engine.train import split_validation, weight_updates
+
+    updates = weight_updates(4000, 0.1, 128, 3)
+    assert (updates.images, updates.per_epoch, updates.total) == (3600, 29, 87)
+    for images in (10, 11, 599, 4001, 4005, 60_000):
+        for split in (0.0, 0.05, 0.1, 0.15, 0.33, 0.5):
+            kept = len(split_validation(np.zeros(images), np.zeros(images), split, 0)[0])
+            assert weight_updates(images, split, 7, 1).images == kept, (images, split)
+            assert weight_updates(images, split, 7, 1).per_epoch == -(-kept // 7)
+    from ui.concepts import weight_updates_note
+
+    assert "3,605 training images in batches of 128 make 29 weight updates" in weight_updates_note(4005, 0.1, 128, 1)

@@ -16,16 +16,15 @@ import streamlit as st
 from mnistlab.errors import DataError, SpecError
 from mnistlab.i18n import L_, _, n_, tr
 from mnistlab.model.activations import svg as activation_svg
-from mnistlab.model.budget import megabytes, training_memory, training_memory_budget
+from mnistlab.model.budget import check_server_limits, megabytes, training_memory, training_memory_budget
+from mnistlab.model.layers import KINDS, Field
 from mnistlab.model.presets import PRESETS
 from mnistlab.model.spec import (
-    ACTIVATIONS,
     LAYER_FIELDS,
     LAYER_KINDS,
     LAYER_TITLES,
     LIMITS,
     MAX_SPEC_JSON_CHARS,
-    PADDINGS,
     LayerSpec,
     ModelSpec,
     default_layer,
@@ -34,21 +33,15 @@ from mnistlab.model.spec import (
 )
 from ui.builder_settings import training_widgets
 from ui.concepts import (
+    FIELD_HELP,
     LAYER_NOTES,
     activation_help,
     add_help,
     export_help,
-    filters_help,
     import_help,
-    kernel_help,
     load_help,
     new_layer_help,
-    padding_help,
-    pool_help,
     preset_help,
-    rate_help,
-    strides_help,
-    units_help,
 )
 from ui.resources import shared_dataset
 from ui.session import DATASET_KEY
@@ -190,6 +183,7 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
     origin = st.session_state.get(ORIGIN_KEY, "custom")
     try:
         spec = ModelSpec(tuple(layers), **settings)
+        check_server_limits(spec)  # the server's policy, shown here before anyone presses Train
     except SpecError as exc:
         return None, str(exc)
     preset = PRESETS.get(origin)
@@ -198,30 +192,30 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
     return spec.replace(name=origin if preset.spec == spec else f"{origin}_modified"), ""
 
 
+def _field_widget(place: Any, uid: int, setting: Field) -> None:
+    """One layer setting's widget, as the layer table describes it."""
+    key, helper = _field_key(uid, setting.name), FIELD_HELP.get(setting.name)
+    if setting.choices:
+        place.selectbox(tr(setting.label), setting.choices, key=key, help=helper() if helper else None)
+    else:
+        place.number_input(tr(setting.label), *setting.limits, step=setting.step, format=setting.format, key=key,
+                           help=helper() if helper else None)
+
+
 def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
     layer = _layer_from_state(uid, kind)
     with st.expander(f"{index + 1}. {layer.describe()}", expanded=False):
         if kind in LAYER_NOTES:
             st.caption(tr(LAYER_NOTES[kind]))
-        if kind == "dense":
-            st.number_input(_("Units"), *LIMITS["units"], step=16, key=_field_key(uid, "units"), help=units_help())
-        if kind == "conv2d":
-            left, right = st.columns(2)
-            left.number_input(_("Filters"), *LIMITS["filters"], step=8, key=_field_key(uid, "filters"),
-                              help=filters_help())
-            right.number_input(_("Kernel size"), *LIMITS["kernel_size"], key=_field_key(uid, "kernel_size"),
-                               help=kernel_help())
-            left.number_input(_("Strides"), *LIMITS["strides"], key=_field_key(uid, "strides"), help=strides_help())
-            right.selectbox(_("Padding"), PADDINGS, key=_field_key(uid, "padding"), help=padding_help())
-        if kind in ("dense", "conv2d"):
-            st.selectbox(_("Activation"), ACTIVATIONS, key=_field_key(uid, "activation"),
-                         help=activation_help(layer.activation))
-            st.image(activation_svg(layer.activation), width=240)
-        if kind == "maxpool2d":
-            st.number_input(_("Pool size"), *LIMITS["pool_size"], key=_field_key(uid, "pool_size"), help=pool_help())
-        if kind == "dropout":
-            st.number_input(_("Rate (fraction of inputs dropped while training)"), *LIMITS["rate"], step=0.05,
-                            format="%g", key=_field_key(uid, "rate"), help=rate_help())
+        settings = [f for f in KINDS[kind].fields if f.name != "activation"]
+        places = st.columns(2) if len(settings) > 1 else [st]
+        for number, setting in enumerate(settings):
+            _field_widget(places[number % len(places)], uid, setting)
+        for setting in KINDS[kind].fields:
+            if setting.name == "activation":  # with the help and the curve of the chosen one
+                st.selectbox(tr(setting.label), setting.choices, key=_field_key(uid, "activation"),
+                             help=activation_help(layer.activation))
+                st.image(activation_svg(layer.activation), width=240)
         up, down, remove = st.columns(3)
         up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
                   help=_("Move this layer up"), width="stretch")

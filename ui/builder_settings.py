@@ -21,7 +21,7 @@ from ui.concepts import (
     seed_help,
     subset_help,
     validation_help,
-    weight_updates,
+    weight_updates_note,
 )
 from ui.resources import shared_dataset
 from ui.session import DATASET_KEY, UPLOADED_KEY
@@ -57,10 +57,10 @@ def training_widgets() -> None:
         st.checkbox(_("Nesterov momentum (SGD)"), key="opt_nesterov", disabled=not_sgd, help=nesterov_help())
         st.number_input(_("Learning-rate decay (old Keras `decay`)"), *LIMITS["decay"], step=1e-6, format="%g",
                         key="opt_decay", help=decay_help())
-        updates = weight_updates(_training_images(),
-                                 st.session_state.get("opt_validation_split", defaults.validation_split),
-                                 st.session_state.get("opt_batch_size", defaults.batch_size),
-                                 st.session_state.get("opt_epochs", defaults.epochs))
+        updates = weight_updates_note(_training_images(),
+                                      st.session_state.get("opt_validation_split", defaults.validation_split),
+                                      st.session_state.get("opt_batch_size", defaults.batch_size),
+                                      st.session_state.get("opt_epochs", defaults.epochs))
         left, right = st.columns(2)
         left.number_input(_("Batch size"), *LIMITS["batch_size"], key="opt_batch_size", help=batch_size_help(updates))
         right.number_input(_("Epochs"), *LIMITS["epochs"], key="opt_epochs", help=epochs_help(updates))

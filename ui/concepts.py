@@ -4,8 +4,7 @@ how many weight updates the settings make."""
 
 from __future__ import annotations
 
-import math
-
+from mnistlab.engine.train import weight_updates
 from mnistlab.i18n import N_, _, n_, tr
 
 ACTIVATION_NOTES = {
@@ -117,6 +116,11 @@ def rate_help() -> str:
              "predicts, so predictions do not change from run to run.")
 
 
+# a layer setting's help, by its name in the layer table (activation has its own: it names the chosen one)
+FIELD_HELP = {"units": units_help, "filters": filters_help, "kernel_size": kernel_help, "strides": strides_help,
+              "padding": padding_help, "pool_size": pool_help, "rate": rate_help}
+
+
 def activation_help(current: str) -> str:
     return (_("The function each unit applies to its weighted sum. Without a nonlinear activation, stacked "
               "layers would be one linear map. The curve under this box is the chosen one, for inputs "
@@ -151,17 +155,17 @@ def decay_help() -> str:
              "(Keras 3: an InverseTimeDecay schedule). 0 keeps it constant.")
 
 
-def weight_updates(images: int | None, validation_split: float, batch_size: int, epochs: int) -> str:
-    """The arithmetic of epochs and batches with the current numbers."""
+def weight_updates_note(images: int | None, validation_split: float, batch_size: int, epochs: int) -> str:
+    """The arithmetic of epochs and batches with the current numbers (mnistlab.engine.train.weight_updates)."""
     if not images:
         return ""
-    kept = max(1, int(images * (1 - validation_split)))
-    per_epoch = math.ceil(kept / batch_size)
+    updates = weight_updates(images, validation_split, batch_size, epochs)
     return n_("With these settings: {kept:,} training images in batches of {batch} make {steps:,} weight updates "
               "per epoch; {epochs} epoch makes {total:,} in all.",
               "With these settings: {kept:,} training images in batches of {batch} make {steps:,} weight updates "
               "per epoch; {epochs} epochs make {total:,} in all.",
-              epochs, kept=kept, batch=batch_size, steps=per_epoch, epochs=epochs, total=per_epoch * epochs)
+              epochs, kept=updates.images, batch=batch_size, steps=updates.per_epoch, epochs=epochs,
+              total=updates.total)
 
 
 def batch_size_help(updates: str) -> str:

@@ -27,6 +27,7 @@ from mnistlab.engine.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_m
 from mnistlab.engine.train import Progress, TrainResult, cache_key, default_cache_dir, reason
 from mnistlab.engine.worker import TOPIC, run_training, stop_event_name
 from mnistlab.i18n import L_, Message
+from mnistlab.model.budget import check_server_limits
 
 if TYPE_CHECKING:
     from mnistlab.data.dataset import Dataset
@@ -123,7 +124,9 @@ class JobRegistry:
     def submit(self, spec: ModelSpec, dataset: Dataset, follower: str, owner: str = "",
                permanent: bool = False) -> Job:
         """Follow the job for (dataset, spec): the running one, a finished one, or a new one.
-        A `permanent` follower (the server's own warm-up) never expires, so no Stop ends the job."""
+        A `permanent` follower (the server's own warm-up) never expires, so no Stop ends the job.
+        SpecError when the server's limits (memory budget, parameter cap) refuse the spec."""
+        check_server_limits(spec)
         key = cache_key(spec, dataset)
         seen = math.inf if permanent else time.monotonic()
         with self._lock:

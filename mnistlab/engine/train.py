@@ -118,14 +118,40 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MNISTLAB_CACHE_DIR") or Path.home() / ".cache" / "mnistlab")
 
 
+def validation_count(images: int, fraction: float) -> int:
+    """How many of `images` split_validation keeps aside: at least one when `fraction` is not 0."""
+    return max(1, int(round(images * fraction))) if fraction > 0 else 0
+
+
 def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     """A seeded random split, so the validation set is not just the last digits of the file."""
     if fraction <= 0:
         return x, y, None, None
     order = np.random.default_rng(seed).permutation(len(x))
-    n_val = max(1, int(round(len(x) * fraction)))
+    n_val = validation_count(len(x), fraction)
     val, fit = order[:n_val], np.sort(order[n_val:])
     return x[fit], y[fit], x[val], y[val]
+
+
+@dataclass(frozen=True)
+class WeightUpdates:
+    """The arithmetic of epochs and batches: `images` train (the rest validate) in batches of `batch_size`."""
+
+    images: int
+    batch_size: int
+    per_epoch: int
+    epochs: int
+
+    @property
+    def total(self) -> int:
+        return self.per_epoch * self.epochs
+
+
+def weight_updates(images: int, validation_split: float, batch_size: int, epochs: int) -> WeightUpdates:
+    """How many times training moves the weights: once per batch of the images left after the validation
+    split (the last batch may be smaller), every epoch. `images` counts the training set or its subset."""
+    training = images - validation_count(images, validation_split)
+    return WeightUpdates(training, batch_size, math.ceil(training / batch_size), epochs)
 
 
 def training_wrapper(model: keras.Model, augmentation: str = "off", seed: int = 0) -> keras.Model:
@@ -190,7 +216,8 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     model = build_model(spec)
     trainer = training_wrapper(model, spec.augmentation, spec.seed)
     trainer.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
-    watcher = _make_watcher(spec, math.ceil(len(x_fit) / spec.batch_size), on_epoch, on_batch, should_stop)
+    steps = weight_updates(len(data.x_train), spec.validation_split, spec.batch_size, spec.epochs).per_epoch
+    watcher = _make_watcher(spec, steps, on_epoch, on_batch, should_stop)
     validation = (x_val, keras.utils.to_categorical(y_val, 10)) if x_val is not None else None
     trainer.fit(
         x_fit, keras.utils.to_categorical(y_fit, 10), batch_size=spec.batch_size, epochs=spec.epochs,

@@ -23,6 +23,7 @@ from mnistlab.data.pixels import as_unit
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
 from mnistlab.model.io import input_convention, model_inputs
+from mnistlab.model.layers import KINDS as LAYER_KINDS
 
 SALIENCY_METHOD = "SmoothGrad"  # the page names the method it shows
 SMOOTHGRAD_SAMPLES = 16  # noisy copies of the digit, averaged: plain gradients are speckled
@@ -34,15 +35,16 @@ PCA_EXACT_FEATURES = 64  # up to this many features, the exact covariance is che
 PCA_SUBSPACE = 12  # directions iterated at once (randomized PCA); the first 2 are kept
 PCA_ITERATIONS = 8
 
-# Keras class name → what the Inside page explains; anything else is "other"
+# Keras class name → what the Inside page explains; anything else is "other". The builder's kinds say
+# theirs in the layer table; these are other layers an uploaded model may have.
 KINDS = {
-    "Conv2D": "conv2d", "SeparableConv2D": "conv2d", "DepthwiseConv2D": "conv2d", "Conv1D": "conv2d",
-    "MaxPooling2D": "pooling", "AveragePooling2D": "pooling", "MaxPooling1D": "pooling",
-    "GlobalAveragePooling2D": "pooling", "GlobalMaxPooling2D": "pooling",
-    "Dense": "dense", "Flatten": "flatten", "Reshape": "reshape",
-    "Dropout": "dropout", "SpatialDropout2D": "dropout", "GaussianNoise": "dropout", "GaussianDropout": "dropout",
-    "BatchNormalization": "batchnorm", "LayerNormalization": "batchnorm",
+    "SeparableConv2D": "conv2d", "DepthwiseConv2D": "conv2d", "Conv1D": "conv2d",
+    "AveragePooling2D": "pooling", "MaxPooling1D": "pooling",
+    "GlobalAveragePooling2D": "pooling", "GlobalMaxPooling2D": "pooling", "Reshape": "reshape",
+    "SpatialDropout2D": "dropout", "GaussianNoise": "dropout", "GaussianDropout": "dropout",
+    "LayerNormalization": "batchnorm",
     "Activation": "activation", "ReLU": "activation", "Softmax": "activation", "LeakyReLU": "activation",
+    **{kind.title: kind.inside for kind in LAYER_KINDS.values()},
 }
 
 

@@ -1,7 +1,9 @@
 """How much memory training a spec takes, worked out from its shapes, and the per-training budget.
 
 One class shares one small server (Streamlit Community Cloud: about 2.7 GB), so a spec whose
-training would not fit is refused where it is made, with the numbers and what to shrink.
+training would not fit is refused by the server's policy (`check_server_limits`: in the builder, where
+the student sees the numbers and what to shrink, and when a training is submitted). A spec itself
+knows nothing of this budget: a stored spec loads whatever the budget is now.
 The estimate counts float32 weights, their gradients, the optimizer's slots (Adam keeps two
 numbers per weight) and the activations of one batch: every layer's output, the training
 wrapper's uint8 input and its scaled copy included, kept for the backward pass, which needs
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 
 from mnistlab.errors import SpecError
 from mnistlab.i18n import L_, N_, Message
-from mnistlab.model.spec import INPUT_SHAPE, OPTIMIZER_TITLES, LayerRow, ModelSpec, layer_table
+from mnistlab.model.layers import KINDS
+from mnistlab.model.spec import INPUT_SHAPE, MAX_PARAMS, OPTIMIZER_TITLES, LayerRow, ModelSpec, layer_table
 
 FLOAT_BYTES = 4
 MB = 2**20
@@ -82,8 +85,8 @@ def megabytes(size: int) -> str:
 
 
 def _trainable(row: LayerRow) -> int:
-    # BatchNormalization's moving mean and variance are weights without gradients.
-    return row.params // 2 if row.layer == "BatchNormalization" else row.params
+    """Its weights that get a gradient (BatchNormalization's moving mean and variance do not)."""
+    return KINDS[row.kind].trainable(row.params)
 
 
 def _activation_bytes(rows: list[LayerRow]) -> int:
@@ -144,13 +147,13 @@ def what_to_shrink(spec: ModelSpec, estimate: MemoryEstimate, rows: list[LayerRo
     if estimate.parameter_bytes >= estimate.activations:
         big = _biggest(rows, lambda r: r.params)
         share = sum(r.params for r in big) / max(estimate.params, 1)
-        if all(r.layer.startswith("Conv2D") for r in big):
+        if all(KINDS[r.kind].weights_of == "filters" for r in big):
             return L_("Shrink the weights of {layers}, {share:.0%} of the {params:,} parameters: fewer filters.",
                       layers=_names(big), share=share, params=estimate.params)
         return L_("Shrink the weights of {layers}, {share:.0%} of the {params:,} parameters: fewer units, or a "
                   "MaxPooling2D before Flatten.", layers=_names(big), share=share, params=estimate.params)
     # Flatten, Dropout and BatchNormalization only pass their input's size on: name the layers that make it.
-    makers = [r for r in rows if r.layer.split()[0] not in ("Flatten", "Dropout", "BatchNormalization")]
+    makers = [r for r in rows if KINDS[r.kind].makes_activations]
     big = _biggest(makers, lambda r: math.prod(r.output_shape))
     return L_("Shrink the activations, mostly the outputs of {layers}: a smaller batch size (now {batch:,}), "
               "fewer filters, or a MaxPooling2D earlier.", layers=_names(big), batch=spec.batch_size)
@@ -169,4 +172,17 @@ def check_training_memory(spec: ModelSpec, rows: list[LayerRow] | None = None) -
             needed=megabytes(estimate.total), budget=megabytes(budget), variable=BUDGET_VARIABLE,
             parts=estimate.parts(), advice=what_to_shrink(spec, estimate, rows),
         )
+    return estimate
+
+
+def check_server_limits(spec: ModelSpec, rows: list[LayerRow] | None = None) -> MemoryEstimate:
+    """The server's policy for training `spec`: its memory budget, then the parameter cap (what the app
+    trains, it must also be able to load again: model/files.py). The estimate, or SpecError."""
+    rows = layer_table(spec) if rows is None else rows
+    estimate = check_training_memory(spec, rows)
+    if estimate.params > MAX_PARAMS:
+        raise SpecError("too_many_params", N_("This model has {params:,} parameters; this server shared by "
+                                              "the class trains at most {most:,}. Use fewer units or filters, "
+                                              "or pool before a large Dense layer."),
+                        params=estimate.params, most=MAX_PARAMS)
     return estimate

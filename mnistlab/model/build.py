@@ -1,32 +1,23 @@
-"""Spec → Keras model. The only place that knows how a LayerSpec maps to Keras."""
+"""Spec → Keras model, each layer as its kind's entry in the layer table (model/layers.py) says."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mnistlab.model.layers import KINDS
 from mnistlab.model.spec import INPUT_SHAPE, NUM_CLASSES, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
     import keras
 
 
-def _keras_layer(layer: LayerSpec, name: str) -> keras.layers.Layer:
+def keras_layer(layer: LayerSpec, name: str) -> keras.layers.Layer:
+    """The Keras layer for `layer`: `keras.layers.<its kind's title>(*args, **kwargs)` from the layer table,
+    the same call the exported script writes."""
     import keras
 
-    if layer.kind == "dense":
-        return keras.layers.Dense(layer.units, activation=layer.activation, name=name)
-    if layer.kind == "conv2d":
-        return keras.layers.Conv2D(
-            layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
-            activation=layer.activation, name=name,
-        )
-    if layer.kind == "maxpool2d":
-        return keras.layers.MaxPooling2D(layer.pool_size, name=name)
-    if layer.kind == "dropout":
-        return keras.layers.Dropout(layer.rate, name=name)
-    if layer.kind == "flatten":
-        return keras.layers.Flatten(name=name)
-    return keras.layers.BatchNormalization(name=name)
+    args, kwargs = KINDS[layer.kind].keras_args(layer)
+    return getattr(keras.layers, KINDS[layer.kind].title)(*args, **kwargs, name=name)
 
 
 def make_optimizer(spec: ModelSpec) -> keras.optimizers.Optimizer:
@@ -55,7 +46,7 @@ def build_model(spec: ModelSpec, compile: bool = True) -> keras.Model:
     layers = [keras.Input(INPUT_SHAPE, name="image")]
     for layer in spec.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
-        layers.append(_keras_layer(layer, f"{layer.kind}_{counts[layer.kind]}"))
+        layers.append(keras_layer(layer, f"{layer.kind}_{counts[layer.kind]}"))
     layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
     model = keras.Sequential(layers, name=spec.name if spec.name.isidentifier() else "mnistlab_model")
     if compile:

@@ -30,6 +30,7 @@ from mnistlab.errors import DataError
 from mnistlab.i18n import N_, _
 from mnistlab.model.augment import STRENGTHS
 from mnistlab.model.augment import _stroke_width_class as _stroke_width_class_factory
+from mnistlab.model.layers import KINDS
 from mnistlab.model.spec import INPUT_SHAPE, LayerSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -73,21 +74,16 @@ def _comment(text: str, indent: str = "") -> str:
     return "\n".join(f"{indent}# {line}".rstrip() for line in text.splitlines())
 
 
+def _python(value: object) -> str:
+    """A Keras argument as the script writes it: strings in double quotes, numbers and tuples as Python."""
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
 def _layer_code(layer: LayerSpec) -> str:
-    if layer.kind == "dense":
-        return f'layers.Dense({layer.units}, activation="{layer.activation}")'
-    if layer.kind == "conv2d":
-        size = f"({layer.kernel_size}, {layer.kernel_size})"
-        extra = "" if layer.strides == 1 else f", strides={layer.strides}"
-        extra += "" if layer.padding == "valid" else f', padding="{layer.padding}"'
-        return f'layers.Conv2D({layer.filters}, kernel_size={size}{extra}, activation="{layer.activation}")'
-    if layer.kind == "maxpool2d":
-        return f"layers.MaxPooling2D(pool_size=({layer.pool_size}, {layer.pool_size}))"
-    if layer.kind == "dropout":
-        return f"layers.Dropout({layer.rate!r})"
-    if layer.kind == "flatten":
-        return "layers.Flatten()"
-    return "layers.BatchNormalization()"
+    """`layers.<Title>(...)`: the call build.keras_layer makes, from the layer table's arguments."""
+    args, kwargs = KINDS[layer.kind].keras_args(layer)
+    written = [*map(_python, args), *(f"{key}={_python(value)}" for key, value in kwargs.items())]
+    return f"layers.{KINDS[layer.kind].title}({', '.join(written)})"
 
 
 def _optimizer_code(spec: ModelSpec) -> str:
