@@ -1,11 +1,10 @@
-"""AppTest: the Draw page, as a student uses it (AppTest cannot move a mouse: drawings are
-put into the page's INJECTED_KEY test hook)."""
+"""AppTest: the Draw page, as a student uses it. AppTest cannot move a mouse, so each test puts
+what the canvas's JavaScript sends on a pen-up — its strokes — into the component's state."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_app_evaluate_draw import ROOT, plotly_figures, plotly_values
 
@@ -33,37 +32,36 @@ def fresh_store():
     run_store.clear()
 
 
-def app(active: ActiveModel | None = None, drawing: np.ndarray | None = None, page: str = DRAW) -> AppTest:
+CANVAS_KEY = "draw_canvas"  # the component's key on the Draw page
+
+
+def canvas_sends(*strokes: list[float]) -> dict:
+    """The canvas component's state as its JavaScript sets it on a pen-up (`setStateValue('strokes',
+    …)`): every stroke a flat [x0, y0, x1, y1, …] list in canvas pixels (280 × 280)."""
+    return {"strokes": [list(stroke) for stroke in strokes]}
+
+
+def app(active: ActiveModel | None = None, drawing: dict | None = None, page: str = DRAW) -> AppTest:
+    """`drawing`: what the canvas sent (`canvas_sends`), in the component's state under its key."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page(page)
     if active is not None:
         at.session_state["active_model"] = active
     if drawing is not None:
-        at.session_state["injected_drawing"] = drawing
+        at.session_state[CANVAS_KEY] = drawing
     return at
 
 
-def canvas_like(draw) -> np.ndarray:
-    """An RGBA drawing as the canvas gives it: white strokes, the rest transparent."""
-    img = Image.new("L", (280, 280), 0)
-    draw(ImageDraw.Draw(img))
-    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = np.asarray(img)
-    return rgba
+def a_one() -> dict:
+    return canvas_sends([140, 40, 140, 240])
 
 
-def a_one() -> np.ndarray:
-    return canvas_like(lambda pen: pen.line([(140, 40), (140, 240)], fill=255, width=20))
+def a_dot() -> dict:
+    return canvas_sends([140, 140])  # a click: one point
 
 
-def a_dot() -> np.ndarray:
-    return canvas_like(lambda pen: pen.ellipse([130, 130, 150, 150], fill=255))
-
-
-def a_scribble() -> np.ndarray:
-    return canvas_like(lambda pen: pen.line([(10 + 26 * i, 10 if i % 2 else 270) for i in range(11)],
-                                            fill=255, width=20))
+def a_scribble() -> dict:
+    return canvas_sends([v for i in range(11) for v in (10 + 26 * i, 10 if i % 2 else 270)])
 
 
 def headings(at: AppTest) -> list[str]:
@@ -106,7 +104,7 @@ def test_the_default_model_trains_while_the_student_draws(monkeypatch) -> None:
 
 
 @pytest.mark.parametrize(("name", "drawing", "kind", "words"), [
-    ("empty canvas", np.zeros((280, 280, 4), dtype=np.uint8), "info", "Draw a digit in the box"),
+    ("empty canvas", canvas_sends(), "info", "Draw a digit in the box"),
     ("single dot", a_dot(), "warning", "dot"),
     ("scribble filling the box", a_scribble(), "warning", "scribble"),
 ])

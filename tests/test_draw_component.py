@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
-from test_app_draw import app, headings, small_model  # noqa: F401
+from test_app_draw import CANVAS_KEY, app, canvas_sends, headings, small_model  # noqa: F401
 
 from mnistlab.data.preprocess import MNIST_STROKE_PX, drawing_problem, stroke_width, to_mnist
 from mnistlab.data.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
+from ui.draw_canvas import ASSETS
 
 SIZE, PEN = 280, 20
 
@@ -96,11 +99,20 @@ def test_the_most_a_canvas_may_send_is_accepted():
     assert rasterise(parsed, SIZE, PEN).shape == (SIZE, SIZE)
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_the_canvas_javascript_is_valid():
+    """Parsed as the ES module it is (`export default`): given the file's path instead, node 20 reports
+    no error even for a file that does not parse."""
+    source = (ASSETS / "canvas.js").read_text(encoding="utf-8")
+    checked = subprocess.run(["node", "--input-type=module", "--check"], input=source, capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+
+
 # The page, with what a browser's canvas would send put into its state (AppTest cannot draw).
 
 def draw_page(small_model, strokes):  # noqa: F811
-    at = app(small_model)
-    at.session_state["draw_canvas"] = {"strokes": strokes}
+    at = app(small_model, canvas_sends(*strokes))
     at.run()
     assert not at.exception, at.exception
     return at
