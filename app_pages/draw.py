@@ -11,7 +11,7 @@ from mnistlab.data.datasets import CLASS_NAMES, DIGITS
 from mnistlab.data.preprocess import drawing_problem, plain_resize, to_mnist
 from mnistlab.engine.jobs import DONE, QUEUED, Job
 from mnistlab.errors import DataError, MnistlabError
-from mnistlab.i18n import N_, _, tr
+from mnistlab.i18n import L_, _, tr
 from mnistlab.insight.charts import probability_bars
 from mnistlab.insight.evaluate import predict_digit
 from ui.draw_canvas import drawing_canvas, stroke_count
@@ -35,7 +35,8 @@ CANVAS_PX = 280  # 10× MNIST's 28 px
 STROKE_PX = 20  # any pen will do: to_mnist brings strokes to MNIST's width
 RESULT_PX = 480  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
 NAIVE_KEY = "draw_naive"
-DEFAULT_LABEL = N_("default model: draw_default (compact CNN trained with augmentation)")  # shown with tr()
+# said in the reader's language wherever the model's label is shown (`str()`), Evaluate's and Inside's too
+DEFAULT_LABEL = L_("default model: draw_default (compact CNN trained with augmentation)")
 
 
 def default_model() -> tuple[ActiveModel | None, Job]:
@@ -186,7 +187,7 @@ if active is None or active.label == DEFAULT_LABEL:
               "is used here instead."))
     st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
 else:
-    st.caption(_("Model: **{label}**", label=tr(active.label) if active.label else ""))
+    st.caption(_("Model: **{label}**", label=str(active.label)))
 if active is not None and active.dataset_name == "fashion_mnist":
     st.warning(_("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
                  "looks like."))

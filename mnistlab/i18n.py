@@ -5,7 +5,8 @@ Every user-facing string goes through one of these functions, which Babel's extr
 - `n_(singular, plural, n, **params)` picks the plural form for `n`;
 - `N_(message)` only marks a constant for extraction; translate it with `_()` where it is shown;
 - `L_(message, **params)` makes a `Message` that translates itself when shown (`str()`): what a
-  worker process or an error says, read later in whichever language the reader has.
+  worker process or an error says, read later in whichever language the reader has;
+- `Ln_(singular, plural, n, **params)` is `n_` said later, as `L_` is `_`.
 
 The language is asked of a source the app installs (`set_language_source`): the Streamlit UI
 reads the session's choice; a notebook or the CLI reads `MNISTLAB_LANG` (English by default).
@@ -104,32 +105,39 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name)
 
 
 class Message:
-    """A message said later: its English template and parameters travel (pickle, JSON);
-    `str()` says it in the reader's language."""
+    """A message said later: its English template (and, for `Ln_`, its plural) and parameters travel
+    (pickle, JSON); `str()` says it in the reader's language."""
 
-    __slots__ = ("template", "params")
+    __slots__ = ("template", "params", "plural")
 
-    def __init__(self, template: str, **params):
+    def __init__(self, template: str, plural: str | None = None, /, **params):
         self.template = template
+        self.plural = plural  # with it, params["n"] picks the form, as in `n_`
         self.params = params
 
     def __str__(self) -> str:
-        return _(self.template, **{k: str(v) if isinstance(v, Message) else v for k, v in self.params.items()})
+        said = {k: str(v) if isinstance(v, Message) else v for k, v in self.params.items()}
+        if self.plural is None:
+            return _(self.template, **said)
+        return n_(self.template, self.plural, **said)
 
     def english(self) -> str:
-        return _fill(self.template, {k: v.english() if isinstance(v, Message) else v for k, v in self.params.items()})
+        template = self.template if self.plural is None or self.params["n"] == 1 else self.plural
+        return _fill(template, {k: v.english() if isinstance(v, Message) else v for k, v in self.params.items()})
 
     def __repr__(self) -> str:
-        return f"Message({self.template!r}, **{self.params!r})"
+        plural = "" if self.plural is None else f", {self.plural!r}"
+        return f"Message({self.template!r}{plural}, **{self.params!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and (self.template, self.params) == (other.template, other.params)
+        return isinstance(other, Message) and (self.template, self.plural, self.params) == (
+            other.template, other.plural, other.params)
 
     def __hash__(self) -> int:
         return hash(self.template)
 
     def __reduce__(self):
-        return (_message, (self.template, self.params))
+        return (_message, (self.template, self.params, self.plural))
 
     def __add__(self, other: object) -> str:
         return str(self) + str(other)
@@ -138,12 +146,17 @@ class Message:
         return str(other) + str(self)
 
 
-def _message(template: str, params: dict) -> Message:
-    return Message(template, **params)
+def _message(template: str, params: dict, plural: str | None = None) -> Message:
+    return Message(template, plural, **params)
 
 
 def L_(message: str, **params) -> Message:  # noqa: N802 (gettext's style)
     return Message(message, **params)
+
+
+def Ln_(singular: str, plural: str, n: int, **params) -> Message:  # noqa: N802 (gettext's style)
+    """`n_` said later, like `L_`: the form for `n` is picked when it is shown."""
+    return Message(singular, plural, n=n, **params)
 
 
 def say(value: object) -> str:
@@ -162,7 +175,7 @@ def placeholders(text: str) -> set[str]:
 ROOT = Path(__file__).resolve().parent.parent  # the project: babel.cfg says which of its files to read
 MAPPING = ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-KEYWORDS = ("_", "n_:1,2", "N_", "L_")  # pybabel's --keywords: n_ takes singular and plural
+KEYWORDS = ("_", "n_:1,2", "N_", "L_", "Ln_:1,2")  # pybabel's --keywords: n_, Ln_ take singular, plural
 MARKERS = frozenset(keyword.split(":")[0] for keyword in KEYWORDS)
 WIDTH = "100"
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_evaluate_draw import ROOT, plotly_figures, plotly_values
 
-from mnistlab import ModelSpec, train
+from mnistlab import ModelSpec, i18n, train
 from mnistlab.model.presets import draw_default_spec
 from mnistlab.model.spec import dense, flatten
 from ui.state import ActiveModel, run_store
@@ -93,7 +93,14 @@ def test_the_default_model_trains_while_the_student_draws(monkeypatch) -> None:
         assert job.wait(timeout=170)
         at.run()
         no_trouble(at)
+        label = at.session_state["active_model"].label
         assert at.session_state["active_model"].key == job.model_key
+        previous = i18n._language_source
+        i18n.set_language_source(lambda: "zh")  # the label is said in the reader's language wherever shown
+        try:
+            assert str(label) == "默认模型 draw_default（用数据增强训练的小型 CNN）"
+        finally:
+            i18n.set_language_source(previous)
         (heading,) = headings(at)
         bars = next(fig for fig in plotly_figures(at) if fig["data"][0]["type"] == "bar")
         probabilities = plotly_values(bars["data"][0]["y"])

@@ -95,7 +95,7 @@ def test_markers_take_literal_strings():
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in i18n.MARKERS:
-                count = 2 if node.func.id == "n_" else 1
+                count = 2 if node.func.id in ("n_", "Ln_") else 1
                 args = node.args[:count]
                 if len(args) < count or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
@@ -149,5 +149,32 @@ def test_messages_are_said_in_the_source_language(monkeypatch):
     try:
         assert str(restored) == translation.format(**params) != template.format(**params)
         assert str(DataError("x", i18n.N_(template), **params)) == translation.format(**params)
+    finally:
+        i18n.set_language_source(None)
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
+def test_the_same_words_in_another_case_are_translated_the_same(language):
+    """'Epochs' on a slider and 'epochs' in a table are one word for the reader."""
+    said: dict[str, set] = {}
+    for message in _catalog(language):
+        if message.id and isinstance(message.id, str):
+            said.setdefault(message.id.casefold(), set()).add(message.string)
+    differing = {words: translations for words, translations in said.items() if len(translations) > 1}
+    assert not differing, differing
+
+
+def test_a_plural_said_later_picks_its_form_when_shown():
+    """What a training worker sends back (`Ln_`): pickled, then said in the reader's language."""
+    def trained(n):
+        message = i18n.Ln_("Trained {n} epoch in {seconds:.1f} s.", "Trained {n} epochs in {seconds:.1f} s.", n,
+                           seconds=2.0)
+        return pickle.loads(pickle.dumps(message))
+
+    assert (str(trained(1)), str(trained(3))) == ("Trained 1 epoch in 2.0 s.", "Trained 3 epochs in 2.0 s.")
+    assert trained(1).english() == "Trained 1 epoch in 2.0 s." and trained(1) != trained(3)
+    i18n.set_language_source(lambda: "zh")
+    try:
+        assert str(trained(3)) == "训练了 3 轮，用时 2.0 秒。"
     finally:
         i18n.set_language_source(None)
