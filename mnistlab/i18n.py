@@ -54,10 +54,9 @@ def set_language_source(source: Callable[[], str] | None) -> None:
 
 
 def current_language() -> str:
-    try:
-        return normalize(_language_source()) or DEFAULT_LANGUAGE
-    except Exception:  # a source outside its context (e.g. no Streamlit session) means the default
-        return DEFAULT_LANGUAGE
+    """The source's answer; a source that fails is a bug, and raises (ui/lang.py's knows when it
+    runs outside a page)."""
+    return normalize(_language_source()) or DEFAULT_LANGUAGE
 
 
 def catalog_path(language: str) -> Path:
