@@ -11,9 +11,11 @@ from ui.session import adopt_finished_job
 from ui.sidebar import dataset_picker, follow_job, nickname_box
 from ui.warmup import warm_up
 
-# After every script run Streamlit calls keras.backend.clear_session(). Other sessions' scripts
-# are meanwhile predicting with cached models (Evaluate, Inside, Draw), and clearing Keras's global
-# state under them can deadlock TensorFlow. Trainings run in worker processes, which need no clearing.
+# After every script run Streamlit calls keras.backend.clear_session(), in a private clean-up with
+# no public switch; what that does to a cached model is streamlit/streamlit#939. Other sessions'
+# scripts are meanwhile predicting with cached models (Evaluate, Inside, Draw), and clearing Keras's
+# global state under them can deadlock TensorFlow. Trainings run in worker processes, which need no
+# clearing. tests/test_streamlit_patches.py fails if Streamlit moves or drops that clean-up.
 script_runner._clean_problem_modules = lambda: None
 
 st.set_page_config(page_title="mnistlab", page_icon=":material/pin:", layout="wide")

@@ -11,7 +11,7 @@ from mnistlab.data.dataset import CLASS_NAMES, DIGITS
 from mnistlab.data.preprocess import drawing_problem, plain_resize, to_mnist
 from mnistlab.engine.jobs import DONE, QUEUED, Job
 from mnistlab.errors import DataError, MnistlabError
-from mnistlab.i18n import N_, _, tr
+from mnistlab.i18n import L_, _, tr
 from mnistlab.insight.charts import probability_bars
 from mnistlab.insight.evaluate import predict_digit
 from ui.draw_canvas import drawing_canvas, stroke_count
@@ -28,10 +28,8 @@ CANVAS_PX = 280  # 10× MNIST's 28 px
 STROKE_PX = 20  # any pen will do: to_mnist brings strokes to MNIST's width
 RESULT_PX = 480  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
 NAIVE_KEY = "draw_naive"
-# Test hook: an RGBA numpy array put here is used instead of the canvas's drawing,
-# since AppTest cannot move a mouse. The app itself never sets it.
-INJECTED_KEY = "injected_drawing"
-DEFAULT_LABEL = N_("default model: draw_default (compact CNN trained with augmentation)")  # shown with tr()
+# said in the reader's language wherever the model's label is shown (`str()`), Evaluate's and Inside's too
+DEFAULT_LABEL = L_("default model: draw_default (compact CNN trained with augmentation)")
 
 
 def default_model() -> tuple[ActiveModel | None, Job]:
@@ -81,7 +79,7 @@ def answer(model: Any, image28: np.ndarray, class_names: tuple[str, ...], title:
 
 def show_prediction(model: Any, drawing: np.ndarray | None, class_names: tuple[str, ...],
                     naive: bool) -> tuple[np.ndarray | None, str | None]:
-    """What the model makes of an RGBA drawing: the 28×28 image it sees, its top guess and all
+    """What the model makes of the canvas's drawing (white ink on black): the 28×28 image it sees, its top guess and all
     10 probabilities (or, with `naive`, that beside what a plain resize gives it). Returns the
     28×28 image and what is wrong with the drawing, if anything."""
     try:
@@ -154,9 +152,7 @@ def drawing_panel(active: ActiveModel | None, job: Job | None) -> None:
         naive = st.toggle(_("Compare with a plain resize"), key=NAIVE_KEY,
                           help=_("Side by side: the drawing squeezed to 28×28 as it is, and prepared the way "
                                  "MNIST's digits were — each with the model's answer."))
-    drawing = st.session_state.get(INJECTED_KEY)
-    if drawing is None:
-        drawing = canvas.image_data
+    drawing = canvas.image_data
     class_names = tuple(tr(name) for name in (CLASS_NAMES.get(active.dataset_name, DIGITS) if active else DIGITS))
     with result_col:
         if active is None and job is not None:
@@ -184,7 +180,7 @@ if active is None or active.label == DEFAULT_LABEL:
               "is used here instead."))
     st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
 else:
-    st.caption(_("Model: **{label}**", label=tr(active.label) if active.label else ""))
+    st.caption(_("Model: **{label}**", label=str(active.label)))
 if active is not None and active.dataset_name == "fashion_mnist":
     st.warning(_("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
                  "looks like."))

@@ -8,7 +8,7 @@ import hashlib
 import streamlit as st
 
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import N_, _, n_, tr
+from mnistlab.i18n import N_, Ln_, _, n_, tr
 from mnistlab.insight.charts import overlay_chart
 from mnistlab.store.owners import may_delete
 from mnistlab.store.runs import Run, spec_parameters
@@ -16,6 +16,7 @@ from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
 from ui.resources import shared_store
 from ui.session import ActiveModel, set_active_model
+from ui.sidebar import dataset_title
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
 STATUSES = {"done": N_("done"), "stopped": N_("stopped"), "diverged": N_("diverged")}  # runs.py's statuses
@@ -70,7 +71,8 @@ def use_model(run: Run) -> None:
     except MnistlabError as exc:
         st.error(str(exc))
         return
-    label = f"run {run.id}: {run.name} · {run.epochs_done} epoch(s) · {run.dataset}"
+    label = Ln_("run {id}: {name} · {n} epoch · {dataset}", "run {id}: {name} · {n} epochs · {dataset}",
+                run.epochs_done, id=run.id, name=run.name, dataset=dataset_title(run.dataset))
     set_active_model(ActiveModel(model, label, f"run-{run.id}-{run.cache_key}", run.dataset))
     st.success(_("Run {id}'s model is now this session's model: see it on Evaluate and Draw.", id=run.id))
 

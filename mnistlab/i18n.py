@@ -5,12 +5,13 @@ Every user-facing string goes through one of these functions, which Babel's extr
 - `n_(singular, plural, n, **params)` picks the plural form for `n`;
 - `N_(message)` only marks a constant for extraction; translate it with `_()` where it is shown;
 - `L_(message, **params)` makes a `Message` that translates itself when shown (`str()`): what a
-  worker process or an error says, read later in whichever language the reader has.
+  worker process or an error says, read later in whichever language the reader has;
+- `Ln_(singular, plural, n, **params)` is `n_` said later, as `L_` is `_`.
 
 The language is asked of a source the app installs (`set_language_source`): the Streamlit UI
 reads the session's choice; a notebook or the CLI reads `MNISTLAB_LANG` (English by default).
-`python -m mnistlab.i18n update` extracts the strings and updates the catalogs;
-tests/test_i18n.py fails when a string has no translation.
+`python -m mnistlab.i18n update` runs Babel's `pybabel extract` (which files: `babel.cfg`) and
+`pybabel update`; tests/test_i18n.py fails when a string has no translation.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ LANGUAGES = {"en": "English", "zh": "中文"}
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "mnistlab"
 LOCALE_DIR = Path(__file__).parent / "locale"
-KEYWORDS = {"_": None, "N_": None, "L_": None, "n_": (1, 2)}  # Babel's extraction keywords
-SOURCES = ("app.py", "app_pages", "ui", "mnistlab")  # where the strings live, from the project root
 
 
 def normalize(tag: object) -> str | None:
@@ -55,10 +54,9 @@ def set_language_source(source: Callable[[], str] | None) -> None:
 
 
 def current_language() -> str:
-    try:
-        return normalize(_language_source()) or DEFAULT_LANGUAGE
-    except Exception:  # a source outside its context (e.g. no Streamlit session) means the default
-        return DEFAULT_LANGUAGE
+    """The source's answer; a source that fails is a bug, and raises (ui/lang.py's knows when it
+    runs outside a page)."""
+    return normalize(_language_source()) or DEFAULT_LANGUAGE
 
 
 def catalog_path(language: str) -> Path:
@@ -106,32 +104,39 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name)
 
 
 class Message:
-    """A message said later: its English template and parameters travel (pickle, JSON);
-    `str()` says it in the reader's language."""
+    """A message said later: its English template (and, for `Ln_`, its plural) and parameters travel
+    (pickle, JSON); `str()` says it in the reader's language."""
 
-    __slots__ = ("template", "params")
+    __slots__ = ("template", "params", "plural")
 
-    def __init__(self, template: str, **params):
+    def __init__(self, template: str, plural: str | None = None, /, **params):
         self.template = template
+        self.plural = plural  # with it, params["n"] picks the form, as in `n_`
         self.params = params
 
     def __str__(self) -> str:
-        return _(self.template, **{k: str(v) if isinstance(v, Message) else v for k, v in self.params.items()})
+        said = {k: str(v) if isinstance(v, Message) else v for k, v in self.params.items()}
+        if self.plural is None:
+            return _(self.template, **said)
+        return n_(self.template, self.plural, **said)
 
     def english(self) -> str:
-        return _fill(self.template, {k: v.english() if isinstance(v, Message) else v for k, v in self.params.items()})
+        template = self.template if self.plural is None or self.params["n"] == 1 else self.plural
+        return _fill(template, {k: v.english() if isinstance(v, Message) else v for k, v in self.params.items()})
 
     def __repr__(self) -> str:
-        return f"Message({self.template!r}, **{self.params!r})"
+        plural = "" if self.plural is None else f", {self.plural!r}"
+        return f"Message({self.template!r}{plural}, **{self.params!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and (self.template, self.params) == (other.template, other.params)
+        return isinstance(other, Message) and (self.template, self.plural, self.params) == (
+            other.template, other.plural, other.params)
 
     def __hash__(self) -> int:
         return hash(self.template)
 
     def __reduce__(self):
-        return (_message, (self.template, self.params))
+        return (_message, (self.template, self.params, self.plural))
 
     def __add__(self, other: object) -> str:
         return str(self) + str(other)
@@ -140,12 +145,17 @@ class Message:
         return str(other) + str(self)
 
 
-def _message(template: str, params: dict) -> Message:
-    return Message(template, **params)
+def _message(template: str, params: dict, plural: str | None = None) -> Message:
+    return Message(template, plural, **params)
 
 
 def L_(message: str, **params) -> Message:  # noqa: N802 (gettext's style)
     return Message(message, **params)
+
+
+def Ln_(singular: str, plural: str, n: int, **params) -> Message:  # noqa: N802 (gettext's style)
+    """`n_` said later, like `L_`: the form for `n` is picked when it is shown."""
+    return Message(singular, plural, n=n, **params)
 
 
 def placeholders(text: str) -> set[str]:
@@ -154,74 +164,50 @@ def placeholders(text: str) -> set[str]:
     return {field.split(".")[0].split("[")[0].split("!")[0] for field in fields if field}
 
 
-# --- catalogs: extraction and update (the tooling a translator's workflow expects) -------------
+# --- catalogs: Babel's own commands (`pybabel extract` / `pybabel update`) --------------------
 
-def extract(root: Path) -> dict[str, list[str]]:
-    """Every marked message in the sources → where it occurs ('path:line')."""
-    from babel.messages.extract import extract_from_file
-
-    found: dict[str, list[str]] = {}
-    for source in SOURCES:
-        base = root / source
-        files = [base] if base.is_file() else sorted(base.rglob("*.py"))
-        for path in files:
-            for lineno, message, _comments, _context in extract_from_file(
-                "python", str(path), keywords=KEYWORDS, comment_tags=("Translators:",)
-            ):
-                rel = f"{path.relative_to(root)}:{lineno}"
-                for msg in message if isinstance(message, tuple) else (message,):
-                    if msg:
-                        found.setdefault(msg, []).append(rel)
-    return found
+ROOT = Path(__file__).resolve().parent.parent  # the project: babel.cfg says which of its files to read
+MAPPING = ROOT / "babel.cfg"
+TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
+KEYWORDS = ("_", "n_:1,2", "N_", "L_", "Ln_:1,2")  # pybabel's --keywords: n_, Ln_ take singular, plural
+MARKERS = frozenset(keyword.split(":")[0] for keyword in KEYWORDS)
+WIDTH = "100"
 
 
-def _plural_pairs(root: Path) -> dict[str, str]:
-    from babel.messages.extract import extract_from_file
+def pybabel(*argv: str | Path, root: Path = ROOT) -> None:
+    """Run a `pybabel` command from the project's root (so the catalogs name files as `ui/x.py`);
+    raises CalledProcessError when it fails, its own message on stderr."""
+    import subprocess
+    import sys
 
-    pairs = {}
-    for source in SOURCES:
-        base = root / source
-        for path in [base] if base.is_file() else sorted(base.rglob("*.py")):
-            for _lineno, message, _c, _ctx in extract_from_file("python", str(path), keywords=KEYWORDS):
-                if isinstance(message, tuple) and len(message) == 2:
-                    pairs[message[0]] = message[1]
-    return pairs
+    command = [sys.executable, "-m", "babel.messages.frontend", "--quiet", *map(str, argv)]
+    subprocess.run(command, cwd=root, check=True)
 
 
-def update(root: Path, languages=None) -> dict[str, int]:
-    """Write `messages.pot` and bring each language's `.po` up to date with the sources
-    (new messages untranslated, gone ones dropped). Returns the untranslated count per language."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.pofile import read_po, write_po
+def extract(output: Path = TEMPLATE, root: Path = ROOT) -> Path:
+    """Write the template (`.pot`) of every message the sources mark, as `pybabel extract` does."""
+    pybabel("extract", "--mapping-file", MAPPING.name, "--no-default-keywords",
+            *(f"--keywords={keyword}" for keyword in KEYWORDS), "--add-comments=Translators:",
+            "--sort-output", f"--width={WIDTH}", "--project=mnistlab", "--output-file", output.resolve(), ".",
+            root=root)
+    return output
 
-    found = extract(root)
-    plurals = _plural_pairs(root)
-    template = Catalog(project="mnistlab", domain=DOMAIN)
-    for msg, where in sorted(found.items()):
-        if msg in plurals.values():
-            continue
-        msgid = (msg, plurals[msg]) if msg in plurals else msg
-        flags = ("python-brace-format",) if "{" in msg else ()
-        template.add(msgid, locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where], flags=flags)
-    LOCALE_DIR.mkdir(parents=True, exist_ok=True)
-    with (LOCALE_DIR / f"{DOMAIN}.pot").open("wb") as handle:
-        write_po(handle, template, width=100)
+
+def update(root: Path = ROOT) -> dict[str, int]:
+    """Extract the template and bring each language's `.po` up to date with it (`pybabel update`:
+    new messages untranslated, gone ones dropped, no fuzzy guesses). Returns the untranslated
+    count per language."""
+    from babel.messages.pofile import read_po
+
+    extract(TEMPLATE, root)
+    pybabel("update", "--input-file", TEMPLATE, "--output-dir", LOCALE_DIR, "--domain", DOMAIN,
+            "--no-fuzzy-matching", "--ignore-obsolete", "--ignore-pot-creation-date", f"--width={WIDTH}", root=root)
+    translations.cache_clear()
     missing = {}
-    for language in languages or [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE]:
-        path = catalog_path(language)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=language, domain=DOMAIN)
-        else:
-            catalog = Catalog(locale=language, domain=DOMAIN, project="mnistlab")
-        catalog.update(template, no_fuzzy_matching=True)
-        catalog.fuzzy = False  # the header: a fuzzy one is left out of the compiled catalog
-        catalog.obsolete.clear()
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, omit_header=False)
+    for language in (lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE):
+        with catalog_path(language).open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=DOMAIN)
         missing[language] = sum(1 for m in catalog if m.id and not _translated(m))
-        translations.cache_clear()
     return missing
 
 
@@ -238,10 +224,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnistlab.i18n", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["update"], help="update: extract strings, update the .po catalogs")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parent.parent
     if args.command == "update":
-        for language, count in update(root).items():
-            print(f"{catalog_path(language).relative_to(root)}: {count} untranslated")
+        for language, count in update().items():
+            print(f"{catalog_path(language).relative_to(ROOT)}: {count} untranslated")
     return 0
 
 

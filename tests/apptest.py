@@ -23,13 +23,13 @@ def open_app(page: str | None = None, timeout: float = 120) -> AppTest:
 
 def app_at(page: str, active=None, drawing=None, timeout: float = 180) -> AppTest:
     """The app on `page`, not run yet, with the session's model (an `ActiveModel`) and a drawing
-    put where the canvas would leave it."""
+    as the canvas component sends it, in its state."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.switch_page(page)
     if active is not None:
         at.session_state["active_model"] = active
     if drawing is not None:
-        at.session_state["injected_drawing"] = drawing
+        at.session_state["draw_canvas"] = drawing  # what the canvas sent (helpers.canvas_sends)
     return at
 
 

@@ -8,7 +8,6 @@ import io
 import struct
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 
 def npz_bytes(sample, n_train: int = 200, n_test: int = 50) -> bytes:
@@ -25,24 +24,22 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return gzip.compress(header + np.ascontiguousarray(array, np.uint8).tobytes())
 
 
-def canvas_like(draw) -> np.ndarray:
-    """An RGBA drawing as the canvas gives it: white strokes, the rest transparent."""
-    img = Image.new("L", (280, 280), 0)
-    draw(ImageDraw.Draw(img))
-    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = np.asarray(img)
-    return rgba
+CANVAS_KEY = "draw_canvas"  # the Draw component's key: AppTests put what it sends there
 
 
-def a_one() -> np.ndarray:
-    return canvas_like(lambda pen: pen.line([(140, 40), (140, 240)], fill=255, width=20))
+def canvas_sends(*strokes: list[float]) -> dict:
+    """The canvas component's state as its JavaScript sets it on a pen-up (`setStateValue('strokes',
+    …)`): every stroke a flat [x0, y0, x1, y1, …] list in canvas pixels (280 × 280)."""
+    return {"strokes": [list(stroke) for stroke in strokes]}
 
 
-def a_dot() -> np.ndarray:
-    return canvas_like(lambda pen: pen.ellipse([130, 130, 150, 150], fill=255))
+def a_one() -> dict:
+    return canvas_sends([140, 40, 140, 240])
 
 
-def a_scribble() -> np.ndarray:
-    return canvas_like(lambda pen: pen.line([(10 + 26 * i, 10 if i % 2 else 270) for i in range(11)],
-                                            fill=255, width=20))
+def a_dot() -> dict:
+    return canvas_sends([140, 140])  # a click: one point
+
+
+def a_scribble() -> dict:
+    return canvas_sends([v for i in range(11) for v in (10 + 26 * i, 10 if i % 2 else 270)])

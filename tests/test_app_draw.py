@@ -1,5 +1,5 @@
-"""AppTest: the Draw page, as a student uses it (AppTest cannot move a mouse: drawings are
-put into the page's INJECTED_KEY test hook)."""
+"""AppTest: the Draw page, as a student uses it. AppTest cannot move a mouse, so each test puts
+what the canvas's JavaScript sends on a pen-up — its strokes — into the component's state."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from apptest import answer_headings as headings
 from apptest import app_at, plotly_figures, plotly_values
-from helpers import a_dot, a_one, a_scribble
+from helpers import a_dot, a_one, a_scribble, canvas_sends
 from streamlit.testing.v1 import AppTest
 
+from mnistlab import i18n
 from mnistlab.model.presets import draw_default_spec
 from ui.resources import shared_store
 from ui.session import ActiveModel
@@ -50,7 +51,14 @@ def test_the_default_model_trains_while_the_student_draws(monkeypatch) -> None:
         assert job.wait(timeout=170)
         at.run()
         no_trouble(at)
+        label = at.session_state["active_model"].label
         assert at.session_state["active_model"].key == job.model_key
+        previous = i18n._language_source
+        i18n.set_language_source(lambda: "zh")  # the label is said in the reader's language wherever shown
+        try:
+            assert str(label) == "默认模型 draw_default（用数据增强训练的小型 CNN）"
+        finally:
+            i18n.set_language_source(previous)
         (heading,) = headings(at)
         bars = next(fig for fig in plotly_figures(at) if fig["data"][0]["type"] == "bar")
         probabilities = plotly_values(bars["data"][0]["y"])
@@ -61,7 +69,7 @@ def test_the_default_model_trains_while_the_student_draws(monkeypatch) -> None:
 
 
 @pytest.mark.parametrize(("name", "drawing", "kind", "words"), [
-    ("empty canvas", np.zeros((280, 280, 4), dtype=np.uint8), "info", "Draw a digit in the box"),
+    ("empty canvas", canvas_sends(), "info", "Draw a digit in the box"),
     ("single dot", a_dot(), "warning", "dot"),
     ("scribble filling the box", a_scribble(), "warning", "scribble"),
 ])

@@ -65,7 +65,7 @@ def test_runs_are_listed_overlaid_loaded_and_deleted():
     charts = [c for c in at.get("plotly_chart")]
     assert len(charts) == 2
     at.button(key=f"use_{first}").click().run()
-    assert at.session_state["active_model"].label.startswith(f"run {first}")
+    assert str(at.session_state["active_model"].label).startswith(f"run {first}: ")
     at.checkbox(key=f"confirm_{second}").check().run()
     at.button(key=f"delete_{second}").click().run()
     assert second not in set(table(at).value["Run"])

@@ -7,6 +7,7 @@ import json
 import keras
 import numpy as np
 from apptest import APP, plotly_values
+from helpers import canvas_sends
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
@@ -144,9 +145,7 @@ def test_look_inside_from_an_evaluate_mistake_opens_it_on_inside(sample):
 def test_look_inside_from_draw_opens_the_drawing(sample):
     spec = ModelSpec((flatten(), dense(8)), name="m")
     active = ActiveModel(build_model(spec, compile=False), "untrained", "inside-from-draw", "mnist", spec)
-    drawing = np.zeros((280, 280, 4), dtype=np.uint8)
-    drawing[50:230, 130:150] = 255
-    at = app(active, injected_drawing=drawing)
+    at = app(active, draw_canvas=canvas_sends([140, 50, 140, 230]))  # a one, as the canvas sends it
     at.switch_page("app_pages/draw.py")
     at.run()
     assert not at.exception

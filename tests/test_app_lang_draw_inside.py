@@ -66,7 +66,7 @@ def layer_words(model, image) -> list[str]:
 
 def test_draw_in_chinese_with_an_answer_and_the_class_drawings(small_model):
     shared_store().add_drawing(np.zeros((28, 28), dtype=np.uint8), 3, session="someone")
-    at = open_in("zh", DRAW, active_model=small_model, injected_drawing=a_one())
+    at = open_in("zh", DRAW, active_model=small_model, draw_canvas=a_one())
     assert not at.error, [e.value for e in at.error]
     assert any(m.value.startswith("## 这是 ") for m in at.markdown), "the answer is shown"
     at.button(key="draw_label_1").click().run()

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnistlab.data import preprocess as canvas
-from mnistlab.data.preprocess import MNIST_STROKE_PX, centre_of_mass, drawing_problem, ink_map, stroke_width, to_mnist
+from mnistlab.data.preprocess import MNIST_STROKE_PX, centre_of_mass, drawing_problem, stroke_width, to_mnist
 
 
 def draw_seven(size: int = 280, ink: int = 255, paper: int = 0, width: int = 18) -> np.ndarray:
@@ -21,16 +21,6 @@ def draw_seven(size: int = 280, ink: int = 255, paper: int = 0, width: int = 18)
     pen.line([(40 * s, 30 * s), (160 * s, 30 * s), (90 * s, 200 * s)], fill=ink, width=int(width * s))
     pen.line([(70 * s, 110 * s), (140 * s, 110 * s)], fill=ink, width=int(width * s))
     return np.asarray(img)
-
-
-def as_rgba_on_transparent(gray_ink: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
-    """What streamlit-drawable-canvas returns: strokes opaque in the stroke colour
-    (anti-aliased edges partly transparent), undrawn pixels (0, 0, 0, 0)."""
-    rgba = np.zeros((*gray_ink.shape, 4), dtype=np.uint8)
-    drawn = gray_ink > 0
-    rgba[drawn, :3] = colour
-    rgba[..., 3] = gray_ink
-    return rgba
 
 
 def bounding_box(image: np.ndarray, threshold: float = 0.0) -> tuple[int, int]:
@@ -84,10 +74,9 @@ def test_lopsided_shape_stays_inside_the_frame() -> None:
         None,
         np.zeros((280, 280), dtype=np.uint8),
         np.full((280, 280, 3), 255, dtype=np.uint8),
-        np.zeros((280, 280, 4), dtype=np.uint8),
         np.full((50, 50), 0.5),
     ],
-    ids=["none", "black", "white-rgb", "transparent-rgba", "flat-gray"],
+    ids=["none", "black", "white-rgb", "flat-gray"],
 )
 def test_empty_drawing_gives_none(blank: np.ndarray | None) -> None:
     assert to_mnist(blank) is None
@@ -123,9 +112,6 @@ def test_polarity_colour_and_dtype_do_not_matter() -> None:
         "rgb": rgb,
         "gray-channel": white_on_black[:, :, None],
         "opaque-rgba": np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]),
-        "transparent-white-strokes": as_rgba_on_transparent(white_on_black, (255, 255, 255)),
-        "transparent-black-strokes": as_rgba_on_transparent(white_on_black, (0, 0, 0)),
-        "transparent-red-strokes": as_rgba_on_transparent(white_on_black, (255, 0, 0)),
     }
     for name, image in variants.items():
         out = to_mnist(image)
@@ -133,25 +119,14 @@ def test_polarity_colour_and_dtype_do_not_matter() -> None:
         np.testing.assert_allclose(out, reference, atol=1e-5, err_msg=name)
 
 
-def test_opaque_light_gray_background_with_dark_strokes() -> None:
-    """A canvas with background_color '#eeeeee' and black strokes."""
+def test_light_gray_paper_with_dark_strokes() -> None:
+    """A photo or scan of a digit on light gray paper, in colour."""
     seven = draw_seven()
     paper = np.uint8(0xEE)
     gray = np.where(seven > 0, paper - (seven / 255.0 * paper), paper).astype(np.uint8)
-    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
-    out, reference = to_mnist(rgba), to_mnist(seven)
+    out, reference = to_mnist(np.dstack([gray, gray, gray])), to_mnist(seven)
     assert out is not None and reference is not None
     assert np.abs(out - reference).max() < 0.02
-
-
-def test_ink_map_reads_alpha_on_a_transparent_canvas() -> None:
-    rgba = np.zeros((10, 10, 4), dtype=np.uint8)
-    rgba[4:6, 2:8] = (0, 0, 0, 255)
-    rgba[3, 2:8] = (0, 0, 0, 128)  # anti-aliased edge
-    ink = ink_map(rgba)
-    assert ink[4:6, 2:8].min() == 1.0
-    assert ink[3, 2] == pytest.approx(128 / 255)
-    assert ink[0].max() == 0.0
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 from apptest import answer_headings as headings
 from apptest import app_at
+from helpers import canvas_sends
 
 from mnistlab.data.preprocess import MNIST_STROKE_PX, drawing_problem, stroke_width, to_mnist
 from mnistlab.data.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
+from ui.draw_canvas import ASSETS
 
 SIZE, PEN = 280, 20
 
@@ -97,11 +101,20 @@ def test_the_most_a_canvas_may_send_is_accepted():
     assert rasterise(parsed, SIZE, PEN).shape == (SIZE, SIZE)
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_the_canvas_javascript_is_valid():
+    """Parsed as the ES module it is (`export default`): given the file's path instead, node 20
+    reports nothing wrong with an ES module that does not parse (`node --check broken.js` exits 0)."""
+    source = (ASSETS / "canvas.js").read_text(encoding="utf-8")
+    checked = subprocess.run(["node", "--input-type=module", "--check"], input=source, capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+
+
 # The page, with what a browser's canvas would send put into its state (AppTest cannot draw).
 
 def draw_page(small_model, strokes):
-    at = app_at("app_pages/draw.py", small_model)
-    at.session_state["draw_canvas"] = {"strokes": strokes}
+    at = app_at("app_pages/draw.py", small_model, canvas_sends(*strokes))
     at.run()
     assert not at.exception, at.exception
     return at

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,31 +25,51 @@ def _catalog(language):
 
 
 def _sources():
-    for source in i18n.SOURCES:
-        base = ROOT / source
-        yield from [base] if base.is_file() else sorted(base.rglob("*.py"))
+    """The files babel.cfg gives to Babel's Python extractor."""
+    from babel.messages.extract import pathmatch
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with i18n.MAPPING.open(encoding="utf-8") as handle:
+        method_map, _options = parse_mapping_cfg(handle)
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if any(method == "python" and pathmatch(pattern, relative) for pattern, method in method_map):
+            yield path
 
 
 @pytest.fixture(scope="module")
-def extracted():
-    return i18n.extract(ROOT)
+def template(tmp_path_factory):
+    """Every message the sources mark, as `pybabel extract` finds it (what `update` writes)."""
+    path = i18n.extract(tmp_path_factory.mktemp("i18n") / "mnistlab.pot")
+    with path.open("rb") as handle:
+        return read_po(handle)
 
 
 @pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
-def test_every_message_has_a_translation_and_none_is_unused(extracted, language):
-    catalog = _catalog(language)
-    translated = {}
-    for message in catalog:
-        if message.id:
-            key = message.id[0] if isinstance(message.id, tuple) else message.id
-            translated[key] = i18n._translated(message)
-    plural_forms = set(i18n._plural_pairs(ROOT).values())
-    wanted = set(extracted) - plural_forms
-    missing = sorted(m for m in wanted if not translated.get(m))
-    unused = sorted(set(translated) - wanted)
+def test_every_message_has_a_translation_and_none_is_unused(template, language):
+    wanted = {message.id for message in template if message.id}  # a plural's id: (singular, plural)
+    translated = {message.id: i18n._translated(message) for message in _catalog(language) if message.id}
+    missing = sorted(map(str, (m for m in wanted if not translated.get(m))))
+    unused = sorted(map(str, set(translated) - wanted))
     hint = "run `python -m mnistlab.i18n update` and translate the new entries"
     assert not missing, f"{len(missing)} without a translation ({hint}): {missing[:15]}"
     assert not unused, f"{len(unused)} translations no source uses ({hint}): {unused[:15]}"
+
+
+def test_a_message_that_is_also_a_plural_form_is_extracted_on_its_own(tmp_path):
+    (tmp_path / "babel.cfg").write_text("[python: **.py]\n", encoding="utf-8")
+    (tmp_path / "page.py").write_text('_("epochs")\nn_("{n} epoch", "{n} epochs", 3)\nn_("epoch", "epochs", 2)\n',
+                                      encoding="utf-8")
+    with i18n.extract(tmp_path / "out.pot", root=tmp_path).open("rb") as handle:
+        ids = {message.id for message in read_po(handle) if message.id}
+    assert ids == {"epochs", ("{n} epoch", "{n} epochs"), ("epoch", "epochs")}
+
+
+def test_a_failing_extraction_is_an_error_not_an_empty_catalog(tmp_path):
+    """No babel.cfg where the sources are: pybabel fails, and so does `update`."""
+    with pytest.raises(subprocess.CalledProcessError):
+        i18n.extract(tmp_path / "out.pot", root=tmp_path)
+    assert not (tmp_path / "out.pot").exists()
 
 
 @pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
@@ -73,15 +94,15 @@ def test_markers_take_literal_strings():
         if path.name == "i18n.py":  # where the markers are defined
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in i18n.KEYWORDS:
-                count = 2 if node.func.id == "n_" else 1
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in i18n.MARKERS:
+                count = 2 if node.func.id in ("n_", "Ln_") else 1
                 args = node.args[:count]
                 if len(args) < count or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
             if isinstance(node, ast.JoinedStr):  # Babel cannot see a marker inside an f-string
                 wrong.extend(f"{path.relative_to(ROOT)}:{inner.lineno} (in an f-string)" for inner in ast.walk(node)
                              if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
-                             and inner.func.id in i18n.KEYWORDS)
+                             and inner.func.id in i18n.MARKERS)
     assert not wrong, wrong
 
 
@@ -128,5 +149,32 @@ def test_messages_are_said_in_the_source_language(monkeypatch):
     try:
         assert str(restored) == translation.format(**params) != template.format(**params)
         assert str(DataError("x", i18n.N_(template), **params)) == translation.format(**params)
+    finally:
+        i18n.set_language_source(None)
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
+def test_the_same_words_in_another_case_are_translated_the_same(language):
+    """'Epochs' on a slider and 'epochs' in a table are one word for the reader."""
+    said: dict[str, set] = {}
+    for message in _catalog(language):
+        if message.id and isinstance(message.id, str):
+            said.setdefault(message.id.casefold(), set()).add(message.string)
+    differing = {words: translations for words, translations in said.items() if len(translations) > 1}
+    assert not differing, differing
+
+
+def test_a_plural_said_later_picks_its_form_when_shown():
+    """What a training worker sends back (`Ln_`): pickled, then said in the reader's language."""
+    def trained(n):
+        message = i18n.Ln_("Trained {n} epoch in {seconds:.1f} s.", "Trained {n} epochs in {seconds:.1f} s.", n,
+                           seconds=2.0)
+        return pickle.loads(pickle.dumps(message))
+
+    assert (str(trained(1)), str(trained(3))) == ("Trained 1 epoch in 2.0 s.", "Trained 3 epochs in 2.0 s.")
+    assert trained(1).english() == "Trained 1 epoch in 2.0 s." and trained(1) != trained(3)
+    i18n.set_language_source(lambda: "zh")
+    try:
+        assert str(trained(3)) == "训练了 3 轮，用时 2.0 秒。"
     finally:
         i18n.set_language_source(None)

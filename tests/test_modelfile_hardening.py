@@ -8,6 +8,7 @@ fail the test if it is reached).
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import tracemalloc
@@ -222,5 +223,64 @@ def test_any_damaged_archive_is_a_model_file_error(flips, keep):
     data = bytes(data[: max(2, int(len(data) * keep))])
     try:
         check_archive(data, "fuzz.keras")
+    except ModelFileError:  # anything else (a TypeError of ours) fails: files.DAMAGED lists what damage raises
+        pass
+
+
+# A sound archive whose config.json holds values where Keras writes others: our own reading of it
+# must refuse them with a reason, not crash (such crashes were once reported as "damaged archive").
+
+STRANGE_VALUES = [None, True, 0, -1, 1.5, 10**12, "", "x", [], [1], [None], [1, 2, 3], {}, {"a": 1},
+                  [[1, 2], [3, 4]], ["Sequential"], ["Dense"]]
+
+
+def _strange_model() -> dict:
+    return sequential(layer("Conv2D", filters=4, kernel_size=[3, 3], padding="same"), layer("BatchNormalization"),
+                      layer("MaxPooling2D", pool_size=[2, 2]), layer("Reshape", target_shape=[784]),
+                      layer("Dropout", rate=0.1), layer("Dense", units=10))
+
+
+def _places(node, path=()):
+    yield path
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _places(child, (*path, key))
+
+
+def _put(config, path, value):
+    if not path:
+        return value
+    changed = copy.deepcopy(config)
+    target = changed
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return changed
+
+
+def _accepted_or_refused(config) -> None:
+    try:
+        check_archive(archive(config), "strange.keras")
     except ModelFileError:
         pass
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    (("class_name",), ["Sequential"]),
+    (("config", "layers", 6, "class_name"), ["Dense"]),
+    (("config", "layers", 4, "config", "target_shape"), 784),
+    (("config", "layers", 4, "config", "target_shape"), "x"),
+])
+def test_a_config_with_strange_values_is_refused_not_a_crash(path, value):
+    _accepted_or_refused(_put(_strange_model(), path, value))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(STRANGE_VALUES)), min_size=1,
+                max_size=3))
+def test_any_strange_config_is_accepted_or_a_model_file_error(changes):
+    config = _strange_model()
+    for where, value in changes:
+        places = list(_places(config))
+        config = _put(config, places[int(where * len(places))], value)
+    _accepted_or_refused(config)

@@ -1,6 +1,6 @@
 """The drawing canvas: our own small component, so that a stroke reaches the model at once.
 
-A Streamlit custom component (v2: inline HTML, CSS and JavaScript, no iframe, no build).
+A Streamlit custom component (v2: HTML, CSS and JavaScript in ui/canvas/, no iframe, no build).
 The browser draws with pointer events (mouse, finger, pen) on a plain <canvas>: nothing floats
 over the drawing area, so a stroke starting anywhere registers. When the pen is lifted it sends
 its strokes, at once (no debounce): a few hundred coordinates, not the canvas's pixels. Python
@@ -11,6 +11,7 @@ Undo, Redo and Clear are buttons under the drawing area.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -18,141 +19,13 @@ import streamlit as st
 from mnistlab.data.strokes import MAX_POINTS, MAX_STROKES, StrokeError, parse_strokes, rasterise
 from mnistlab.i18n import _
 
-HTML = '<div class="mnistlab-draw"><canvas></canvas><div class="tools"></div></div>'
-CSS = """
-.mnistlab-draw{display:flex;flex-direction:column;gap:.75rem;width:max-content}
-.mnistlab-draw canvas{display:block;touch-action:none;cursor:crosshair;border-radius:.25rem;
-  outline:1px solid var(--st-border-color, rgba(128,128,128,.4))}
-.mnistlab-draw .tools{display:flex;gap:.4rem}
-.mnistlab-draw button{font:inherit;font-family:var(--st-font, sans-serif);font-size:.875rem;
-  padding:.3rem .8rem;border-radius:var(--st-base-radius, .5rem);cursor:pointer;
-  color:var(--st-text-color, inherit);background:var(--st-background-color, transparent);
-  border:1px solid var(--st-border-color, rgba(128,128,128,.4))}
-.mnistlab-draw button:hover:enabled{border-color:var(--st-primary-color, #ff4b4b);
-  color:var(--st-primary-color, #ff4b4b)}
-.mnistlab-draw button:disabled{opacity:.45;cursor:default}
-"""
-# The strokes live here, in the browser; Python gets them on every pen-up, Undo, Redo and Clear.
-JS = """
-const MIN_STEP = 1.5;  // px between kept points
-
-function setUp(root, data) {
-  const {size, pen, maxStrokes, maxPoints} = data;
-  const canvas = root.querySelector('canvas');
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(size * dpr);
-  canvas.height = Math.round(size * dpr);
-  canvas.style.width = canvas.style.height = size + 'px';
-  const ctx = canvas.getContext('2d');
-  ctx.scale(dpr, dpr);
-  const state = {strokes: [], redo: [], current: null, pointer: null, send: null, points: 0};
-  const counted = () => state.strokes.reduce((n, s) => n + s.length / 2, 0);
-  const buttons = {};
-  for (const act of ['undo', 'redo', 'clear']) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.dataset.act = act;
-    root.querySelector('.tools').appendChild(b);
-    buttons[act] = b;
-  }
-  const ink = () => {
-    ctx.lineCap = 'round'; ctx.lineJoin = 'round'; ctx.lineWidth = pen;
-    ctx.strokeStyle = '#ffffff'; ctx.fillStyle = '#ffffff';
-  };
-  const dot = (x, y) => { ctx.beginPath(); ctx.arc(x, y, pen / 2, 0, 2 * Math.PI); ctx.fill(); };
-  const segment = (x0, y0, x1, y1) => { ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke(); };
-  const redraw = () => {
-    ctx.fillStyle = '#000000';
-    ctx.fillRect(0, 0, size, size);
-    ink();
-    for (const s of state.strokes) {
-      if (s.length === 2) { dot(s[0], s[1]); continue; }
-      ctx.beginPath();
-      ctx.moveTo(s[0], s[1]);
-      for (let i = 2; i < s.length; i += 2) ctx.lineTo(s[i], s[i + 1]);
-      ctx.stroke();
-    }
-  };
-  const refresh = () => {
-    buttons.undo.disabled = state.strokes.length === 0;
-    buttons.redo.disabled = state.redo.length === 0;
-    buttons.clear.disabled = state.strokes.length === 0;
-  };
-  const send = () => { refresh(); state.send('strokes', state.strokes); };
-  const at = (event) => {
-    const r = canvas.getBoundingClientRect();
-    const x = Math.round(Math.min(Math.max((event.clientX - r.left) * size / r.width, 0), size));
-    const y = Math.round(Math.min(Math.max((event.clientY - r.top) * size / r.height, 0), size));
-    return [x, y];
-  };
-  // A finger's touch is moved to the nearest element that takes taps (Chromium's touch adjustment):
-  // the canvas must be one too, or a stroke starting at its bottom edge lands on the Undo button.
-  canvas.addEventListener('click', () => {});
-  canvas.addEventListener('pointerdown', (event) => {
-    if (state.pointer !== null || (event.pointerType === 'mouse' && event.button !== 0)) return;
-    state.points = counted();  // the server's limits: the pen stops drawing beyond them
-    if (state.strokes.length >= maxStrokes || state.points >= maxPoints) return;
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    state.pointer = event.pointerId;
-    const [x, y] = at(event);
-    state.current = [x, y];
-    ink();
-    dot(x, y);
-  });
-  canvas.addEventListener('pointermove', (event) => {
-    if (event.pointerId !== state.pointer) return;
-    const s = state.current;
-    const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
-    for (const e of (moves.length ? moves : [event])) {
-      const [x, y] = at(e);
-      const px = s[s.length - 2], py = s[s.length - 1];
-      if (Math.hypot(x - px, y - py) < MIN_STEP || state.points + s.length / 2 >= maxPoints) continue;
-      ink();
-      segment(px, py, x, y);
-      s.push(x, y);
-    }
-  });
-  const penUp = (event) => {
-    if (event.pointerId !== state.pointer) return;
-    state.pointer = null;
-    state.strokes.push(state.current);
-    state.current = null;
-    state.redo = [];
-    send();
-  };
-  canvas.addEventListener('pointerup', penUp);
-  canvas.addEventListener('pointercancel', penUp);
-  canvas.addEventListener('lostpointercapture', penUp);
-  buttons.undo.addEventListener('click', () => {
-    if (!state.strokes.length) return;
-    state.redo.push(state.strokes.pop()); redraw(); send();
-  });
-  buttons.redo.addEventListener('click', () => {
-    if (!state.redo.length) return;
-    state.strokes.push(state.redo.pop()); redraw(); send();
-  });
-  buttons.clear.addEventListener('click', () => {
-    if (!state.strokes.length) return;
-    state.strokes = []; state.redo = []; redraw(); send();
-  });
-  redraw();
-  refresh();
-  return {state, buttons, canvas};
-}
-
-export default function (component) {
-  const {data, parentElement, setStateValue} = component;
-  const root = parentElement.querySelector('.mnistlab-draw');
-  if (!root) return;
-  if (!root.__draw) root.__draw = setUp(root, data);  // later calls: same canvas, same strokes
-  const {state, buttons, canvas} = root.__draw;
-  state.send = setStateValue;
-  canvas.setAttribute('aria-label', data.labels.canvas);
-  for (const [act, b] of Object.entries(buttons)) b.textContent = data.labels[act];
-}
-"""
-_component = st.components.v2.component("mnistlab.draw_canvas", html=HTML, css=CSS, js=JS)
+ASSETS = Path(__file__).parent / "canvas"  # canvas.html, canvas.css, canvas.js: the browser's side
+# Read once, at import. Streamlit takes paths to these files only for a component in an installed
+# package (a pyproject.toml manifest with an asset_dir); the app is not one, so it gets their text.
+_component = st.components.v2.component(
+    "mnistlab.draw_canvas",
+    **{kind: (ASSETS / f"canvas.{kind}").read_text(encoding="utf-8") for kind in ("html", "css", "js")},
+)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,12 @@ string of the run — page titles included — is said in it."""
 from __future__ import annotations
 
 import streamlit as st
+
+# Streamlit has no public "is this thread running a page?": st.runtime.exists() is true in every
+# thread of the server, and st.session_state outside a run silently reads a shared stand-in.
+# get_script_run_ctx is what Streamlit's own multithreading guide uses
+# (docs.streamlit.io/develop/concepts/design/multithreading; streamlit/streamlit#315 asks for more);
+# tests/test_streamlit_patches.py fails if it moves or its suppress_warning argument goes.
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnistlab import i18n
@@ -14,14 +20,12 @@ _SEEN_KEY = "lang_in_address"  # the language last written to the address
 
 
 def browser_language() -> str:
-    try:
-        return i18n.normalize(st.context.locale) or i18n.DEFAULT_LANGUAGE
-    except Exception:  # no browser behind this run (bare script, some tests)
-        return i18n.DEFAULT_LANGUAGE
+    """The browser's language; English when it sent none (AppTest, a bot)."""
+    return i18n.normalize(st.context.locale) or i18n.DEFAULT_LANGUAGE
 
 
 def _session_language() -> str:
-    if get_script_run_ctx(suppress_warning=True) is None:
+    if get_script_run_ctx(suppress_warning=True) is None:  # a thread outside a page's run
         return i18n.environment_language()
     return st.session_state.get(LANG_KEY) or browser_language()
 

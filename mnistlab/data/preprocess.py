@@ -83,9 +83,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     Accepts a 2-D gray array or (H, W, C) with C = 1 (gray), 2 (gray + alpha),
     3 (RGB) or 4 (RGBA), uint8 or float. Works for white-on-black as well as
     black-on-white: the background is read from the border (its median), because a
-    drawing rarely touches every edge. With transparency whose border is mostly
-    transparent (streamlit-drawable-canvas leaves undrawn pixels at alpha 0) the ink
-    is the alpha itself, whatever the stroke colour.
+    drawing rarely touches every edge. Partly transparent pixels count as they look
+    on screen, blended into that background.
 
     Raises DrawingError (a ValueError, said in the reader's language) when the array is not an
     image at all (wrong number of dimensions or channels, no pixels, not numeric): that is a
@@ -110,13 +109,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     has_alpha = channels in (2, 4)
     colour = a[:, :, :-1] if has_alpha else a
     gray = colour[:, :, 0] if colour.shape[2] == 1 else colour @ _LUMA
-    if not has_alpha:
-        alpha = np.ones_like(gray)
-    else:
-        alpha = a[:, :, -1]
-        if np.median(_border(alpha)) < 0.5:
-            return alpha
-
+    alpha = a[:, :, -1] if has_alpha else np.ones_like(gray)
     opaque_border = _border(alpha) >= 0.5
     border_gray = _border(gray)[opaque_border] if opaque_border.any() else _border(gray)
     background = float(np.median(border_gray))

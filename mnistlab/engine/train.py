@@ -25,7 +25,7 @@ import numpy as np
 
 from mnistlab.data.pixels import SCALE
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import L_, Message
+from mnistlab.i18n import L_, Ln_, Message
 from mnistlab.model.io import model_from_bytes, model_to_bytes
 from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
 
@@ -228,16 +228,14 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     if watcher.diverged:
         message = L_("The loss became NaN in epoch {epoch}: the weights blew up. Learning rate too high? "
                      "Try one 10 times smaller.", epoch=watcher.diverged_at)
-    elif watcher.stopped and done == 1:
-        message = L_("Stopped during epoch {epoch} of {epochs}, after {done} complete epoch; the partly trained "
-                     "model is kept.", epoch=done + 1, epochs=spec.epochs, done=done)
     elif watcher.stopped:
-        message = L_("Stopped during epoch {epoch} of {epochs}, after {done} complete epochs; the partly trained "
-                     "model is kept.", epoch=done + 1, epochs=spec.epochs, done=done)
-    elif done == 1:
-        message = L_("Trained {done} epoch in {seconds:.1f} s.", done=done, seconds=seconds)
+        message = Ln_("Stopped during epoch {epoch} of {epochs}, after {n} complete epoch; the partly trained "
+                      "model is kept.",
+                      "Stopped during epoch {epoch} of {epochs}, after {n} complete epochs; the partly trained "
+                      "model is kept.", done, epoch=done + 1, epochs=spec.epochs)
     else:
-        message = L_("Trained {done} epochs in {seconds:.1f} s.", done=done, seconds=seconds)
+        message = Ln_("Trained {n} epoch in {seconds:.1f} s.", "Trained {n} epochs in {seconds:.1f} s.", done,
+                      seconds=seconds)
     return TrainResult(
         model, watcher.history, seconds, done, stopped=watcher.stopped and not watcher.diverged,
         diverged=watcher.diverged, message=message,

@@ -17,6 +17,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -220,7 +221,8 @@ def _layer_size(cls: str, cfg: dict, shape: tuple | None, label: str) -> tuple[i
     if cls in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         return 0, ((1, 1) if cfg.get("keepdims") else ()) + shape[-1:]
     if cls == "Reshape":
-        return 0, _shape([None, *cfg.get("target_shape", [])]) if -1 not in cfg.get("target_shape", []) else None
+        target = cfg.get("target_shape", [])
+        return 0, _shape([None, *target]) if isinstance(target, list) and -1 not in target else None
     if cls in ("ZeroPadding2D", "Cropping2D") and len(shape) == 3:
         amount = cfg.get("padding" if cls == "ZeroPadding2D" else "cropping", 1)
         (top, bottom), (left, right) = (_pair(p, cls) for p in (amount if isinstance(amount, list) and
@@ -246,7 +248,7 @@ def model_size(config: dict, name: str = "model.keras") -> int:
 
 
 def _model_params(model: Any, shape: tuple | None) -> int:
-    if not isinstance(model, dict) or model.get("class_name") not in MODEL_CLASSES:
+    if not isinstance(model, dict) or str(model.get("class_name")) not in MODEL_CLASSES:
         raise ModelFileError("config_top_not_model", N_("config.json describes a {found} at the top, not a model "
                                                         "({models})"),
                              found=str(model.get("class_name")) if isinstance(model, dict) else "",
@@ -261,7 +263,7 @@ def _model_params(model: Any, shape: tuple | None) -> int:
     for layer in layers:
         if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
             raise ModelFileError("config_bad_layer", N_("config.json: a layer is not described by a dict"))
-        cls, layer_cfg = layer.get("class_name"), layer["config"]
+        cls, layer_cfg = str(layer.get("class_name")), layer["config"]  # a list is no class name
         label = f"{layer_cfg.get('name', '?')} ({cls})"
         built = _shape((layer.get("build_config") or {}).get("input_shape")
                        if isinstance(layer.get("build_config"), dict) else None)
@@ -314,6 +316,11 @@ def _weight_values(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+# What zipfile (BadZipFile, zlib.error, EOFError, NotImplementedError for an unknown compression,
+# RuntimeError for encryption), json (ValueError) and h5py (OSError, KeyError) raise for a damaged file.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, NotImplementedError, RuntimeError)
+
+
 def check_archive(data: bytes, name: str, *, trusted: bool = False) -> int:
     """Everything that can be checked without TensorFlow; gives the parameter count the
     config declares. `trusted` (the app's own stored runs) lifts only the upload size limit."""
@@ -339,7 +346,7 @@ def check_archive(data: bytes, name: str, *, trusted: bool = False) -> int:
     except RecursionError:
         raise ModelFileError("config_too_deep", N_("{name}: config.json is nested too deeply to be a Keras model."),
                              name=name) from None
-    except Exception as exc:  # zipfile, json and h5py raise many kinds for a damaged file; all mean "unusable"
+    except DAMAGED as exc:  # not Exception: an error of ours on a strange file must not pass for damage
         raise ModelFileError("archive_damaged", N_("{name}: the Keras archive is damaged ({error})."), name=name,
                              error=f"{type(exc).__name__}: {exc}") from None
     if own > MAX_MODEL_PARAMS or everything > MAX_WEIGHT_VALUES:
