@@ -1,9 +1,9 @@
 """The sidebar model builder: a preset or an empty model, layers, training settings.
 
-The draft lives in session_state as (uid, kind) pairs plus one widget key per setting,
-so it survives page switches; the spec is rebuilt from the widgets on every run and
-validated by the core. Changing it never touches a training already running: that job
-holds its own copy of the spec.
+The draft lives in session_state as (uid, kind) pairs plus a plain dict of values
+(ui.builder_draft) that the widgets mirror, so it survives page switches and runs cut short;
+the spec is rebuilt from the draft on every run and validated by the core. Changing it never
+touches a training already running: that job holds its own copy of the spec.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from mnistlab.model.spec import (
     layer_table,
     param_count,
 )
+from ui.builder_draft import DRAFT_KEY, draft, draft_widget, has_draft, set_value
 from ui.builder_settings import training_widgets
 from ui.concepts import (
     LAYER_NOTES,
@@ -57,7 +58,6 @@ SPEC_KEY = "spec"  # the current valid ModelSpec, or None
 ERROR_KEY = "spec_error"  # the SpecError message, or ""
 ORIGIN_KEY = "builder_origin"  # the preset the draft started from
 LINK_ERROR_KEY = "builder_link_error"  # why the ?spec= link was refused, or ""
-VALUES_KEY = "builder_values"  # every widget's value at the end of the last run that drew them
 DEFAULT_PRESET = "mlp_relu_adam"
 EMPTY = "empty"
 
@@ -89,15 +89,16 @@ def _next_uid() -> int:
 def _add_layer_state(layer: LayerSpec) -> list:
     uid = _next_uid()
     for name in LAYER_FIELDS[layer.kind]:
-        st.session_state[_field_key(uid, name)] = getattr(layer, name)
+        set_value(_field_key(uid, name), getattr(layer, name))
     return [uid, layer.kind]
 
 
 def load_spec(spec: ModelSpec, origin: str) -> None:
     """Replace the draft with `spec` (a callback: runs before the widgets are drawn)."""
+    st.session_state[DRAFT_KEY] = {}
     st.session_state[LAYERS_KEY] = [_add_layer_state(layer) for layer in spec.layers]
     for key, name in SETTINGS.items():
-        st.session_state[key] = getattr(spec, name)
+        set_value(key, getattr(spec, name))
     st.session_state[ORIGIN_KEY] = origin
     st.session_state[LINK_ERROR_KEY] = ""  # a refused link's message stays until another model is loaded
 
@@ -123,7 +124,9 @@ def _move(index: int, step: int) -> None:
 
 
 def _remove(index: int) -> None:
-    st.session_state[LAYERS_KEY].pop(index)
+    uid, kind = st.session_state[LAYERS_KEY].pop(index)
+    for name in LAYER_FIELDS[kind]:
+        draft().pop(_field_key(uid, name), None)
 
 
 def _import_json() -> None:
@@ -140,7 +143,7 @@ def _import_json() -> None:
 
 
 def _init_state() -> None:
-    if LAYERS_KEY in st.session_state:
+    if LAYERS_KEY in st.session_state and has_draft():
         return
     shared = st.query_params.get("spec")
     if shared:
@@ -156,34 +159,15 @@ def _init_state() -> None:
 
 
 def _layer_from_state(uid: int, kind: str) -> LayerSpec:
-    values = {name: st.session_state.get(_field_key(uid, name)) for name in LAYER_FIELDS[kind]}
+    values = {name: draft().get(_field_key(uid, name)) for name in LAYER_FIELDS[kind]}
     base = default_layer(kind)
     return LayerSpec(kind, **{k: (v if v is not None else getattr(base, k)) for k, v in values.items()})
 
 
-def _draft_keys() -> list[str]:
-    layers = st.session_state[LAYERS_KEY]
-    return [*SETTINGS, *(_field_key(uid, name) for uid, kind in layers for name in LAYER_FIELDS[kind])]
-
-
-def _restore_dropped_values() -> None:
-    """Streamlit drops a widget's value after a run that did not draw it (one cut short by a page's
-    own switch, as Evaluate's "Look inside" does); the draft's values are kept aside, so the model
-    comes back as it was instead of as the widgets' defaults."""
-    kept = st.session_state.get(VALUES_KEY, {})
-    for key in _draft_keys():
-        if key not in st.session_state and key in kept:
-            st.session_state[key] = kept[key]
-
-
-def _keep_values() -> None:
-    st.session_state[VALUES_KEY] = {key: st.session_state[key] for key in _draft_keys() if key in st.session_state}
-
-
 def draft_spec() -> tuple[ModelSpec | None, str]:
-    """The spec the widgets describe, or None and the reason it is impossible."""
+    """The spec the draft describes, or None and the reason it is impossible."""
     layers = [_layer_from_state(uid, kind) for uid, kind in st.session_state[LAYERS_KEY]]
-    settings = {name: st.session_state[key] for key, name in SETTINGS.items()}
+    settings = {name: draft()[key] for key, name in SETTINGS.items()}
     if settings["optimizer"] != "sgd":
         settings.update(momentum=0.0, nesterov=False)
     origin = st.session_state.get(ORIGIN_KEY, "custom")
@@ -199,28 +183,36 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
 
 def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
     layer = _layer_from_state(uid, kind)
-    with st.expander(f"{index + 1}. {layer.describe()}", expanded=False):
+
+    def field(draw, label: str, name: str, **kwargs) -> None:
+        draft_widget(draw, label, _field_key(uid, name), **kwargs)
+
+    # keyed: the panel keeps its identity (and stays open) while its title follows the edits
+    with st.expander(f"{index + 1}. {layer.describe()}", expanded=False, key=f"layer_panel_{uid}"):
         if kind in LAYER_NOTES:
             st.caption(tr(LAYER_NOTES[kind]))
         if kind == "dense":
-            st.number_input(_("Units"), *LIMITS["units"], step=16, key=_field_key(uid, "units"), help=units_help())
+            field(st.number_input, _("Units"), "units", min_value=LIMITS["units"][0], max_value=LIMITS["units"][1],
+                  step=16, help=units_help())
         if kind == "conv2d":
             left, right = st.columns(2)
-            left.number_input(_("Filters"), *LIMITS["filters"], step=8, key=_field_key(uid, "filters"),
-                              help=filters_help())
-            right.number_input(_("Kernel size"), *LIMITS["kernel_size"], key=_field_key(uid, "kernel_size"),
-                               help=kernel_help())
-            left.number_input(_("Strides"), *LIMITS["strides"], key=_field_key(uid, "strides"), help=strides_help())
-            right.selectbox(_("Padding"), PADDINGS, key=_field_key(uid, "padding"), help=padding_help())
+            field(left.number_input, _("Filters"), "filters", min_value=LIMITS["filters"][0],
+                  max_value=LIMITS["filters"][1], step=8, help=filters_help())
+            field(right.number_input, _("Kernel size"), "kernel_size", min_value=LIMITS["kernel_size"][0],
+                  max_value=LIMITS["kernel_size"][1], help=kernel_help())
+            field(left.number_input, _("Strides"), "strides", min_value=LIMITS["strides"][0],
+                  max_value=LIMITS["strides"][1], help=strides_help())
+            field(right.selectbox, _("Padding"), "padding", options=PADDINGS, help=padding_help())
         if kind in ("dense", "conv2d"):
-            st.selectbox(_("Activation"), ACTIVATIONS, key=_field_key(uid, "activation"),
-                         help=activation_help(layer.activation))
+            field(st.selectbox, _("Activation"), "activation", options=ACTIVATIONS,
+                  help=activation_help(layer.activation))
             st.image(activation_svg(layer.activation), width=240)
         if kind == "maxpool2d":
-            st.number_input(_("Pool size"), *LIMITS["pool_size"], key=_field_key(uid, "pool_size"), help=pool_help())
+            field(st.number_input, _("Pool size"), "pool_size", min_value=LIMITS["pool_size"][0],
+                  max_value=LIMITS["pool_size"][1], help=pool_help())
         if kind == "dropout":
-            st.number_input(_("Rate (fraction of inputs dropped while training)"), *LIMITS["rate"], step=0.05,
-                            format="%g", key=_field_key(uid, "rate"), help=rate_help())
+            field(st.number_input, _("Rate (fraction of inputs dropped while training)"), "rate",
+                  min_value=LIMITS["rate"][0], max_value=LIMITS["rate"][1], step=0.05, format="%g", help=rate_help())
         up, down, remove = st.columns(3)
         up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
                   help=_("Move this layer up"), width="stretch")
@@ -262,7 +254,6 @@ def _preset_notes(choice: str) -> None:
 def model_builder() -> None:
     """Draw the builder in the sidebar and leave the current spec in session_state."""
     _init_state()
-    _restore_dropped_values()
     sidebar = st.sidebar
     with sidebar:
         st.subheader(_("Model builder"))
@@ -290,7 +281,6 @@ def model_builder() -> None:
         training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
-        _keep_values()
         if error:
             st.error(str(error), icon=":material/block:")
         else:
