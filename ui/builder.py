@@ -273,7 +273,7 @@ def model_builder() -> None:
                       len(layers)))
         for index, (uid, kind) in enumerate(layers):
             _layer_widgets(index, uid, kind, len(layers))
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left, right = st.columns([2, 1], vertical_alignment="bottom")  # room for 添加 as well as Add
         left.selectbox(_("New layer"), LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind",
                        help=new_layer_help())
         right.button(_("Add"), key="builder_add", on_click=_add_layer, width="stretch",
