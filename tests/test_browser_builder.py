@@ -4,9 +4,11 @@ in both languages. The server, browser and helpers are test_browser.py's."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import urllib.parse
+from dataclasses import replace
 
 import pytest
 from test_browser import IDLE, SLOW, browser, no_exception, open_page, page, server, wait_idle  # noqa: F401
@@ -16,16 +18,16 @@ from mnistlab.model.spec import param_count
 
 pytestmark = pytest.mark.browser
 
-SESSIONS = 8
+SESSIONS = int(os.environ.get("MNISTLAB_BUILDER_SESSIONS", "8"))
 TYPED = (("Epochs", 7), ("Training subset (0 = all)", 1500), ("Random seed", 4242))
 
 
 def student_spec(i: int):
     """A different model for each student, none of whose values is a widget's minimum."""
     base = PRESETS["mlp_relu_adam"].spec
-    layers = tuple(layer.replace(units=200 + 8 * i) if layer.kind == "dense" else layer for layer in base.layers)
-    return base.replace(layers=layers, optimizer="rmsprop", learning_rate=0.002 + 0.0001 * i, batch_size=64 + i,
-                        validation_split=0.15)
+    layers = tuple(replace(layer, units=200 + 8 * i) if layer.kind == "dense" else layer for layer in base.layers)
+    return base.replace(layers=layers, optimizer="rmsprop", learning_rate=round(0.002 + 0.0001 * i, 6),
+                        batch_size=64 + i, validation_split=0.15)
 
 
 def train_line(spec) -> str:
@@ -35,9 +37,10 @@ def train_line(spec) -> str:
 
 @pytest.fixture
 def busy_cpu():
-    """Two processes that keep the CPU busy, as a class's trainings do: the server's runs are slow and
+    """A process that keeps a CPU busy, as a class's trainings do: the server's runs are slow and
     each keystroke's run is cut short by the next one."""
-    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               for _ in range(int(os.environ.get("MNISTLAB_BUILDER_BURNERS", "1")))]
     yield
     for burner in burners:
         burner.kill()
@@ -53,7 +56,7 @@ def test_many_students_typing_at_once_keep_their_models(browser, server, busy_cp
         page.goto(f"{server}/train?spec={urllib.parse.quote(student_spec(i).to_json())}")
         pages.append(page)
     for i, page in enumerate(pages):  # the Train page shows the loaded model
-        page.get_by_text(f"batch size {64 + i} ·").first.wait_for()
+        page.get_by_text(f"batch size {64 + i} ·").first.wait_for(timeout=3 * SLOW)
         page.wait_for_function(IDLE, timeout=SLOW)
         page.locator('[data-testid="stSidebar"]').get_by_text("Training settings").click()
         page.get_by_label("Epochs", exact=True).wait_for()
