@@ -18,6 +18,7 @@ from mnistlab.model.spec import param_count
 
 pytestmark = pytest.mark.browser
 
+PRESET = "mlp_relu_adam"
 SESSIONS = int(os.environ.get("MNISTLAB_BUILDER_SESSIONS", "8"))
 TYPED = (("Epochs", 7), ("Training subset (0 = all)", 1500), ("Random seed", 4242))
 
@@ -60,13 +61,17 @@ def test_many_students_typing_at_once_keep_their_models(browser, server, busy_cp
         page.wait_for_function(IDLE, timeout=SLOW)
         page.locator('[data-testid="stSidebar"]').get_by_text("Training settings").click()
         page.get_by_label("Epochs", exact=True).wait_for()
+    for page in pages:  # then each loads the tutorial preset, which draws the builder's widgets anew
+        page.locator(".st-key-builder_load button").first.click()
+    for page in pages:  # and starts typing as soon as the Train page shows it
+        page.get_by_text(f"{PRESET} · ").first.wait_for(timeout=3 * SLOW)
     for label, value in TYPED:  # everyone types at once: no page waits for its runs to end
         for page in pages:
             box = page.get_by_label(label, exact=True)
             box.fill(str(value))
             box.press("Enter")
     for i, page in enumerate(pages):
-        wanted = student_spec(i).replace(name="custom", epochs=7, train_size=1500, seed=4242)
+        wanted = PRESETS[PRESET].spec.replace(name=f"{PRESET}_modified", epochs=7, train_size=1500, seed=4242)
         page.get_by_text(train_line(wanted)).first.wait_for(timeout=SLOW)
         wait_idle(page)
         no_exception(page)
@@ -74,12 +79,14 @@ def test_many_students_typing_at_once_keep_their_models(browser, server, busy_cp
         assert line == train_line(wanted), f"student {i}"
         sidebar = page.locator('[data-testid="stSidebar"]')
         table = sidebar.locator('[data-testid="stTable"]').inner_text()
-        assert f"Dense {200 + 8 * i} relu" in table and "Dropout 0.2" in table, f"student {i}: {table}"
+        assert table.count("Dense 512 relu") == 2 and table.count("Dropout 0.2") == 2, f"student {i}: {table}"
         values = {label: page.get_by_label(label, exact=True).input_value()
                   for label in ("Epochs", "Training subset (0 = all)", "Random seed", "Batch size", "Learning rate")}
         assert values == {"Epochs": "7", "Training subset (0 = all)": "1500", "Random seed": "4242",
-                          "Batch size": str(64 + i), "Learning rate": f"{wanted.learning_rate:g}"}, f"student {i}"
-        assert sidebar.locator('[data-testid="stSliderThumbValue"]').first.inner_text() == "0.15"
+                          "Batch size": str(wanted.batch_size), "Learning rate": f"{wanted.learning_rate:g}"}, \
+            f"student {i}"
+        slider = sidebar.locator('[data-testid="stSliderThumbValue"]').first
+        assert slider.inner_text() == f"{wanted.validation_split:g}", f"student {i}"
     context.close()
 
 
