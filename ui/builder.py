@@ -1,9 +1,9 @@
 """The sidebar model builder: a preset or an empty model, layers, training settings.
 
-The draft lives in session_state as (uid, kind) pairs plus one widget key per setting,
-so it survives page switches; the spec is rebuilt from the widgets on every run and
-validated by the core. Changing it never touches a training already running: that job
-holds its own copy of the spec.
+The draft lives in session_state as (uid, kind) pairs plus a plain dict of values
+(ui.builder_draft) that the widgets mirror, so it survives page switches and runs cut short;
+the spec is rebuilt from the draft on every run and validated by the core. Changing it never
+touches a training already running: that job holds its own copy of the spec.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from mnistlab.model.spec import (
     layer_table,
     param_count,
 )
+from ui.builder_draft import DRAFT_KEY, draft, draft_widget, has_draft, set_value
 from ui.builder_settings import training_widgets
 from ui.concepts import (
     FIELD_HELP,
@@ -51,7 +52,6 @@ SPEC_KEY = "spec"  # the current valid ModelSpec, or None
 ERROR_KEY = "spec_error"  # the SpecError message, or ""
 ORIGIN_KEY = "builder_origin"  # the preset the draft started from
 LINK_ERROR_KEY = "builder_link_error"  # why the ?spec= link was refused, or ""
-VALUES_KEY = "builder_values"  # every widget's value at the end of the last run that drew them
 DEFAULT_PRESET = "mlp_relu_adam"
 EMPTY = "empty"
 
@@ -83,15 +83,16 @@ def _next_uid() -> int:
 def _add_layer_state(layer: LayerSpec) -> list:
     uid = _next_uid()
     for name in LAYER_FIELDS[layer.kind]:
-        st.session_state[_field_key(uid, name)] = getattr(layer, name)
+        set_value(_field_key(uid, name), getattr(layer, name))
     return [uid, layer.kind]
 
 
 def load_spec(spec: ModelSpec, origin: str) -> None:
     """Replace the draft with `spec` (a callback: runs before the widgets are drawn)."""
+    st.session_state[DRAFT_KEY] = {}
     st.session_state[LAYERS_KEY] = [_add_layer_state(layer) for layer in spec.layers]
     for key, name in SETTINGS.items():
-        st.session_state[key] = getattr(spec, name)
+        set_value(key, getattr(spec, name))
     st.session_state[ORIGIN_KEY] = origin
     st.session_state[LINK_ERROR_KEY] = ""  # a refused link's message stays until another model is loaded
 
@@ -117,7 +118,9 @@ def _move(index: int, step: int) -> None:
 
 
 def _remove(index: int) -> None:
-    st.session_state[LAYERS_KEY].pop(index)
+    uid, kind = st.session_state[LAYERS_KEY].pop(index)
+    for name in LAYER_FIELDS[kind]:
+        draft().pop(_field_key(uid, name), None)
 
 
 def _import_json() -> None:
@@ -134,7 +137,7 @@ def _import_json() -> None:
 
 
 def _init_state() -> None:
-    if LAYERS_KEY in st.session_state:
+    if LAYERS_KEY in st.session_state and has_draft():
         return
     shared = st.query_params.get("spec")
     if shared:
@@ -150,34 +153,15 @@ def _init_state() -> None:
 
 
 def _layer_from_state(uid: int, kind: str) -> LayerSpec:
-    values = {name: st.session_state.get(_field_key(uid, name)) for name in LAYER_FIELDS[kind]}
+    values = {name: draft().get(_field_key(uid, name)) for name in LAYER_FIELDS[kind]}
     base = default_layer(kind)
     return LayerSpec(kind, **{k: (v if v is not None else getattr(base, k)) for k, v in values.items()})
 
 
-def _draft_keys() -> list[str]:
-    layers = st.session_state[LAYERS_KEY]
-    return [*SETTINGS, *(_field_key(uid, name) for uid, kind in layers for name in LAYER_FIELDS[kind])]
-
-
-def _restore_dropped_values() -> None:
-    """Streamlit drops a widget's value after a run that did not draw it (one cut short by a page's
-    own switch, as Evaluate's "Look inside" does); the draft's values are kept aside, so the model
-    comes back as it was instead of as the widgets' defaults."""
-    kept = st.session_state.get(VALUES_KEY, {})
-    for key in _draft_keys():
-        if key not in st.session_state and key in kept:
-            st.session_state[key] = kept[key]
-
-
-def _keep_values() -> None:
-    st.session_state[VALUES_KEY] = {key: st.session_state[key] for key in _draft_keys() if key in st.session_state}
-
-
 def draft_spec() -> tuple[ModelSpec | None, str]:
-    """The spec the widgets describe, or None and the reason it is impossible."""
+    """The spec the draft describes, or None and the reason it is impossible."""
     layers = [_layer_from_state(uid, kind) for uid, kind in st.session_state[LAYERS_KEY]]
-    settings = {name: st.session_state[key] for key, name in SETTINGS.items()}
+    settings = {name: draft()[key] for key, name in SETTINGS.items()}
     if settings["optimizer"] != "sgd":
         settings.update(momentum=0.0, nesterov=False)
     origin = st.session_state.get(ORIGIN_KEY, "custom")
@@ -195,16 +179,20 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
 def _field_widget(place: Any, uid: int, setting: Field) -> None:
     """One layer setting's widget, as the layer table describes it."""
     key, helper = _field_key(uid, setting.name), FIELD_HELP.get(setting.name)
+    help_text = helper() if helper else None
     if setting.choices:
-        place.selectbox(tr(setting.label), setting.choices, key=key, help=helper() if helper else None)
+        draft_widget(place.selectbox, tr(setting.label), key, options=setting.choices, help=help_text)
     else:
-        place.number_input(tr(setting.label), *setting.limits, step=setting.step, format=setting.format, key=key,
-                           help=helper() if helper else None)
+        low, high = setting.limits
+        draft_widget(place.number_input, tr(setting.label), key, min_value=low, max_value=high, step=setting.step,
+                     format=setting.format, help=help_text)
 
 
 def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
     layer = _layer_from_state(uid, kind)
-    with st.expander(f"{index + 1}. {layer.describe()}", expanded=False):
+
+    # keyed: the panel keeps its identity (and stays open) while its title follows the edits
+    with st.expander(f"{index + 1}. {layer.describe()}", expanded=False, key=f"layer_panel_{uid}"):
         if kind in LAYER_NOTES:
             st.caption(tr(LAYER_NOTES[kind]))
         settings = [f for f in KINDS[kind].fields if f.name != "activation"]
@@ -213,8 +201,8 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
             _field_widget(places[number % len(places)], uid, setting)
         for setting in KINDS[kind].fields:
             if setting.name == "activation":  # with the help and the curve of the chosen one
-                st.selectbox(tr(setting.label), setting.choices, key=_field_key(uid, "activation"),
-                             help=activation_help(layer.activation))
+                draft_widget(st.selectbox, tr(setting.label), _field_key(uid, "activation"),
+                             options=setting.choices, help=activation_help(layer.activation))
                 st.image(activation_svg(layer.activation), width=240)
         up, down, remove = st.columns(3)
         up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
@@ -257,7 +245,6 @@ def _preset_notes(choice: str) -> None:
 def model_builder() -> None:
     """Draw the builder in the sidebar and leave the current spec in session_state."""
     _init_state()
-    _restore_dropped_values()
     sidebar = st.sidebar
     with sidebar:
         st.subheader(_("Model builder"))
@@ -277,7 +264,7 @@ def model_builder() -> None:
                       len(layers)))
         for index, (uid, kind) in enumerate(layers):
             _layer_widgets(index, uid, kind, len(layers))
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left, right = st.columns([2, 1], vertical_alignment="bottom")  # room for 添加 as well as Add
         left.selectbox(_("New layer"), LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind",
                        help=new_layer_help())
         right.button(_("Add"), key="builder_add", on_click=_add_layer, width="stretch",
@@ -285,7 +272,6 @@ def model_builder() -> None:
         training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
-        _keep_values()
         if error:
             st.error(str(error), icon=":material/block:")
         else:

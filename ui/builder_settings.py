@@ -9,7 +9,8 @@ from mnistlab.errors import DataError
 from mnistlab.i18n import _, tr
 from mnistlab.model.augment import TITLES as AUGMENTATION_TITLES
 from mnistlab.model.augment import help_text as augmentation_help
-from mnistlab.model.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS, ModelSpec
+from mnistlab.model.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS
+from ui.builder_draft import draft, draft_widget
 from ui.concepts import (
     batch_size_help,
     decay_help,
@@ -36,41 +37,45 @@ def _training_images() -> int | None:
         return None
     if dataset is None:
         return None
-    subset = st.session_state.get("opt_train_size") or 0
+    subset = draft()["opt_train_size"] or 0
     return min(subset, len(dataset.x_train)) if subset else len(dataset.x_train)
+
+
+def _limits(name: str) -> dict:
+    low, high = LIMITS[name]
+    return {"min_value": low, "max_value": high}
 
 
 def training_widgets() -> None:
     """Optimizer, learning rate, batch, epochs, validation, subset, seed, augmentation: each with its help."""
+    values = draft()
     with st.expander(_("Training settings"), expanded=False):
-        defaults = ModelSpec()  # a widget's value is gone after a run that did not draw it; it comes back as this
-        optimizer = st.session_state.get("opt_optimizer", defaults.optimizer)
-        st.selectbox(_("Optimizer"), OPTIMIZERS, format_func=OPTIMIZER_TITLES.get, key="opt_optimizer",
-                     help=optimizer_help(optimizer))
+        optimizer = draft_widget(st.selectbox, _("Optimizer"), "opt_optimizer", options=OPTIMIZERS,
+                                 format_func=OPTIMIZER_TITLES.get, help=optimizer_help(values["opt_optimizer"]))
         # "%g" on every float: a shared link's 0.00123456789 shows as it is, not rounded to 0.0012
-        st.number_input(_("Learning rate"), *LIMITS["learning_rate"], step=0.0005, format="%g",
-                        key="opt_learning_rate", help=learning_rate_help())
+        draft_widget(st.number_input, _("Learning rate"), "opt_learning_rate", step=0.0005, format="%g",
+                     help=learning_rate_help(), **_limits("learning_rate"))
         # always drawn (disabled for other optimizers) so that their values survive a switch
         not_sgd = optimizer != "sgd"
-        st.number_input(_("Momentum (SGD)"), *LIMITS["momentum"], step=0.05, format="%g", key="opt_momentum",
-                        disabled=not_sgd, help=momentum_help())
-        st.checkbox(_("Nesterov momentum (SGD)"), key="opt_nesterov", disabled=not_sgd, help=nesterov_help())
-        st.number_input(_("Learning-rate decay (old Keras `decay`)"), *LIMITS["decay"], step=1e-6, format="%g",
-                        key="opt_decay", help=decay_help())
-        updates = weight_updates_note(_training_images(),
-                                      st.session_state.get("opt_validation_split", defaults.validation_split),
-                                      st.session_state.get("opt_batch_size", defaults.batch_size),
-                                      st.session_state.get("opt_epochs", defaults.epochs))
+        draft_widget(st.number_input, _("Momentum (SGD)"), "opt_momentum", step=0.05, format="%g",
+                     disabled=not_sgd, help=momentum_help(), **_limits("momentum"))
+        draft_widget(st.checkbox, _("Nesterov momentum (SGD)"), "opt_nesterov", disabled=not_sgd,
+                     help=nesterov_help())
+        draft_widget(st.number_input, _("Learning-rate decay (old Keras `decay`)"), "opt_decay", step=1e-6,
+                     format="%g", help=decay_help(), **_limits("decay"))
+        updates = weight_updates_note(_training_images(), values["opt_validation_split"], values["opt_batch_size"],
+                                 values["opt_epochs"])
         left, right = st.columns(2)
-        left.number_input(_("Batch size"), *LIMITS["batch_size"], key="opt_batch_size", help=batch_size_help(updates))
-        right.number_input(_("Epochs"), *LIMITS["epochs"], key="opt_epochs", help=epochs_help(updates))
-        st.slider(_("Validation split"), *LIMITS["validation_split"], step=0.05, format="%g",
-                  key="opt_validation_split", help=validation_help())
+        draft_widget(left.number_input, _("Batch size"), "opt_batch_size", help=batch_size_help(updates),
+                     **_limits("batch_size"))
+        draft_widget(right.number_input, _("Epochs"), "opt_epochs", help=epochs_help(updates), **_limits("epochs"))
+        draft_widget(st.slider, _("Validation split"), "opt_validation_split", step=0.05, format="%g",
+                     help=validation_help(), **_limits("validation_split"))
         left, right = st.columns(2)
-        left.number_input(_("Training subset (0 = all)"), *LIMITS["train_size"], step=500, key="opt_train_size",
-                          help=subset_help())
-        right.number_input(_("Random seed"), *LIMITS["seed"], key="opt_seed", help=seed_help())
-        st.selectbox(_("Augmentation"), AUGMENTATIONS, format_func=lambda key: tr(AUGMENTATION_TITLES[key]),
-                     key="opt_augmentation", help=augmentation_help())
+        draft_widget(left.number_input, _("Training subset (0 = all)"), "opt_train_size", step=500,
+                     help=subset_help(), **_limits("train_size"))
+        draft_widget(right.number_input, _("Random seed"), "opt_seed", help=seed_help(), **_limits("seed"))
+        draft_widget(st.selectbox, _("Augmentation"), "opt_augmentation", options=AUGMENTATIONS,
+                     format_func=lambda key: tr(AUGMENTATION_TITLES[key]), help=augmentation_help())
         if updates:
             st.caption(updates)
