@@ -1,6 +1,6 @@
 """The sidebar model builder in a real browser (issue 18): many students typing at once on a busy
 server keep every value of their model; editing a layer keeps its panel open; the Add button fits
-in both languages. The server, browser and helpers are test_browser.py's."""
+in both languages. The server, browser and page are conftest.py's fixtures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import urllib.parse
 from dataclasses import replace
 
 import pytest
-from test_browser import IDLE, SLOW, browser, no_exception, open_page, page, server, wait_idle  # noqa: F401
+from browser_helpers import IDLE, SLOW, no_exception, open_page, wait_idle
 
 from mnistlab.model.presets import PRESETS
 from mnistlab.model.spec import param_count
