@@ -92,6 +92,20 @@ def test_a_stop_with_the_last_batch_keeps_a_complete_run(tiny, tmp_path):
     assert result.complete and not result.stopped and "Trained 2 epochs" in str(result.message)
 
 
+def test_a_follower_in_a_background_tab_still_counts(tiny, monkeypatch):
+    import mnistlab.engine.jobs
+    from mnistlab.engine.jobs import Job, JobRegistry
+
+    def refuse(*args, **kwargs):
+        raise OSError("no engine in this test")
+
+    monkeypatch.setattr(mnistlab.engine.jobs, "start_engine", refuse)
+    reg = JobRegistry(max_jobs=1)
+    now = time.monotonic()
+    job = Job("k", spec(), tiny, followers={"background-tab": now - 65, "alice": now})  # its timer: once a minute
+    assert reg.stop(job, "alice") is False and job.active
+
+
 @pytest.fixture(scope="module")
 def engine():
     from mnistlab.engine.cluster import start_engine

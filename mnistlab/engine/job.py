@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, STOPPED, FAILED, CANCELLED = "queued", "running", "done", "stopped", "failed", "cancelled"
-FOLLOWER_TTL = 30.0  # seconds a follower counts without a heartbeat (pages poll every 1–5 s)
+FOLLOWER_TTL = 150.0  # seconds a follower counts without a heartbeat: pages poll every 1–5 s, but browsers
+# slow the timers of a background tab to once a minute
 
 
 def max_training_seconds() -> float:
