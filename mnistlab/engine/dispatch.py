@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mnistlab.data.datasets import DATASET_NAMES
-from mnistlab.engine.follow import REFRESH_S, mark
+from mnistlab.engine.follow import REFRESH_S
 from mnistlab.engine.job import FAILED, Job, max_training_seconds
 from mnistlab.engine.train import default_cache_dir, reason
 from mnistlab.engine.worker import run_training
@@ -65,7 +65,7 @@ class Dispatcher:
         with self._lock:
             followed = [j for j in self._jobs.values() if j.active and j.marked]
         for job in followed:
-            self._mark(job, True)
+            self._mark(job, True, renew=True)
 
     def _cluster_load(self) -> tuple[set[str], int]:
         """Keys the workers are running, and how many trainings the cluster runs at once."""
@@ -81,8 +81,7 @@ class Dispatcher:
                 "dataset": self._dataset_ref(job.dataset), "cache_dir": str(self.cache_dir or default_cache_dir()),
                 "store_url": self.store_url, "owner": job.owner, "max_seconds": max_training_seconds(),
             }
-            mark(self.engine.client, job.dask_key, self.server, True)  # before the task can look
-            job.marked = True
+            self._mark(job, True)  # before the task can look
             future = self.engine.client.submit(run_training, payload, key=job.dask_key, pure=False)
         except Exception as exc:  # noqa: BLE001 — a dataset that cannot be sent, a closed client
             logger.exception("could not hand job %s to the trainers", job.key)

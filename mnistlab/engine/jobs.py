@@ -83,6 +83,7 @@ class JobRegistry(Dispatcher):
         self._engine_failed_at: float | None = None  # time.monotonic() of a failed start
         self._closed = False
         self.server = uuid.uuid4().hex  # this registry's name in the scheduler's follower marks
+        self._marking = threading.Lock()
         self._scattered: dict[str, Any] = {}  # an uploaded dataset's fingerprint → its data on the cluster
         self.engine: Engine | None = None
         if engine is not None:
@@ -190,8 +191,15 @@ class JobRegistry(Dispatcher):
             future.cancel()
         return True
 
-    def _mark(self, job: Job, following: bool) -> None:
-        job.marked = following
+    def _mark(self, job: Job, following: bool, renew: bool = False) -> None:
+        """One mark at a time, so a renewal cannot land after the mark that left the job."""
+        with self._marking:
+            if renew and not job.marked:
+                return
+            job.marked = following
+            self._send_mark(job, following)
+
+    def _send_mark(self, job: Job, following: bool) -> None:
         try:
             mark(self.engine.client, job.dask_key, self.server, following)
         except Exception:  # noqa: BLE001 — the scheduler is away: the job ends with it anyway
