@@ -307,7 +307,7 @@ def test_a_nickname_holds_at_most_two_jobs(registry, tiny):
 
 
 def test_a_training_past_the_time_limit_stops_with_its_complete_epochs(registry, tiny, monkeypatch):
-    monkeypatch.setenv("MNISTLAB_MAX_TRAINING_S", "4")
+    monkeypatch.setenv("MNISTLAB_MAX_TRAINING_S", "10")
     reg = registry()
     job = reg.submit(spec(60, epochs=200), tiny, "alice")
     assert job.wait(60) and job.state == STOPPED
