@@ -164,19 +164,155 @@ def test_two_registries_on_one_scheduler_share_one_job(engine, registry, tiny, t
     try:
         first = registry(store_url=url)
         second = registry(store_url=url, engine=other)
-        mine = first.submit(slow(5), tiny, "alice")
+        mine = first.submit(spec(5, epochs=4, batch_size=8), tiny, "alice")
         until(lambda: mine.progress is not None)
-        theirs = second.submit(slow(5), tiny, "bob")
+        theirs = second.submit(spec(5, epochs=4, batch_size=8), tiny, "bob")
         until(lambda: theirs.progress is not None)  # the other server follows the same live task
         assert theirs.dask_key == mine.dask_key
-        # ... and its stop stops the one task both follow
-        assert second.stop(theirs, "bob") is True
-        assert mine.wait(30) and theirs.wait(30)
+        # a Stop on the other server leaves the training to the students who still follow it here
+        assert second.stop(theirs, "bob") is False
+        assert mine.wait(120) and theirs.wait(30)
+        assert mine.state == DONE and mine.result.complete and mine.result.epochs_done == 4
         assert mine.result.history == theirs.result.history
         runs = Store(url).list()
         assert len(runs) == 1 and runs[0].cache_key == mine.key  # stored once, by the worker
     finally:
         other.close()
+
+
+def test_a_training_followed_on_two_servers_stops_when_both_left(engine, registry, tiny):
+    other = start_engine(address=engine.address)
+    try:
+        first, second = registry(), registry(engine=other)
+        mine = first.submit(slow(6), tiny, "alice")
+        until(lambda: mine.progress is not None)
+        theirs = second.submit(slow(6), tiny, "bob")
+        until(lambda: theirs.progress is not None)
+        assert second.stop(theirs, "bob") is False
+        time.sleep(1.0)  # a stop would have reached the worker by now
+        assert mine.state == RUNNING
+        assert first.stop(mine, "alice") is True
+        assert mine.wait(30) and mine.state == STOPPED and theirs.wait(30) and theirs.state == STOPPED
+    finally:
+        other.close()
+
+
+def test_a_stop_while_the_run_is_stored_leaves_no_switch_behind(registry, tiny, tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    Store(url)  # the tables
+    lock = sqlite3.connect(tmp_path / "runs.sqlite")
+    lock.execute("BEGIN EXCLUSIVE")  # the worker's insert waits (5 s), then fails: a wide window
+    try:
+        reg = registry(store_url=url, cache_dir=tmp_path / "a")
+        job = reg.submit(spec(41), tiny, "alice")
+        until(lambda: (tmp_path / "a" / "runs" / job.key).exists())  # train() has returned
+        time.sleep(0.3)
+        reg.stop(job, "alice")  # pressed while the worker stores the finished run
+        assert job.wait(60) and job.state == DONE and job.result.complete
+    finally:
+        lock.rollback()
+        lock.close()
+    again = registry(cache_dir=tmp_path / "b").submit(spec(41), tiny, "bob")  # the same key, trained afresh
+    assert again.dask_key == job.dask_key
+    assert again.wait(120) and again.state == DONE and not again.result.cached and again.result.complete
+
+
+def test_a_run_not_stored_once_is_stored_by_a_later_identical_request(registry, tiny, tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    store = Store(url)
+    lock = sqlite3.connect(tmp_path / "runs.sqlite")
+    lock.execute("BEGIN EXCLUSIVE")  # the database is "down" for the first training
+    try:
+        first = registry(store_url=url).submit(spec(42), tiny, "alice")
+        assert first.wait(120) and first.state == DONE and "could not be saved" in str(first.result.notice)
+    finally:
+        lock.rollback()
+        lock.close()
+    assert store.list() == []
+    later = registry(store_url=url).submit(spec(42), tiny, "bob")  # a cache hit on the worker
+    assert later.wait(120) and later.result.cached
+    assert [run.cache_key for run in store.list()] == [first.key]
+    store.clear(teacher=True)  # the teacher clears the runs: the next identical training is stored again
+    cleared = registry(store_url=url).submit(spec(42), tiny, "carol")
+    assert cleared.wait(120) and [run.cache_key for run in store.list()] == [first.key]
+
+
+def test_stopping_a_job_that_started_unseen_stops_its_training(registry, tiny, monkeypatch):
+    from mnistlab.engine.worker import TOPIC
+
+    monkeypatch.setattr(JobRegistry, "_on_event", lambda self, event: None)  # "started" never arrives here
+    reg = registry()
+    job = reg.submit(slow(43), tiny, "alice")
+    client = reg.engine.client
+
+    def events():
+        return [msg for _, msg in client.get_events(TOPIC) if msg.get("key") == job.dask_key]
+
+    until(lambda: any(msg["kind"] == "progress" for msg in events()))
+    assert job.state == QUEUED  # as far as this server knows, it has not started
+    assert reg.stop(job, "alice") is True
+    time.sleep(3.0)
+    seen = len(events())
+    time.sleep(2.0)  # a training still running reports twice a second
+    assert len(events()) == seen
+
+
+def test_a_stop_as_the_job_finishes_keeps_its_result(registry, tiny):
+    reg = registry()
+    job = reg.submit(spec(44), tiny, "alice")
+    assert job.wait(120) and job.state == DONE
+    assert reg.stop(job, "alice") is True  # not "others are training it": the job is over, its model kept
+    assert job.state == DONE and job.result.complete
+
+
+def test_a_job_that_cannot_be_sent_fails_alone(registry, tiny):
+    import threading
+
+    from mnistlab.data.dataset import Dataset
+
+    x_train = tiny.x_train.copy()
+    x_train[0, 0, 0] = 1
+    broken = Dataset("mnist", x_train, tiny.y_train, tiny.x_test, tiny.y_test, tiny.class_names, "broken", True)
+    object.__setattr__(broken, "trap", threading.Lock())  # cannot be pickled
+    reg = registry()
+    bad = reg.submit(spec(45), broken, "alice")
+    assert bad.wait(60) and bad.state == FAILED and "could not be handed to the trainers" in str(bad.error)
+    good = reg.submit(spec(46), tiny, "bob")  # the dispatcher goes on
+    assert good.wait(120) and good.state == DONE
+
+
+def test_a_session_follows_one_job(registry, tiny):
+    reg = registry()
+    first = reg.submit(slow(47), tiny, "alice")
+    until(lambda: first.progress is not None)
+    second = reg.submit(slow(48), tiny, "alice")  # a new Train leaves the previous job, which nobody else follows
+    assert first.wait(30) and first.state == STOPPED
+    assert second.active and reg.stop(second, "alice")
+
+
+def test_a_nickname_holds_at_most_two_jobs(registry, tiny):
+    from mnistlab.model.spec import MAX_JOBS_PER_NICKNAME
+
+    reg = registry()
+    jobs = [reg.submit(slow(50 + i), tiny, f"tab{i}", owner="ann") for i in range(MAX_JOBS_PER_NICKNAME)]
+    refused = reg.submit(slow(59), tiny, "tab9", owner="ann")
+    assert refused.state == FAILED and "ann" in str(refused.error)
+    assert f"the most one nickname may have at once ({MAX_JOBS_PER_NICKNAME})" in str(refused.error)
+    assert all(job.active for job in jobs)
+    assert reg.submit(slow(59), tiny, "tab9", owner="bea").active  # someone else may
+
+
+def test_a_training_past_the_time_limit_stops_with_its_complete_epochs(registry, tiny, monkeypatch):
+    monkeypatch.setenv("MNISTLAB_MAX_TRAINING_S", "10")
+    reg = registry()
+    job = reg.submit(spec(60, epochs=200), tiny, "alice")
+    assert job.wait(60) and job.state == STOPPED
+    assert job.result.epochs_done >= 1 and len(job.result.history["loss"]) == job.result.epochs_done
+    assert "MNISTLAB_MAX_TRAINING_S" in str(job.result.message)
 
 
 def test_a_worker_with_other_data_says_so(registry, tiny, monkeypatch):

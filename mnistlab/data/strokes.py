@@ -53,7 +53,11 @@ def parse_strokes(value: object, size: int) -> list[np.ndarray]:
                               count=len(stroke))
         if not all(isinstance(v, Real) and not isinstance(v, bool) for v in stroke):
             raise StrokeError("stroke_not_numbers", N_("A stroke's coordinates must be numbers."))
-        points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        try:
+            points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        except OverflowError:  # an integer too big for a float: far outside any canvas
+            raise StrokeError("stroke_outside", N_("A stroke leaves the {size}×{size} px canvas."),
+                              size=size) from None
         if not np.isfinite(points).all() or points.min() < 0 or points.max() > size:
             raise StrokeError("stroke_outside", N_("A stroke leaves the {size}×{size} px canvas."), size=size)
         strokes.append(points)

@@ -14,6 +14,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any
 
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_WORKER_MEMORY = 2 * 1024**3  # bytes: TensorFlow alone takes ~0.7 GB of it
 RECYCLE_AFTER = 20  # trainings before an idle embedded worker is replaced by a fresh process
@@ -107,7 +110,20 @@ def start_engine(n_workers: int | None = None, address: str = "", memory_limit: 
         process.kill()
         raise MnistlabError("cluster_start_timeout", N_("The training cluster did not start within {seconds:.0f} s."),
                             seconds=timeout)
-    return Engine(Client(line, set_as_default=False, timeout="30s"), process, memory_limit)
+    # whatever the cluster and its workers print later goes to the log: a pipe nobody reads fills
+    # (64 KiB) and then freezes every process that writes to it
+    threading.Thread(target=_drain, args=(process.stdout,), name="mnistlab-cluster-output", daemon=True).start()
+    try:
+        client = Client(line, set_as_default=False, timeout="30s")
+    except BaseException:  # a cluster nobody can use must not outlive the failed start
+        process.kill()
+        raise
+    return Engine(client, process, memory_limit)
+
+
+def _drain(stream: Any) -> None:
+    for text in stream:
+        logger.info("training cluster: %s", text.rstrip())
 
 
 def _serve(n_workers: int, memory_limit: int, parent: int) -> None:

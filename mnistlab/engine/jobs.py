@@ -4,11 +4,15 @@ A job is identified by its cache key (dataset + spec + training settings + seed)
 is also its Dask key: a second request for the same key — from this server or another
 one on the same scheduler — follows the running task instead of training again. The
 trainings run in worker processes (see `mnistlab.engine.cluster`); this process only follows
-them: progress arrives as events, Stop is a `distributed.Event`, the model comes back
-as `.keras` bytes and is loaded only when a page needs it.
+them: progress arrives as events, the model comes back as `.keras` bytes and is loaded
+only when a page needs it.
 
 A follower is a session that asked for the job and still looks at it (`heartbeat`); one
-that stopped looking (a closed tab, a reload) expires, so Stop works for those left.
+that stopped looking (a closed tab, a reload) expires, so Stop works for those left. Each
+server marks the trainings its sessions follow on the scheduler (`mnistlab.engine.follow`):
+a training stops when no session on any server follows it. Fair use: a session follows
+one job, a nickname holds at most `MAX_JOBS_PER_NICKNAME`, a training runs at most
+`MNISTLAB_MAX_TRAINING_S` seconds.
 """
 
 from __future__ import annotations
@@ -19,15 +23,28 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.data.dataset import DATASET_NAMES
 from mnistlab.engine.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
-from mnistlab.engine.train import Progress, TrainResult, cache_key, default_cache_dir, reason
-from mnistlab.engine.worker import TOPIC, run_training, stop_event_name
+from mnistlab.engine.dispatch import Dispatcher
+from mnistlab.engine.failures import killed_message
+from mnistlab.engine.follow import mark, others_follow
+from mnistlab.engine.job import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    FOLLOWER_TTL,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    Job,
+    max_training_seconds,
+)
+from mnistlab.engine.train import Progress, TrainResult, cache_key, reason
+from mnistlab.engine.worker import TOPIC
 from mnistlab.i18n import L_, Message
 from mnistlab.model.budget import check_server_limits
+from mnistlab.model.spec import MAX_JOBS_PER_NICKNAME
 
 if TYPE_CHECKING:
     from mnistlab.data.dataset import Dataset
@@ -36,56 +53,10 @@ if TYPE_CHECKING:
 ENGINE_RETRY_S = 30.0  # a failed engine start is tried again after this long (a fresh registry)
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "STOPPED", "Job", "JobRegistry",
-           "default_max_jobs"]
+           "default_max_jobs", "max_training_seconds"]
 
 logger = logging.getLogger(__name__)
-QUEUED, RUNNING, DONE, STOPPED, FAILED, CANCELLED = "queued", "running", "done", "stopped", "failed", "cancelled"
-FOLLOWER_TTL = 30.0  # seconds a follower counts without a heartbeat (pages poll every 1–5 s)
-
-
-@dataclass(eq=False)
-class Job:
-    key: str
-    spec: ModelSpec
-    dataset: Dataset = field(repr=False)
-    dask_key: str = ""
-    owner: str = ""  # the nickname of the session that asked first; its run carries it
-    state: str = QUEUED
-    progress: Progress | None = None
-    result: TrainResult | None = None
-    error: Message | str = ""  # why it failed or was cancelled, said in the reader's language: `str(job.error)`
-    stopping: bool = False
-    run_id: int | None = None
-    followers: dict[str, float] = field(default_factory=dict)  # session → last heartbeat (monotonic)
-    submitted: float = field(default_factory=time.time)
-    started: float | None = None
-    finished: float | None = None
-    finished_event: threading.Event = field(default_factory=threading.Event)
-    future: Any = None
-
-    @property
-    def active(self) -> bool:
-        return self.state in (QUEUED, RUNNING)
-
-    @property
-    def history(self) -> dict[str, Any]:
-        if self.result is not None:
-            return self.result.history
-        return self.progress.history if self.progress is not None else {}
-
-    @property
-    def model_key(self) -> str:
-        """Names the weights, for caches of what is computed from them. A complete run's weights
-        are those of every run with its key; a stopped or diverged run's are its own."""
-        if self.result is not None and not self.result.complete and not self.result.cached:
-            return f"{self.key}-partial-{self.result.epochs_done}-{id(self):x}"
-        return self.key
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self.finished_event.wait(timeout)
-
-
-class JobRegistry:
+class JobRegistry(Dispatcher):
     """One per app process. Thread-safe; every public method returns quickly.
 
     `engine` is started in the background on first use unless one is given, so the first
@@ -112,6 +83,9 @@ class JobRegistry:
         self._engine_error: Message | str = ""
         self._engine_failed_at: float | None = None  # time.monotonic() of a failed start
         self._closed = False
+        self.server = uuid.uuid4().hex  # this registry's name in the scheduler's follower marks
+        self._marking = threading.Lock()
+        self._scattered: dict[str, Any] = {}  # an uploaded dataset's fingerprint → its data on the cluster
         self.engine: Engine | None = None
         if engine is not None:
             self._attach(engine)
@@ -123,29 +97,51 @@ class JobRegistry:
 
     def submit(self, spec: ModelSpec, dataset: Dataset, follower: str, owner: str = "",
                permanent: bool = False) -> Job:
-        """Follow the job for (dataset, spec): the running one, a finished one, or a new one.
-        A `permanent` follower (the server's own warm-up) never expires, so no Stop ends the job.
+        """Follow the job for (dataset, spec): the running one, a finished one, or a new one; the
+        session leaves the job it followed before. A `permanent` follower (the server's own warm-up)
+        never expires, so no Stop ends the job. A nickname's third job at once is refused (FAILED).
         SpecError when the server's limits (memory budget, parameter cap) refuse the spec."""
         check_server_limits(spec)
         key = cache_key(spec, dataset)
         seen = math.inf if permanent else time.monotonic()
         with self._lock:
             job = self._jobs.get(key)
+            leaving = [j for j in self._jobs.values() if j is not job and j.active and follower in j.followers]
             if job is not None and (job.state == DONE or (job.active and not job.stopping)):
                 job.followers[follower] = max(seen, job.followers.get(follower, seen))
                 self._jobs.move_to_end(key)
-                return job
-            # a fresh task; a stopping one keeps its Dask key until it ends, so this one needs its own
-            dask_key = key if job is None or not job.active else f"{key}-{uuid.uuid4().hex[:8]}"
-            job = Job(key, spec, dataset, dask_key=dask_key, owner=owner, followers={follower: seen})
-            if self._engine_error:  # nothing can train it: say so now rather than queue it for ever
-                self._end(job, FAILED, error=self._engine_error)
-                return job
-            self._jobs[key] = job
-            self._held.append(job)
-            self._forget_old()
-            self._wake.notify()
+                remark = job.active and job.future is not None and not job.marked
+            else:
+                job = self._new_job(key, spec, dataset, follower, owner, seen)
+                remark = False
+        for old in leaving if job.state != FAILED else []:  # a session follows one job: the one it left
+            self.stop(old, follower)  # stops unless others follow it
+        if remark:  # this server had left the training (others followed it): it follows again
+            self._mark(job, True)
+        return job
+
+    def _new_job(self, key: str, spec: ModelSpec, dataset: Dataset, follower: str, owner: str, seen: float) -> Job:
+        """A fresh job for `key`, queued, or FAILED with the reason it cannot be. Under the lock."""
+        old = self._jobs.get(key)
+        # a stopping job keeps its Dask key until it ends, so the fresh one needs its own
+        dask_key = key if old is None or not old.active else f"{key}-{uuid.uuid4().hex[:8]}"
+        job = Job(key, spec, dataset, dask_key=dask_key, owner=owner, followers={follower: seen})
+        if self._engine_error:  # nothing can train it: say so now rather than queue it for ever
+            self._end(job, FAILED, error=self._engine_error)
             return job
+        held = [j for j in self._jobs.values() if owner and j.owner == owner and j.active and not j.stopping
+                and any(name != follower for name in self._live_followers(j))]
+        if len(held) >= MAX_JOBS_PER_NICKNAME:
+            self._end(job, FAILED, error=L_(
+                "{nickname} already has {count} trainings queued or running, the most one nickname may have at "
+                "once ({limit}). Stop one of them or wait until one ends, then train again.",
+                nickname=owner, count=len(held), limit=MAX_JOBS_PER_NICKNAME))
+            return job
+        self._jobs[key] = job
+        self._held.append(job)
+        self._forget_old()
+        self._wake.notify()
+        return job
 
     def heartbeat(self, job: Job, follower: str) -> None:
         """The session still looks at the job (called by the pages that poll it)."""
@@ -163,22 +159,61 @@ class JobRegistry:
             return self._held.index(job) + 1 if job in self._held else 0
 
     def stop(self, job: Job, follower: str) -> bool:
-        """`follower` leaves the job. Returns True when that stops the job for everyone."""
+        """`follower` leaves the job. Returns False while others (on this server or another) still
+        follow it, so it goes on for them; True when it stops, and for a job already over (a Stop that
+        came as it finished never discards its result)."""
         with self._lock:
             job.followers.pop(follower, None)
-            if self._live_followers(job) or not job.active:
+            if not job.active:
+                return True
+            if self._live_followers(job):
                 return False
-            job.stopping = True
             if job in self._held:
+                job.stopping = True
                 self._held.remove(job)
                 self._end(job, CANCELLED, error=L_("Cancelled before it started."))
                 return True
+            if job.future is None:  # being handed to Dask right now: the sender sees this and stops it
+                job.stopping = True
+                return True
             future, queued = job.future, job.state == QUEUED
-        if queued and future is not None:
-            future.cancel()  # the done callback reports it cancelled
-        else:
-            self._set_stop(job)
+        return self._leave(job, future, queued)
+
+    def _leave(self, job: Job, future: Any, queued: bool) -> bool:
+        """This server's sessions all left a job Dask has: stop it unless another server follows it."""
+        self._mark(job, False)
+        try:
+            if others_follow(self.engine.client, job.dask_key, self.server):
+                return False
+        except Exception:  # noqa: BLE001 — the scheduler is away: the job ends with it anyway
+            logger.exception("could not read who follows %s", job.dask_key)
+        with self._lock:
+            job.stopping = True
+        if queued:
+            # cancelling a task that in fact started does not stop it: the cleared mark above does
+            future.cancel()
         return True
+
+    def _mark(self, job: Job, following: bool, renew: bool = False) -> None:
+        """One mark at a time, so a renewal cannot land after the mark that left the job."""
+        with self._marking:
+            if renew and not job.marked:
+                return
+            job.marked = following
+            self._send_mark(job, following)
+
+    def _send_mark(self, job: Job, following: bool) -> None:
+        try:
+            mark(self.engine.client, job.dask_key, self.server, following)
+        except Exception:  # noqa: BLE001 — the scheduler is away: the job ends with it anyway
+            logger.exception("could not mark %s as followed=%s", job.dask_key, following)
+
+    def forget_finished(self) -> None:
+        """Drop the finished jobs kept for identical requests (after the teacher cleared the runs,
+        the next identical training goes to the workers and is stored again)."""
+        with self._lock:
+            for key in [key for key, job in self._jobs.items() if not job.active]:
+                del self._jobs[key]
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -224,69 +259,6 @@ class JobRegistry:
             self._ready.set()
         threading.Thread(target=self._dispatch_forever, name="mnistlab-dispatch", daemon=True).start()
 
-    def _dispatch_forever(self) -> None:
-        """Hands waiting jobs to Dask as trainers free up. Dask itself would queue them on
-        whichever worker it picked first; holding them here keeps the line first-come first-served
-        and lets Stop cancel a job nobody has started. A trainer freed by another app server on a
-        shared cluster is noticed within a second."""
-        while not self._closed and self.engine.client.status not in ("closing", "closed"):
-            with self._lock:
-                self._wake.wait(timeout=1.0)
-                if not self._held or self._recycle_busy:
-                    continue
-                held = list(self._held)
-            try:
-                busy, threads = self._cluster_load()
-            except Exception:  # noqa: BLE001 — the scheduler is briefly away: try again in a second
-                logger.exception("could not read the cluster's load")
-                continue
-            with self._lock:
-                mine = {j.dask_key for j in self._jobs.values() if j.future is not None and j.active}
-                free = threads - len(busy | mine)
-                for job in held:
-                    if job not in self._held:
-                        continue  # cancelled meanwhile
-                    joins = job.dask_key in busy  # another server started this very job: follow it
-                    if joins or free > 0:
-                        free -= 0 if joins else 1
-                        self._held.remove(job)
-                        self._send(job)
-
-    def _cluster_load(self) -> tuple[set[str], int]:
-        """Keys the workers are running, and how many trainings the cluster runs at once."""
-        client = self.engine.client
-        busy = {str(key) for keys in client.processing().values() for key in keys}
-        return busy, sum(client.nthreads().values())
-
-    def _send(self, job: Job) -> None:
-        dataset = job.dataset
-        # a built-in dataset travels by name (the worker loads it once); an upload travels with its task
-        source = "sample" if dataset.is_sample else "auto"
-        sent = (dataset.name, source, dataset.fingerprint) if self._builtin_matches(dataset) else dataset
-        payload = {
-            "key": job.key, "dask_key": job.dask_key, "spec_json": job.spec.to_json(), "dataset": sent,
-            "cache_dir": str(self.cache_dir or default_cache_dir()), "store_url": self.store_url,
-            "owner": job.owner,
-        }
-        job.future = self.engine.client.submit(run_training, payload, key=job.dask_key, pure=False)
-        job.future.add_done_callback(lambda future, job=job: self._on_done(job, future))
-
-    @staticmethod
-    def _builtin_matches(dataset: Dataset) -> bool:
-        """A built-in dataset is sent by name only if `load_dataset` made it here (never an upload).
-        Nothing is loaded to find out: this runs under the registry's lock."""
-        from mnistlab.data.load import loaded_by_name
-
-        return dataset.name in DATASET_NAMES and loaded_by_name(dataset)
-
-    def _set_stop(self, job: Job) -> None:
-        from distributed import Event
-
-        try:
-            Event(stop_event_name(job.dask_key), client=self.engine.client).set()
-        except Exception:  # noqa: BLE001 — the scheduler is gone: the job ends with it anyway
-            logger.exception("could not stop %s", job.dask_key)
-
     def _live_followers(self, job: Job) -> list[str]:
         now = time.monotonic()
         return [name for name, seen in job.followers.items() if now - seen <= self.follower_ttl]
@@ -319,17 +291,8 @@ class JobRegistry:
             payload = future.result()
         except CancelledError:
             state, error = CANCELLED, L_("Cancelled before it started.")
-        except KilledWorker:
-            limit = self.engine.memory_limit if self.engine else 0
-            state = FAILED
-            if limit:
-                error = L_("The training's worker process was stopped: this model needed more memory than the server "
-                           "gives one training ({limit:.1f} GB). Make it smaller (fewer units or filters, a smaller "
-                           "batch) and train again. Everybody else's trainings go on.", limit=limit / 2**30)
-            else:
-                error = L_("The training's worker process was stopped: this model needed more memory than the server "
-                           "gives one training. Make it smaller (fewer units or filters, a smaller batch) and train "
-                           "again. Everybody else's trainings go on.")
+        except KilledWorker as exc:  # its worker died: a memory kill by the nanny, or anything else
+            state, error = FAILED, killed_message(self.engine.client, exc, self.engine.memory_limit)
         except Exception as exc:  # noqa: BLE001 — a bug or a resource error: the job says so, the app goes on
             state, error = FAILED, L_("Training failed: {kind}: {reason}", kind=type(exc).__name__, reason=reason(exc))
         finally:
@@ -342,12 +305,16 @@ class JobRegistry:
                 key=payload["key"], message=payload["message"], notice=payload["notice"],
             )
             state = DONE if result.complete or result.cached else STOPPED
+        if job.marked:  # before the job ends: a fresh job of the same key marks itself only after
+            self._mark(job, False)
         with self._lock:
             job.result, job.run_id = result, (payload or {}).get("run_id")
             if result is not None and not result.cached:
                 self.trainings_executed += 1
             self._note_worker(payload)
             self._end(job, state, error)
+            if not any(j.active and j.dataset.fingerprint == job.dataset.fingerprint for j in self._jobs.values()):
+                self._scattered.pop(job.dataset.fingerprint, None)  # its copy on the cluster is released
             self._wake.notify()
         if self.on_finish is not None and result is not None and not (payload or {}).get("stored"):
             try:

@@ -191,6 +191,7 @@ def train(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     key = cache_key(spec, dataset)
     if use_cache:
+        clean_stale(cache)
         hit = load_cached(cache, key)
         if hit is not None:
             return hit
@@ -225,6 +226,7 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     )
     seconds = time.perf_counter() - watcher.started
     done = len(watcher.history.get("loss", []))
+    watcher.stopped = watcher.stopped and done < spec.epochs  # a Stop that came with the last batch: complete
     if watcher.diverged:
         message = L_("The loss became NaN in epoch {epoch}: the weights blew up. Learning rate too high? "
                      "Try one 10 times smaller.", epoch=watcher.diverged_at)
@@ -310,8 +312,27 @@ def _make_watcher(*args):
 # --- the disk cache -------------------------------------------------------------------
 
 
+STALE_S = 600.0  # a staging folder this old was left by a killed writer (a write takes seconds)
+_cleaned: set[str] = set()
+
+
 def _entry(cache: Path, key: str) -> Path:
     return cache / "runs" / key
+
+
+def clean_stale(cache: Path, older_than: float = STALE_S) -> None:
+    """Remove the half-written entries (`.KEY-*`) a killed process left; once per folder per process."""
+    folder = cache / "runs"
+    if str(folder) in _cleaned:
+        return
+    _cleaned.add(str(folder))
+    now = time.time()
+    for staging in folder.glob(".*-*"):
+        try:
+            if staging.is_dir() and now - staging.stat().st_mtime > older_than:
+                shutil.rmtree(staging, ignore_errors=True)
+        except OSError:  # gone meanwhile, or not ours to read: leave it
+            pass
 
 
 def load_cached(cache: Path, key: str) -> TrainResult | None:

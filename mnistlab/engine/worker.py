@@ -4,10 +4,10 @@ Also a Dask preload (`dask worker --preload mnistlab.engine.worker`, used by the
 cluster too): it lowers the worker's CPU priority below the app's and imports
 TensorFlow before the first job arrives.
 
-The task reports progress with `log_event` on one topic, reads its stop switch (a
-`distributed.Event` named after its key) between batches, and returns the model as the
-bytes of its `.keras` file, so nothing in the app process has to import TensorFlow to
-follow a training.
+The task reports progress with `log_event` on one topic, reads its stop switch (the
+servers that follow it, kept on the scheduler: `mnistlab.engine.follow`) between batches,
+stops on its own past `max_seconds`, and returns the model as the bytes of its `.keras`
+file, so nothing in the app process has to import TensorFlow to follow a training.
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ import os
 import time
 from typing import Any
 
+from mnistlab.i18n import L_
+
 logger = logging.getLogger(__name__)
 
 TOPIC = "mnistlab-progress"
 PROGRESS_EVERY = 0.5  # seconds between progress events within an epoch
 STOP_CHECK_EVERY = 0.25  # seconds between looks at the stop switch (a round trip to the scheduler)
 NICE = 10  # how much lower than the app the trainings run
-
-
-def stop_event_name(dask_key: str) -> str:
-    return f"mnistlab-stop-{dask_key}"
 
 
 def lower_priority(nice: int | None = None) -> None:
@@ -106,12 +104,10 @@ def _process_rss() -> int:
 
 def run_training(job: dict[str, Any]) -> dict[str, Any]:
     """The Dask task: train (or take from the worker's disk cache), store the run, return it."""
-    from types import SimpleNamespace
+    from distributed import get_client, get_worker
 
-    from distributed import Event, get_worker
-
-    from mnistlab.engine.train import reason, train
-    from mnistlab.i18n import L_
+    from mnistlab.engine.follow import nobody_follows
+    from mnistlab.engine.train import train
     from mnistlab.model.spec import ModelSpec
 
     global _trainings
@@ -119,14 +115,20 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
     worker = get_worker()
     key = job["dask_key"]
     worker.log_event(TOPIC, {"key": key, "kind": "started", "worker": worker.address})
-    stop = Event(stop_event_name(key))
-    state = {"stop_checked": 0.0, "stopped": False, "reported": 0.0}
+    client = get_client()
+    limit = float(job.get("max_seconds") or 0)
+    state = {"stop_checked": 0.0, "stopped": False, "reported": 0.0, "began": time.monotonic(), "timed_out": False}
 
     def should_stop() -> bool:
         now = time.monotonic()
+        if limit and now - state["began"] > limit:
+            state["stopped"] = state["timed_out"] = True
         if not state["stopped"] and now - state["stop_checked"] >= STOP_CHECK_EVERY:
             state["stop_checked"] = now
-            state["stopped"] = stop.is_set()
+            try:
+                state["stopped"] = nobody_follows(client, key)
+            except Exception:  # noqa: BLE001 — the scheduler is away for a moment: look again later
+                logger.debug("could not read who follows %s", key)
         return state["stopped"]
 
     def report(progress, force: bool = False) -> None:
@@ -141,27 +143,13 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
 
     spec = ModelSpec.from_json(job["spec_json"])
     dataset = resolve_dataset(job["dataset"])
-    try:
-        result = train(spec, dataset, on_epoch=lambda p: report(p, force=True), on_batch=report,
-                       should_stop=should_stop, cache_dir=job["cache_dir"])
-    finally:
-        try:
-            stop.clear()  # the next request for this key starts afresh
-        except Exception:  # noqa: BLE001 — the scheduler is going away: nothing to clear
-            logger.debug("could not clear the stop switch of %s", key)
+    result = train(spec, dataset, on_epoch=lambda p: report(p, force=True), on_batch=report,
+                   should_stop=should_stop, cache_dir=job["cache_dir"])
+    if state["timed_out"] and result.stopped:
+        result.message = _time_limit_message(limit, result.epochs_done)
     if not result.cached:
         _trainings += 1
-    run_id, record_error = None, None
-    if job.get("store_url"):
-        from mnistlab.store.runs import record_job
-
-        done = SimpleNamespace(result=result, spec=spec, dataset=dataset, key=job["key"], owner=job.get("owner", ""))
-        try:
-            run_id = record_job(_store(job["store_url"]), done)
-        except Exception as exc:  # noqa: BLE001 — the student keeps the model whatever the database says
-            logger.exception("storing the run of %s failed", key)
-            record_error = L_("This run could not be saved to the class's experiments ({kind}: {reason}).",
-                              kind=type(exc).__name__, reason=reason(exc))
+    run_id, record_error = _record(job, result, spec, dataset)
     notice = result.notice
     if notice and record_error:
         notice = L_("{first} {second}", first=notice, second=record_error)
@@ -173,3 +161,33 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
         "run_id": run_id, "stored": bool(job.get("store_url")) and not record_error,
         "worker": worker.address, "worker_trainings": _trainings, "worker_rss": _process_rss(),
     }
+
+
+def _time_limit_message(limit: float, done: int):
+    if done == 1:
+        return L_("Stopped after {seconds:.0f} s, the longest one training may run on this server "
+                  "(MNISTLAB_MAX_TRAINING_S); the {done} complete epoch is kept.", seconds=limit, done=done)
+    return L_("Stopped after {seconds:.0f} s, the longest one training may run on this server "
+              "(MNISTLAB_MAX_TRAINING_S); the {done} complete epochs are kept.", seconds=limit, done=done)
+
+
+def _record(job: dict[str, Any], result, spec, dataset):
+    """Store the run: a fresh one always, one served from the cache when the store lacks it (its first
+    insert failed, or the teacher cleared the runs since). Returns (run id, the reason it was not saved)."""
+    from types import SimpleNamespace
+
+    from mnistlab.engine.train import reason
+    from mnistlab.store.runs import record_job
+
+    if not job.get("store_url"):
+        return None, None
+    done = SimpleNamespace(result=result, spec=spec, dataset=dataset, key=job["key"], owner=job.get("owner", ""))
+    try:
+        store = _store(job["store_url"])
+        if result.cached and store.has_run(job["key"]):
+            return None, None
+        return record_job(store, done, again=True), None
+    except Exception as exc:  # noqa: BLE001 — the student keeps the model whatever the database says
+        logger.exception("storing the run of %s failed", job["dask_key"])
+        return None, L_("This run could not be saved to the class's experiments ({kind}: {reason}).",
+                        kind=type(exc).__name__, reason=reason(exc))

@@ -66,6 +66,9 @@ LIMITS: dict[str, tuple[Any, Any]] = {
 }
 MIN_TRAIN_SUBSET = 10  # one image per class at least
 MAX_SPEC_JSON_CHARS = 20_000  # a 30-layer spec is about 3,000; a link or file longer is refused unread
+# Fair use of a class's shared trainers (mnistlab.engine.jobs applies them; the README lists them)
+MAX_JOBS_PER_NICKNAME = 2  # trainings one nickname may have queued or running at once
+MAX_TRAINING_S = 900  # default of MNISTLAB_MAX_TRAINING_S: a longer training stops, keeping its complete epochs
 
 # Marked for the catalogs: say one with `tr(SETTING_TITLES[name])` where it is shown.
 SETTING_TITLES = {

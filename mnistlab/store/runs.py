@@ -77,7 +77,8 @@ def _shown(url: str) -> str | Message:
 def _open(url: str) -> sa.Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
+    # a server's connection dropped while idle (a database restart) is replaced before use, not failed on
+    engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     try:
         prepare(engine)
     except _OPEN_ERRORS:
@@ -147,6 +148,12 @@ class Store:
         }
         with database(L_("save the run {name!r}", name=name)), self.engine.begin() as connection:
             return int(connection.execute(sa.insert(RUNS).values(**row)).inserted_primary_key[0])
+
+    def has_run(self, cache_key: str) -> bool:
+        """A complete run of this cache key is stored."""
+        query = sa.select(RUNS.c.id).where(RUNS.c.cache_key == cache_key, RUNS.c.status == "done").limit(1)
+        with database(L_("list the runs")), self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
     def list(self) -> list[Run]:
         """Every run, newest first, without their models."""
@@ -240,13 +247,14 @@ def _english(text: str | Message) -> str:
     return text.english() if isinstance(text, Message) else str(text)
 
 
-def record_job(store: Store, job) -> int | None:
-    """Store a finished job's run with its test scores; a result served from the cache was stored before.
-    A database failure is a StoreError whose message the student should read: the run is not saved."""
+def record_job(store: Store, job, again: bool = False) -> int | None:
+    """Store a finished job's run with its test scores; a result served from the cache was stored before,
+    unless `again` (the store lost it). A database failure is a StoreError whose message the student should
+    read: the run is not saved."""
     from mnistlab.insight.evaluate import evaluate
 
     result = job.result
-    if result is None or result.cached:
+    if result is None or (result.cached and not again):
         return None
     status = "diverged" if result.diverged else "stopped" if result.stopped else "done"
     accuracy = loss = None

@@ -1,0 +1,142 @@
+"""Faults the training engine must survive: crafted input, reused ids, half-written cache folders,
+a Stop with the last batch, a worker killed from outside, a cluster that prints a lot."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from mnistlab import ModelSpec
+from mnistlab.model.spec import dense, flatten
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def spec(seed=0, epochs=1):
+    return ModelSpec((flatten(), dense(8)), epochs=epochs, seed=seed, batch_size=32)
+
+
+def test_a_coordinate_too_big_for_a_float_is_a_stroke_error():
+    from mnistlab.data.strokes import StrokeError, parse_strokes
+
+    with pytest.raises(StrokeError, match="leaves the 280"):
+        parse_strokes([[10, 10, int("9" * 400), 10]], 280)
+
+
+def test_partial_models_never_share_a_model_key(tiny):
+    from mnistlab.engine.jobs import Job
+    from mnistlab.engine.train import TrainResult
+
+    keys = set()
+    for _ in range(50):  # CPython hands a freed object's id to the next one made
+        job = Job("k", spec(), tiny, result=TrainResult(b"", {}, 1.0, 0, stopped=True))
+        keys.add(job.model_key)
+        del job
+        gc.collect()
+    assert len(keys) == 50
+
+
+def test_a_postgresql_store_checks_its_connections_before_use(monkeypatch):
+    import sqlalchemy as sa
+
+    import mnistlab.store.runs as runs
+
+    made = {}
+
+    def create_engine(url, **kwargs):
+        made.update(kwargs)
+        raise sa.exc.OperationalError("connect", {}, Exception("no server"))
+
+    monkeypatch.setattr(runs.sa, "create_engine", create_engine)
+    with pytest.raises(runs.StoreError):
+        runs.Store("postgresql+psycopg://user:secret@nowhere/db")
+    assert made.get("pool_pre_ping") is True
+
+
+def test_half_written_cache_folders_are_cleaned_at_start(tiny, tmp_path):
+    from mnistlab.engine.train import train
+
+    runs = tmp_path / "runs"
+    stale, fresh = runs / ".abc123-x1y2", runs / ".def456-z3w4"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "model.keras").write_bytes(b"half")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    train(spec(seed=70), tiny, cache_dir=tmp_path)
+    assert not stale.exists()
+    assert fresh.exists()  # another process may be writing it right now
+
+
+def test_a_stop_with_the_last_batch_keeps_a_complete_run(tiny, tmp_path):
+    import math
+
+    from mnistlab.engine.train import split_validation, train
+
+    s = spec(seed=71, epochs=2)
+    x_fit = split_validation(tiny.x_train, tiny.y_train, s.validation_split, s.seed)[0]
+    total = s.epochs * math.ceil(len(x_fit) / s.batch_size)
+    calls = []
+
+    def should_stop():  # asked after every batch: Stop arrives with the very last one
+        calls.append(1)
+        return len(calls) >= total
+
+    result = train(s, tiny, should_stop=should_stop, cache_dir=tmp_path)
+    assert len(calls) == total and result.epochs_done == 2
+    assert result.complete and not result.stopped and "Trained 2 epochs" in str(result.message)
+
+
+def test_a_follower_in_a_background_tab_still_counts(tiny, monkeypatch):
+    import mnistlab.engine.jobs
+    from mnistlab.engine.jobs import Job, JobRegistry
+
+    def refuse(*args, **kwargs):
+        raise OSError("no engine in this test")
+
+    monkeypatch.setattr(mnistlab.engine.jobs, "start_engine", refuse)
+    reg = JobRegistry(max_jobs=1)
+    now = time.monotonic()
+    job = Job("k", spec(), tiny, followers={"background-tab": now - 65, "alice": now})  # its timer: once a minute
+    assert reg.stop(job, "alice") is False and job.active
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from mnistlab.engine.cluster import start_engine
+
+    started = start_engine(n_workers=1)
+    yield started
+    started.close()
+
+
+def test_the_cluster_can_print_without_freezing(engine):
+    def shout():
+        print("x" * 200_000, flush=True)  # more than a pipe holds
+        return True
+
+    answer = {}
+    thread = threading.Thread(target=lambda: answer.update(engine.client.run(shout)), daemon=True)
+    thread.start()
+    thread.join(60)
+    assert list(answer.values()) == [True]
+
+
+def test_a_worker_killed_from_outside_is_not_called_a_memory_kill(engine, tiny, tmp_path):
+    from mnistlab.engine.jobs import FAILED, JobRegistry
+
+    reg = JobRegistry(engine=engine, max_jobs=1, cache_dir=tmp_path)
+    job = reg.submit(ModelSpec((flatten(), dense(8)), epochs=200, batch_size=8), tiny, "alice")
+    deadline = time.monotonic() + 120
+    while job.progress is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    for pid in engine.client.run(os.getpid).values():
+        os.kill(pid, signal.SIGKILL)
+    assert job.wait(60) and job.state == FAILED
+    assert "more memory" not in str(job.error) and "died" in str(job.error)
