@@ -14,7 +14,7 @@ from mnistlab.store.owners import may_delete
 from mnistlab.store.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
-from ui.resources import shared_store
+from ui.resources import registry, shared_store
 from ui.session import ActiveModel, set_active_model
 from ui.sidebar import dataset_title
 
@@ -105,6 +105,7 @@ def teacher_panel(runs: list[Run]) -> None:
         if st.button(_("Clear the class's runs"), key="clear_runs", disabled=not confirm, type="primary"):
             try:
                 shared_store().clear(teacher=is_teacher())
+                registry().forget_finished()  # a later identical training is trained and stored again
             except MnistlabError as exc:
                 st.error(str(exc))
             else:
