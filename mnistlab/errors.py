@@ -44,3 +44,7 @@ class SpecError(MnistlabError):
 
 class ModelFileError(MnistlabError):
     """A model file cannot be used by mnistlab."""
+
+
+class DrawingError(MnistlabError):
+    """A drawing cannot be read, or it or its label cannot be kept."""

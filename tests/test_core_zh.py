@@ -15,9 +15,8 @@ from mnistlab import i18n
 from mnistlab.data.dataset import CLASS_NAMES, DIGITS
 from mnistlab.data.preprocess import drawing_problem, ink_map
 from mnistlab.data.sources import dataset_from_idx_files, dataset_from_npz_bytes, load_npz
-from mnistlab.errors import DataError
+from mnistlab.errors import DataError, DrawingError
 from mnistlab.insight import charts, charts_inside
-from mnistlab.store.drawings import DrawingError
 from mnistlab.store.runs import Store, StoreError
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import DrawingError, MnistlabError
 from mnistlab.store import drawings as drawings_module
-from mnistlab.store.drawings import DrawingError
 from mnistlab.store.runs import Store, StoreError
 
 

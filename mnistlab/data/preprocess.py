@@ -18,8 +18,8 @@ from PIL import Image
 from scipy import ndimage
 
 from mnistlab.data.pixels import gray_levels_to_unit
+from mnistlab.errors import DrawingError
 from mnistlab.i18n import N_, _
-from mnistlab.store.drawings import DrawingError
 
 SIZE = 28
 BOX = 20

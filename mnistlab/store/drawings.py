@@ -15,17 +15,13 @@ import numpy as np
 import sqlalchemy as sa
 
 from mnistlab.data.pixels import IMAGE_SHAPE
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import DrawingError
 from mnistlab.i18n import L_, N_
 from mnistlab.store.owners import clean_nickname, refused
 from mnistlab.store.schema import DRAWINGS, SESSION_MAX_CHARS, StoreError, database
 
 MAX_DRAWINGS = 20_000
 LABELS = range(10)
-
-
-class DrawingError(MnistlabError):
-    """A drawing or its label cannot be kept."""
 
 
 @dataclass(frozen=True)
