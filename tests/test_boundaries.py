@@ -29,3 +29,29 @@ def test_importing_the_core_and_describing_models_loads_no_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=CORE.parent, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# The subjects, lowest first: a package imports only those below it (any import, lazy ones included),
+# so `ls mnistlab` reads as the architecture and no subject needs another that needs it back.
+LAYERS = ["i18n", "errors", "data", "model", "insight", "store", "engine"]
+
+
+def test_subject_packages_import_only_the_subjects_below_them():
+    wrong = []
+    for path in CORE.rglob("*.py"):
+        parts = path.relative_to(CORE).with_suffix("").parts
+        if parts[0] not in LAYERS:
+            continue  # __init__ and __main__ gather every subject
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                names = module.split(".")
+                if names[0] == "mnistlab" and len(names) > 1 and names[1] in LAYERS:
+                    if LAYERS.index(names[1]) > LAYERS.index(parts[0]):
+                        wrong.append(f"{'/'.join(parts)} imports {module}")
+    assert not wrong, wrong
