@@ -27,8 +27,8 @@ _WHERE = {
     "layer_table": "model.spec",
     "output_shapes": "model.spec",
     "param_count": "model.spec",
-    "Progress": "engine.train",
-    "TrainResult": "engine.train",
+    "Progress": "engine.result",
+    "TrainResult": "engine.result",
     "train": "engine.train",
 }
 __all__ = [
@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from mnistlab.data.dataset import Dataset
     from mnistlab.data.load import load_dataset
     from mnistlab.data.preprocess import to_mnist
-    from mnistlab.engine.train import Progress, TrainResult, train
+    from mnistlab.engine.result import Progress, TrainResult
+    from mnistlab.engine.train import train
     from mnistlab.errors import DataError, MnistlabError, ModelFileError, SpecError
     from mnistlab.insight.evaluate import Evaluation, evaluate, predict_digit
     from mnistlab.model.build import build_model

@@ -49,7 +49,8 @@ def _script(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from mnistlab.data.load import load_dataset
-    from mnistlab.engine.train import Progress, train
+    from mnistlab.engine.result import Progress
+    from mnistlab.engine.train import train
     from mnistlab.insight.evaluate import evaluate
 
     spec = _preset_spec(args)

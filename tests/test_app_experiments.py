@@ -9,7 +9,7 @@ from apptest import open_app
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, build_model
-from mnistlab.engine.train import model_to_bytes
+from mnistlab.model.io import model_to_bytes
 from mnistlab.model.spec import dense, flatten
 
 ROOT = Path(__file__).resolve().parent.parent

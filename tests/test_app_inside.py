@@ -172,9 +172,10 @@ def test_any_gallery_digit_can_be_opened_on_inside(sample):
 
 
 def test_experiments_compares_two_runs(tiny, sample):
-    from mnistlab.engine.train import model_to_bytes, train
+    from mnistlab.engine.train import train
     from mnistlab.insight.compare import accuracy_change
     from mnistlab.insight.evaluate import evaluate
+    from mnistlab.model.io import model_to_bytes
     from ui.resources import shared_store
 
     specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),

@@ -112,7 +112,7 @@ def test_inside_in_chinese_for_an_mlp_shows_its_units(sample):
 def test_two_runs_compared_in_chinese(tiny, sample):
     from english import english_words
 
-    from mnistlab.engine.train import model_to_bytes
+    from mnistlab.model.io import model_to_bytes
 
     specs = [ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, name="narrow"),
              ModelSpec((flatten(), dense(8)), epochs=1, train_size=200, batch_size=64, learning_rate=0.01,

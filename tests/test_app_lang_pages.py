@@ -13,11 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec
 from mnistlab.engine.jobs import DONE, RUNNING, Job
-from mnistlab.engine.train import (
-    Progress,
-    model_to_bytes,
-    train,  # not `from mnistlab import train`: once the module is loaded, that name is the module
-)
+from mnistlab.engine.result import Progress
+from mnistlab.engine.train import train
+from mnistlab.model.io import model_to_bytes
 from mnistlab.model.spec import dense, flatten
 from ui.session import ActiveModel
 

@@ -7,7 +7,8 @@ import pytest
 from apptest import open_app
 
 from mnistlab import ModelSpec, SpecError, to_keras_script, train
-from mnistlab.engine.train import cache_key, training_wrapper
+from mnistlab.engine.cache import cache_key
+from mnistlab.engine.train import training_wrapper
 from mnistlab.model.augment import STRENGTHS, augmentation_layers, stroke_width_layer
 from mnistlab.model.spec import AUGMENTATIONS, conv2d, dense, flatten, maxpool2d
 

@@ -21,7 +21,8 @@ def laptop(browser):  # noqa: F811
 @pytest.fixture(scope="module")
 def model_file(tiny, tmp_path_factory):
     """A small CNN trained for 1 epoch on the tiny sample, as a .keras file to upload."""
-    from mnistlab.engine.train import model_to_bytes, train
+    from mnistlab.engine.train import train
+    from mnistlab.model.io import model_to_bytes
     from mnistlab.model.spec import ModelSpec, conv2d, dense, flatten, maxpool2d
 
     spec = ModelSpec((conv2d(6, 3), maxpool2d(2), flatten(), dense(32)), epochs=1, name="browser_cnn")

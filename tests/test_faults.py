@@ -30,7 +30,7 @@ def test_a_coordinate_too_big_for_a_float_is_a_stroke_error():
 
 def test_partial_models_never_share_a_model_key(tiny):
     from mnistlab.engine.jobs import Job
-    from mnistlab.engine.train import TrainResult
+    from mnistlab.engine.result import TrainResult
 
     keys = set()
     for _ in range(50):  # CPython hands a freed object's id to the next one made

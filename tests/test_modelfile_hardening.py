@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnistlab import build_model
-from mnistlab.engine.train import model_to_bytes
 from mnistlab.errors import ModelFileError
 from mnistlab.model import files as modelfile
 from mnistlab.model import presets
 from mnistlab.model.files import MAX_MODEL_PARAMS, check_archive, load_model_bytes
+from mnistlab.model.io import model_to_bytes
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from mnistlab import ModelSpec, build_model
-from mnistlab.engine.train import model_to_bytes
 from mnistlab.errors import ModelFileError
 from mnistlab.model.files import load_model_bytes
+from mnistlab.model.io import model_to_bytes
 from mnistlab.model.spec import dense, flatten
 from mnistlab.store.runs import RUNS, Store, StoreError
 

@@ -65,7 +65,7 @@ def test_a_job_stores_its_owner(store, tiny):
     from types import SimpleNamespace
 
     from mnistlab import ModelSpec, build_model
-    from mnistlab.engine.train import TrainResult
+    from mnistlab.engine.result import TrainResult
     from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="owned")
@@ -81,7 +81,7 @@ def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):
     import sqlalchemy as sa
 
     from mnistlab import ModelSpec, build_model
-    from mnistlab.engine.train import TrainResult
+    from mnistlab.engine.result import TrainResult
     from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="lost")

@@ -110,9 +110,9 @@ def test_a_database_from_a_newer_mnistlab_is_refused_untouched(tmp_path):
 
 def test_a_stored_model_larger_than_the_upload_limit_still_loads(tmp_path, monkeypatch):
     from mnistlab import ModelSpec, build_model
-    from mnistlab.engine.train import model_to_bytes
     from mnistlab.errors import ModelFileError
     from mnistlab.model import files as modelfile
+    from mnistlab.model.io import model_to_bytes
     from mnistlab.model.spec import dense, flatten
 
     data = model_to_bytes(build_model(ModelSpec((flatten(), dense(8)))))

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mnistlab import PRESETS, ModelSpec, i18n, train
-from mnistlab.engine.train import cache_key, split_validation
+from mnistlab.engine.cache import cache_key
+from mnistlab.engine.train import split_validation
 from mnistlab.model.spec import dense, flatten
 
 SMALL = ModelSpec((flatten(), dense(32, "relu")), "adam", 0.003, batch_size=32, epochs=2, name="small")

@@ -3,8 +3,8 @@
 import pytest
 from apptest import open_app
 
+from mnistlab.engine.cache import cache_key
 from mnistlab.engine.jobs import DONE
-from mnistlab.engine.train import cache_key
 from mnistlab.model.presets import draw_default_spec
 
 QUICK = draw_default_spec().replace(epochs=1, train_size=300)

@@ -7,9 +7,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mnistlab.data.dataset import DATASET_NAMES
+from mnistlab.engine.cache import default_cache_dir
 from mnistlab.engine.follow import REFRESH_S
 from mnistlab.engine.job import FAILED, Job, max_training_seconds
-from mnistlab.engine.train import default_cache_dir, reason
+from mnistlab.engine.result import reason
 from mnistlab.engine.worker import run_training
 from mnistlab.i18n import L_
 

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.engine.train import Progress, TrainResult
+from mnistlab.engine.result import Progress, TrainResult
 from mnistlab.i18n import Message
 from mnistlab.model.spec import MAX_TRAINING_S
 

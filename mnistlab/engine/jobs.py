@@ -25,6 +25,7 @@ import uuid
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from mnistlab.engine.cache import cache_key
 from mnistlab.engine.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
 from mnistlab.engine.dispatch import Dispatcher
 from mnistlab.engine.failures import killed_message
@@ -40,7 +41,7 @@ from mnistlab.engine.job import (
     Job,
     max_training_seconds,
 )
-from mnistlab.engine.train import Progress, TrainResult, cache_key, reason
+from mnistlab.engine.result import Progress, TrainResult, reason
 from mnistlab.engine.worker import TOPIC
 from mnistlab.i18n import L_, Message
 from mnistlab.model.budget import check_server_limits

@@ -1,4 +1,4 @@
-"""Training a spec on a dataset, with plain callbacks, a stop switch and a disk cache.
+"""Training a spec on a dataset, with plain callbacks, a stop switch and the disk cache (`engine.cache`).
 
 The data stays uint8: the model is trained inside a thin wrapper that scales each batch
 to [0, 1] on the way in, so no float copy of the training set is ever made, and the
@@ -8,114 +8,26 @@ model that comes out takes [0, 1] images like every MNIST tutorial's.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
 import os
-import shutil
-import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnistlab.data.pixels import SCALE
-from mnistlab.errors import MnistlabError
-from mnistlab.i18n import L_, Ln_, Message
-from mnistlab.model.io import model_from_bytes, model_to_bytes
+from mnistlab.engine.cache import cache_key, clean_stale, default_cache_dir, load_cached, store_result
+from mnistlab.engine.result import HISTORY_KEYS, Progress, TrainResult
+from mnistlab.i18n import L_, Ln_
 from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
 
 if TYPE_CHECKING:
     import keras
 
     from mnistlab.data.dataset import Dataset
-
-CACHE_VERSION = 1
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a training run is; passed to the on_epoch and on_batch callbacks."""
-
-    epoch: int  # 1-based
-    epochs: int
-    batch: int  # 1-based within the epoch; equals `batches` in an epoch report
-    batches: int
-    elapsed: float  # seconds since training started
-    logs: dict[str, float] = field(default_factory=dict)
-    history: dict[str, list[float]] = field(default_factory=dict)
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, ((self.epoch - 1) + self.batch / max(self.batches, 1)) / self.epochs)
-
-    @property
-    def eta(self) -> float | None:
-        """Seconds left at the pace so far, once there is a pace to go by."""
-        done = self.fraction
-        return self.elapsed * (1 - done) / done if done > 0 else None
-
-
-@dataclass
-class TrainResult:
-    """What a training gives back. The model may arrive as the bytes of its `.keras` file
-    (from a worker process): it is then loaded on first use, so an app process that only
-    shows curves never imports TensorFlow."""
-
-    model_or_bytes: Any  # a keras.Model, or the bytes of its .keras file
-    history: dict[str, Any]
-    seconds: float
-    epochs_done: int  # complete epochs; a stopped run's partial epoch is history["partial_epoch"]
-    stopped: bool = False  # the user stopped it; the model is the partly trained one
-    diverged: bool = False  # the loss became NaN or infinite
-    cached: bool = False
-    key: str = ""
-    # Said in the reader's language when shown: a Message (made here or in a worker process), or "" for none;
-    # `str(result.message)` is the text.
-    message: Message | str = ""
-    notice: Message | str = ""  # something the student should know that is not about the model (cache, store)
-
-    @property
-    def complete(self) -> bool:
-        return not (self.stopped or self.diverged)
-
-    @property
-    def model(self) -> keras.Model:
-        with _LOADING:
-            if isinstance(self.model_or_bytes, (bytes, bytearray)):
-                self.model_or_bytes = model_from_bytes(bytes(self.model_or_bytes))
-        return self.model_or_bytes
-
-    def model_bytes(self) -> bytes:
-        if isinstance(self.model_or_bytes, (bytes, bytearray)):
-            return bytes(self.model_or_bytes)
-        return model_to_bytes(self.model_or_bytes)
-
-
-_LOADING = threading.Lock()
-
-
-def reason(exc: BaseException) -> Message | str:
-    """What an exception says, as a message parameter: a user error keeps its code and parameters
-    (said in the reader's language later), anything else is its text."""
-    return exc.message if isinstance(exc, MnistlabError) else str(exc)
-
-
-def cache_key(spec: ModelSpec, dataset: Dataset) -> str:
-    """Same dataset + spec (with its training settings and seed) → same key. The name does not count."""
-    settings = spec.to_dict()
-    settings.pop("name")
-    text = json.dumps({"v": CACHE_VERSION, "data": dataset.fingerprint, "spec": settings}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("MNISTLAB_CACHE_DIR") or Path.home() / ".cache" / "mnistlab")
 
 
 def validation_count(images: int, fraction: float) -> int:
@@ -307,73 +219,3 @@ def _watcher_class():
 def _make_watcher(*args):
     """The Keras callback class is made on first use, so importing this module stays light."""
     return _watcher_class()(*args)
-
-
-# --- the disk cache -------------------------------------------------------------------
-
-
-STALE_S = 600.0  # a staging folder this old was left by a killed writer (a write takes seconds)
-_cleaned: set[str] = set()
-
-
-def _entry(cache: Path, key: str) -> Path:
-    return cache / "runs" / key
-
-
-def clean_stale(cache: Path, older_than: float = STALE_S) -> None:
-    """Remove the half-written entries (`.KEY-*`) a killed process left; once per folder per process."""
-    folder = cache / "runs"
-    if str(folder) in _cleaned:
-        return
-    _cleaned.add(str(folder))
-    now = time.time()
-    for staging in folder.glob(".*-*"):
-        try:
-            if staging.is_dir() and now - staging.stat().st_mtime > older_than:
-                shutil.rmtree(staging, ignore_errors=True)
-        except OSError:  # gone meanwhile, or not ours to read: leave it
-            pass
-
-
-def load_cached(cache: Path, key: str) -> TrainResult | None:
-    """The stored result for `key`, or None if there is none or it cannot be read."""
-    import keras
-
-    folder = _entry(cache, key)
-    if not folder.exists():
-        return None
-    try:
-        meta = json.loads((folder / "result.json").read_text())
-        history, seconds, epochs_done = meta["history"], float(meta["seconds"]), int(meta["epochs_done"])
-        if not isinstance(history, dict):
-            raise ValueError("history is not an object")
-        model = keras.saving.load_model(folder / "model.keras", compile=False)
-    except Exception:  # noqa: BLE001 — any unreadable entry (bad JSON, flipped bytes, a half-copied folder)
-        # is a miss: it is dropped and trained again, never an error on every later request
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    return TrainResult(
-        model, history, seconds, epochs_done, cached=True, key=key,
-        message=L_("Loaded from the cache: trained {done} epochs in {seconds:.1f} s before.", done=epochs_done,
-                   seconds=seconds),
-    )
-
-
-def store_result(cache: Path, result: TrainResult, extra: dict[str, Any] | None = None) -> Path:
-    """Write the model and its history into the cache; readers see all of it or none of it."""
-    final = _entry(cache, result.key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{result.key}-", dir=final.parent))
-    try:
-        (staging / "model.keras").write_bytes(result.model_bytes())
-        meta = {"history": result.history, "seconds": result.seconds, "epochs_done": result.epochs_done}
-        (staging / "result.json").write_text(json.dumps({**meta, **(extra or {})}))
-        if final.exists():
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            os.replace(staging, final)
-        except OSError:  # another process stored the same key first: theirs is as good
-            pass
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final

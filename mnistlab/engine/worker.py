@@ -176,7 +176,7 @@ def _record(job: dict[str, Any], result, spec, dataset):
     insert failed, or the teacher cleared the runs since). Returns (run id, the reason it was not saved)."""
     from types import SimpleNamespace
 
-    from mnistlab.engine.train import reason
+    from mnistlab.engine.result import reason
     from mnistlab.store.runs import record_job
 
     if not job.get("store_url"):

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, N_, Message
+from mnistlab.settings import cache_dir
 from mnistlab.store.drawings import Drawing, add_drawing, delete_drawing, list_drawings
 from mnistlab.store.owners import clean_nickname, may_delete, refused
 from mnistlab.store.schema import RUNS, SchemaError, StoreError, database, database_said, prepare
@@ -53,7 +54,7 @@ class Run:
 
 
 def default_store_url() -> str:
-    folder = Path(os.environ.get("MNISTLAB_CACHE_DIR") or Path.home() / ".cache" / "mnistlab")
+    folder = cache_dir()
     return os.environ.get("MNISTLAB_RUNS_URL") or f"sqlite:///{folder / 'runs.sqlite'}"
 
 
