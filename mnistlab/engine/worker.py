@@ -18,7 +18,7 @@ import os
 import time
 from typing import Any
 
-from mnistlab.i18n import L_
+from mnistlab.i18n import L_, Ln_
 
 logger = logging.getLogger(__name__)
 
@@ -164,11 +164,10 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _time_limit_message(limit: float, done: int):
-    if done == 1:
-        return L_("Stopped after {seconds:.0f} s, the longest one training may run on this server "
-                  "(MNISTLAB_MAX_TRAINING_S); the {done} complete epoch is kept.", seconds=limit, done=done)
-    return L_("Stopped after {seconds:.0f} s, the longest one training may run on this server "
-              "(MNISTLAB_MAX_TRAINING_S); the {done} complete epochs are kept.", seconds=limit, done=done)
+    return Ln_("Stopped after {seconds:.0f} s, the longest one training may run on this server "
+               "(MNISTLAB_MAX_TRAINING_S); the {n} complete epoch is kept.",
+               "Stopped after {seconds:.0f} s, the longest one training may run on this server "
+               "(MNISTLAB_MAX_TRAINING_S); the {n} complete epochs are kept.", done, seconds=limit)
 
 
 def _record(job: dict[str, Any], result, spec, dataset):
