@@ -1,5 +1,7 @@
 """Reading the file formats MNIST comes in, and checking what they hold.
 
+(Over 300 lines on purpose: all parsing of untrusted bytes in one module, with its caps.)
+
 Kept apart from `mnistlab.data.sources` (which knows where datasets come from) because this is
 the part that touches untrusted bytes: IDX files (gzipped or not), Keras-layout .npz
 archives, and the arrays inside them. Everything here is pure parsing and checking with

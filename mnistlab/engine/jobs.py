@@ -1,5 +1,8 @@
 """Trainings as Dask tasks, shared by every session of an app server (and across servers).
 
+(Over 300 lines: the registry's follow/stop/queue rules belong together; the job value, the dispatcher and
+the follower marks are in job.py, dispatch.py and follow.py.)
+
 A job is identified by its cache key (dataset + spec + training settings + seed), which
 is also its Dask key: a second request for the same key — from this server or another
 one on the same scheduler — follows the running task instead of training again. The

@@ -1,5 +1,7 @@
 """Models from outside: a `.keras` file uploaded by a student or read from the store.
 
+(Over 300 lines on purpose: every check on an untrusted archive in one module, read and tested as one.)
+
 A `.keras` file is a zip of `config.json` (the layers), `metadata.json` and
 `model.weights.h5`. Before Keras sees one, everything that can cost this shared server
 memory or run code is checked from the archive alone, without TensorFlow: the sizes the
