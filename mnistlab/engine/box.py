@@ -27,6 +27,7 @@ DATA_BYTES = 100 * MB  # full MNIST as uint8 (55 MB) and a training's batches of
 MIN_TRAINING_BYTES = 300 * MB  # a worker that cannot give a training this much is not worth starting
 MAX_WORKER_BYTES = 2 * GB  # on a big machine: what a worker gets (a training past it is refused anyway)
 BUDGET_SHARE = 0.75  # the estimate can be off by up to 2× (model/budget.py): keep a margin inside the worker
+MIN_BUDGET = 16 * MB  # a worker set too small for TensorFlow: a budget that still lets the smallest models train
 UNLIMITED = 2**60  # cgroup v1 writes "no limit" as a huge number (9223372036854771712)
 
 
@@ -137,7 +138,7 @@ def size_for(box: Box, workers: int | None = None, worker_memory: int | None = N
         n = workers or max(1, min(by_cpu, for_workers // smallest))
         per_worker = worker_memory or max(smallest, min(MAX_WORKER_BYTES, for_workers // n))
     budget = BUDGET_SHARE * (per_worker - TENSORFLOW_BYTES - DATA_BYTES)
-    return Sizing(n, int(per_worker), int(max(MIN_TRAINING_BYTES * BUDGET_SHARE, budget)) // MB * MB)
+    return Sizing(n, int(per_worker), int(max(MIN_BUDGET, budget)) // MB * MB)
 
 
 def server_sizing(workers: int | None = None, worker_memory: int | None = None,
