@@ -9,7 +9,6 @@ from ui.builder import model_builder
 from ui.lang import language_switch
 from ui.session import adopt_finished_job
 from ui.sidebar import dataset_picker, follow_job, nickname_box
-from ui.warmup import warm_up
 
 # After every script run Streamlit calls keras.backend.clear_session(), in a private clean-up with
 # no public switch; what that does to a cached model is streamlit/streamlit#939. Other sessions'
@@ -38,4 +37,3 @@ model_builder()
 adopt_finished_job()
 follow_job()
 page.run()
-warm_up()  # after the page, so the first visitor's page is not held up by it

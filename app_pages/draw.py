@@ -9,20 +9,19 @@ import streamlit as st
 
 from mnistlab.data.dataset import CLASS_NAMES, DIGITS
 from mnistlab.data.preprocess import drawing_problem, plain_resize, to_mnist
-from mnistlab.engine.jobs import DONE, QUEUED, Job
 from mnistlab.errors import DataError, MnistlabError
 from mnistlab.i18n import L_, _, tr
 from mnistlab.insight.charts import probability_bars
 from mnistlab.insight.evaluate import predict_digit
+from mnistlab.model.default import default_model_key, load_default_model, shipped_spec
 from ui.draw_canvas import drawing_canvas, stroke_count
 from ui.draw_labels import drawings_score, label_buttons, own_drawings, score_line
 from ui.gallery import upscale
 from ui.inside_links import inside_link_for_drawing
-from ui.resources import evaluate_active, registry, shared_dataset
+from ui.resources import evaluate_active, shared_dataset
 from ui.session import ActiveModel, active_model, dataset_name, set_active_model
 from ui.sidebar import dataset_title
 from ui.upload import model_uploader
-from ui.warmup import start_default_model
 
 CANVAS_PX = 280  # 10× MNIST's 28 px
 STROKE_PX = 20  # any pen will do: to_mnist brings strokes to MNIST's width
@@ -32,38 +31,18 @@ NAIVE_KEY = "draw_naive"
 DEFAULT_LABEL = L_("default model: draw_default (compact CNN trained with augmentation)")
 
 
-def default_model() -> tuple[ActiveModel | None, Job]:
-    """The default digit model (trained in the background from the server's start, once per
-    machine) and its job; the model is None while it still trains."""
+def default_model() -> ActiveModel:
+    """The default digit model, shipped with the app (mnistlab/model/default/): ready at once, trains nothing."""
     try:
-        job = start_default_model()
-    except DataError as exc:
-        st.error(str(exc))
+        model = load_default_model()
+    except Exception as exc:  # whatever Keras raises on a missing or damaged file: a broken install
+        st.error(_("The default model cannot be loaded ({error}); train a model on the Train page to draw for it.",
+                   error=f"{type(exc).__name__}: {exc}"))
+        st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
         st.stop()
-    if job.state == DONE and job.result is not None:
-        active = ActiveModel(job.result.model, DEFAULT_LABEL, job.model_key, job.dataset.name, job.spec)
-        set_active_model(active)
-        return active, job
-    if not job.active:
-        st.error(str(job.error) if job.error else _("The default model's training stopped before the end."))
-        st.button(_("Try again"), key="draw_retry")
-        st.stop()
-    return None, job
-
-
-def training_line(job: Job) -> None:
-    """Where the default model's training is, and that drawing already works."""
-    st.info(_("The default model is still training (it is trained once and kept). You can draw already: "
-              "the answer appears here as soon as it is ready."), icon=":material/hourglass_top:")
-    if job.state == QUEUED:
-        st.progress(0.0, text=_("Waiting for a free trainer: number {position} in the queue.",
-                                position=registry().position(job)))
-    elif job.progress is None:
-        st.progress(0.0, text=_("Starting… (building the model)"))
-    else:
-        p = job.progress
-        st.progress(p.fraction, text=_("Training the default model: epoch {epoch} of {epochs}",
-                                       epoch=p.epoch, epochs=p.epochs))
+    active = ActiveModel(model, DEFAULT_LABEL, default_model_key(), "mnist", shipped_spec())
+    set_active_model(active)
+    return active
 
 
 def answer(model: Any, image28: np.ndarray, class_names: tuple[str, ...], title: str, size: int) -> np.ndarray:
@@ -137,10 +116,8 @@ def class_score(active: ActiveModel) -> None:
     st.caption(score_line(score, accuracy))
 
 
-def drawing_panel(active: ActiveModel | None, job: Job | None) -> None:
+def drawing_panel(active: ActiveModel) -> None:
     """The canvas and its answer: a stroke reruns only this, not the page or the sidebar."""
-    if active is None and job is not None and not job.active:
-        st.rerun()  # the default model is ready (or failed): the whole page picks it up
     # A fixed-width box for the canvas (a column could be narrower than it and clip it);
     # on a narrow screen the result wraps below.
     row = st.container(horizontal=True, gap="large")
@@ -153,37 +130,33 @@ def drawing_panel(active: ActiveModel | None, job: Job | None) -> None:
                           help=_("Side by side: the drawing squeezed to 28×28 as it is, and prepared the way "
                                  "MNIST's digits were — each with the model's answer."))
     drawing = canvas.image_data
-    class_names = tuple(tr(name) for name in (CLASS_NAMES.get(active.dataset_name, DIGITS) if active else DIGITS))
+    class_names = tuple(tr(name) for name in CLASS_NAMES.get(active.dataset_name, DIGITS))
     with result_col:
-        if active is None and job is not None:
-            training_line(job)
-        image28, problem = show_prediction(active.model if active else None, drawing, class_names, naive)
+        image28, problem = show_prediction(active.model, drawing, class_names, naive)
         label_buttons(image28, problem, class_names)
-        if active is not None:
-            class_score(active)
-            if image28 is not None and not problem:
-                inside_link_for_drawing(image28)
+        class_score(active)
+        if image28 is not None and not problem:
+            inside_link_for_drawing(image28)
 
 
 st.title(_("Draw"))
 model_uploader("draw_upload")
 active = active_model()
-job = None
 if active is None:
     if dataset_name() != "mnist":
         st.info(_("Drawing is for digits: the default model learns from MNIST, not from {dataset}.",
                   dataset=dataset_title(dataset_name())))
-    active, job = default_model()
-if active is None or active.label == DEFAULT_LABEL:
+    active = default_model()
+if active.label == DEFAULT_LABEL:
     st.info(_("You are drawing for the **default model**: a small CNN trained on MNIST with shifted, turned, "
               "zoomed and re-inked digits, so it copes with drawn ones. Train your own on the Train page and it "
               "is used here instead."))
     st.page_link("app_pages/train.py", label=_("Go to Train"), icon=":material/model_training:")
 else:
     st.caption(_("Model: **{label}**", label=str(active.label)))
-if active is not None and active.dataset_name == "fashion_mnist":
+if active.dataset_name == "fashion_mnist":
     st.warning(_("This model learned Fashion-MNIST, so it will say which piece of clothing your drawing "
                  "looks like."))
 
-st.fragment(run_every=1.0 if active is None else None)(drawing_panel)(active, job)
+st.fragment(drawing_panel)(active)
 own_drawings()

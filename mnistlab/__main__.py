@@ -1,4 +1,4 @@
-"""Command line: `python -m mnistlab presets`, `train --preset NAME` and `script --preset NAME`.
+"""Command line: `python -m mnistlab presets`, `train --preset NAME`, `script --preset NAME`, `make-default-model`.
 
 For teachers who pre-train before class (the app's cache is shared), and for scripts.
 """
@@ -74,6 +74,28 @@ def _train(args: argparse.Namespace) -> int:
     return 0 if not result.diverged else 1
 
 
+def _make_default_model(args: argparse.Namespace) -> int:
+    from mnistlab.data.load import load_dataset
+    from mnistlab.insight.evaluate import evaluate
+    from mnistlab.model.default import make_default_model, shipped_spec
+
+    out = Path(args.out)
+    spec = shipped_spec().replace(epochs=args.epochs)
+    print(f"Model: draw_default, {param_count(spec):,} parameters, {spec.epochs} epochs, augmentation "
+          f"{spec.augmentation}, on the offline sample's 4,000 training digits", flush=True)
+
+    def report(progress) -> None:
+        logs = progress.logs
+        print(f"epoch {progress.epoch}/{progress.epochs}  loss {logs.get('loss', float('nan')):.4f}  "
+              f"accuracy {logs.get('accuracy', float('nan')):.4f}  {progress.elapsed:.1f} s", flush=True)
+
+    result = make_default_model(out, args.epochs, on_epoch=report)
+    scores = evaluate(result.model, load_dataset("mnist", "sample"))
+    print(f"Test accuracy on the sample's {len(scores.y_true):,} test digits: {scores.accuracy:.4f}")
+    print(f"Wrote {out} ({out.stat().st_size / 1024:,.0f} KiB)")
+    return 0 if result.complete else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnistlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     scripter.add_argument("--lang", choices=list(i18n.LANGUAGES),
                           help="the language of the script's comments (default: MNISTLAB_LANG, else English)")
     scripter.set_defaults(run=_script)
+    from mnistlab.model.default import DEFAULT_MODEL_FILE, SHIPPED_EPOCHS
+
+    maker = commands.add_parser("make-default-model",
+                                help="train the Draw page's default model on the offline sample and write the file "
+                                     "the app ships")
+    maker.add_argument("--epochs", type=int, default=SHIPPED_EPOCHS)
+    maker.add_argument("--out", default=str(DEFAULT_MODEL_FILE), help="default: the file in the package")
+    maker.set_defaults(run=_make_default_model)
     args = parser.parse_args(argv)
     suffix = ".py" if args.command == "script" else ".keras"
     if getattr(args, "out", None) and not args.out.endswith(suffix):

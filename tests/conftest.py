@@ -14,9 +14,6 @@ import pytest
 
 os.environ.setdefault("MNISTLAB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The app trains the Draw page's default model when it starts; tests that open the app
-# must not all pay for it (tests/test_warmup.py turns it on).
-os.environ.setdefault("MNISTLAB_WARMUP", "0")
 # One trainer, as on the 2-core servers the app is made for: queue tests then know their line
 os.environ.setdefault("MNISTLAB_MAX_JOBS", "1")
 

@@ -11,12 +11,10 @@ from helpers import a_dot, a_one, a_scribble, canvas_sends
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import i18n
-from mnistlab.model.presets import draw_default_spec
 from ui.resources import shared_store
 from ui.session import ActiveModel
 
 DRAW, EVALUATE = "app_pages/draw.py", "app_pages/evaluate.py"
-QUICK = draw_default_spec().replace(epochs=1, train_size=300)
 
 
 pytestmark = pytest.mark.usefixtures("fresh_store")
@@ -35,37 +33,31 @@ def no_trouble(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def test_the_default_model_trains_while_the_student_draws(monkeypatch) -> None:
-    from ui import warmup
+def test_the_shipped_default_model_answers_at_once_and_trains_nothing(monkeypatch) -> None:
+    from mnistlab.engine.jobs import JobRegistry
+    from mnistlab.model.default import default_model_key
 
-    monkeypatch.setattr(warmup, "draw_default_spec", lambda: QUICK)  # the real one trains for a minute
-    warmup._default_job.clear()
+    submitted = []
+    monkeypatch.setattr(JobRegistry, "submit", lambda self, spec, *args, **kwargs: submitted.append(spec))
+    at = app(drawing=a_one())
+    at.run()
+    no_trouble(at)
+    active = at.session_state["active_model"]
+    assert active.key == default_model_key() and active.spec.name == "draw_default"
+    (heading,) = headings(at)  # the answer on the first run of the page: nothing to wait for
+    bars = next(fig for fig in plotly_figures(at) if fig["data"][0]["type"] == "bar")
+    probabilities = plotly_values(bars["data"][0]["y"])
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    assert heading == f"## It's a 1 — {probabilities.max():.0%}"  # the shipped model reads the test's one
+    assert "still training" not in texts(at.info)
+    assert shared_store().list() == []  # no run listed on Experiments, no owner-less "Run 1"
+    assert submitted == []  # nothing trains for it, now or in the background
+    previous = i18n._language_source
+    i18n.set_language_source(lambda: "zh")  # the label is said in the reader's language wherever shown
     try:
-        at = app(drawing=a_one())
-        at.run()
-        no_trouble(at)
-        job = warmup.start_default_model()
-        if job.active:  # the usual case: the page is up while the model trains
-            assert "still training" in texts(at.info) and "answer appears here" in texts(at.info)
-            assert not headings(at)
-        assert job.wait(timeout=170)
-        at.run()
-        no_trouble(at)
-        label = at.session_state["active_model"].label
-        assert at.session_state["active_model"].key == job.model_key
-        previous = i18n._language_source
-        i18n.set_language_source(lambda: "zh")  # the label is said in the reader's language wherever shown
-        try:
-            assert str(label) == "默认模型 draw_default（用数据增强训练的小型 CNN）"
-        finally:
-            i18n.set_language_source(previous)
-        (heading,) = headings(at)
-        bars = next(fig for fig in plotly_figures(at) if fig["data"][0]["type"] == "bar")
-        probabilities = plotly_values(bars["data"][0]["y"])
-        assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
-        assert heading.startswith(f"## It's a {int(probabilities.argmax())} — ")
+        assert str(active.label) == "默认模型 draw_default（用数据增强训练的小型 CNN）"
     finally:
-        warmup._default_job.clear()
+        i18n.set_language_source(previous)
 
 
 @pytest.mark.parametrize(("name", "drawing", "kind", "words"), [

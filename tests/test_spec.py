@@ -167,10 +167,12 @@ def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activatio
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_every_preset_fits_the_default_budget(name):
-    from mnistlab.model.budget import DEFAULT_TRAINING_MEMORY_MB, training_memory
+def test_every_preset_fits_the_budget_of_a_community_cloud_box_twice_over(name):
+    from mnistlab.engine.box import Box, size_for
+    from mnistlab.model.budget import training_memory
 
-    assert 0 < training_memory(PRESETS[name].spec).total < DEFAULT_TRAINING_MEMORY_MB * 2**20 / 5
+    cloud = size_for(Box(memory=2_700_000_000, cpus=1.0, source="cgroup v2"))  # the estimate may be 2× off
+    assert 0 < training_memory(PRESETS[name].spec).total < cloud.training_budget / 2
 
 
 def test_the_budget_is_a_setting_of_the_server_not_of_the_spec(monkeypatch):
@@ -183,7 +185,9 @@ def test_the_budget_is_a_setting_of_the_server_not_of_the_spec(monkeypatch):
     with pytest.raises(SpecError, match="over the 100 MB"):
         check_server_limits(deep)
     monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "nonsense")
-    assert training_memory_budget() == 1000 * 2**20
+    from mnistlab.engine.box import server_training_budget
+
+    assert training_memory_budget() == server_training_budget()  # what this server's box gives
     assert check_server_limits(deep).total < training_memory_budget()
 
 

@@ -1,7 +1,8 @@
 """Where trainings run: an embedded Dask `LocalCluster`, or a cluster shared by several app servers.
 
-Embedded (the default): `MNISTLAB_MAX_JOBS` worker processes (one per two cores), one
-thread each, a memory limit each (`MNISTLAB_WORKER_MEMORY`), started once per server.
+Embedded (the default): `MNISTLAB_MAX_JOBS` worker processes, one thread each, a memory limit
+each (`MNISTLAB_WORKER_MEMORY`), started once per server; by default both sized from the box the
+server runs in (its container's CPU quota and memory limit: engine/box.py).
 Shared: `MNISTLAB_DASK_SCHEDULER=tcp://host:8786` connects to a cluster started with the
 plain `dask scheduler` / `dask worker --preload mnistlab.engine.worker` commands.
 """
@@ -20,29 +21,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mnistlab.engine.box import server_sizing
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WORKER_MEMORY = 2 * 1024**3  # bytes: TensorFlow alone takes ~0.7 GB of it
 RECYCLE_AFTER = 20  # trainings before an idle embedded worker is replaced by a fresh process
 RECYCLE_AT = 0.7  # ... or sooner, once it holds this share of its memory limit
 
 
 def default_max_jobs() -> int:
-    """MNISTLAB_MAX_JOBS, or one training per two cores: TensorFlow uses both cores of a pair."""
+    """MNISTLAB_MAX_JOBS, or what the box allows: one training per two cores of its CPU quota, fewer where
+    its memory is short."""
     value = os.environ.get("MNISTLAB_MAX_JOBS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)
-    return max(1, (os.cpu_count() or 2) // 2)
+    return server_sizing().workers
 
 
 def worker_memory() -> int:
-    """MNISTLAB_WORKER_MEMORY ("1.5GB", "1500MiB", bytes), or 2 GiB."""
+    """MNISTLAB_WORKER_MEMORY ("1.5GB", "1500MiB", bytes), or the box's memory after the app's share, split
+    between the workers (at most 2 GiB each)."""
     value = os.environ.get("MNISTLAB_WORKER_MEMORY", "").strip()
     if not value:
-        return DEFAULT_WORKER_MEMORY
+        return server_sizing(workers=default_max_jobs()).worker_memory
     from dask.utils import parse_bytes
 
     try:

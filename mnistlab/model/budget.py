@@ -24,20 +24,22 @@ from mnistlab.model.spec import INPUT_SHAPE, MAX_PARAMS, OPTIMIZER_TITLES, Layer
 
 FLOAT_BYTES = 4
 MB = 2**20
-DEFAULT_TRAINING_MEMORY_MB = 1000  # leaves room for TensorFlow, the data and a second training on 2.7 GB
 BUDGET_VARIABLE = "MNISTLAB_TRAINING_MEMORY_MB"
 BACKWARD_FACTOR = 2  # the backward pass holds a gradient for every activation it keeps
 
 
 def training_memory_budget() -> int:
-    """The per-training budget in bytes: MNISTLAB_TRAINING_MEMORY_MB, or the default."""
+    """The per-training budget in bytes: MNISTLAB_TRAINING_MEMORY_MB, or what a worker of this box leaves
+    a training after TensorFlow and the data (mnistlab.engine.box)."""
     text = os.environ.get(BUDGET_VARIABLE, "").strip()
     try:
-        megabytes = float(text) if text else DEFAULT_TRAINING_MEMORY_MB
+        megabytes = float(text) if text else math.nan
     except ValueError:
-        megabytes = DEFAULT_TRAINING_MEMORY_MB
+        megabytes = math.nan
     if not (math.isfinite(megabytes) and megabytes > 0):
-        megabytes = DEFAULT_TRAINING_MEMORY_MB
+        from mnistlab.engine.box import server_training_budget
+
+        return server_training_budget()
     return int(megabytes * MB)
 
 

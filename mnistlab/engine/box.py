@@ -1,0 +1,168 @@
+"""The box the server runs in: its memory and CPUs, and the trainers sized to fit in it.
+
+A container's limits are not the machine's: Streamlit Community Cloud gives an app about 2.7 GB
+and 1–2 cores on a machine that has many more, and `os.cpu_count()` or /proc/meminfo report the
+machine. So the cgroup's limits are read first (v2: memory.max, cpu.max; v1: memory.limit_in_bytes,
+cpu.cfs_quota_us / cpu.cfs_period_us), the machine's only where there are none. Every reader takes
+the root of the file system, so tests point it at a fake /sys and /proc tree.
+
+From the box: how many workers train at once (one per two cores, fewer where memory is short),
+each worker's memory limit, and the memory one training may use, after what the app process and
+TensorFlow itself hold. The settings (MNISTLAB_MAX_JOBS, MNISTLAB_WORKER_MEMORY,
+MNISTLAB_TRAINING_MEMORY_MB) still override each of these.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MB = 2**20
+GB = 2**30
+APP_BYTES = 1 * GB  # the Streamlit app process with a model loaded for Draw, Evaluate or Inside
+CLUSTER_BYTES = 256 * MB  # the embedded cluster's process (scheduler) and each worker's nanny
+TENSORFLOW_BYTES = 600 * MB  # a worker process after importing TensorFlow, before any training
+DATA_BYTES = 100 * MB  # full MNIST as uint8 (55 MB) and a training's batches of it
+MIN_TRAINING_BYTES = 300 * MB  # a worker that cannot give a training this much is not worth starting
+MAX_WORKER_BYTES = 2 * GB  # on a big machine: what a worker gets (a training past it is refused anyway)
+BUDGET_SHARE = 0.75  # the estimate can be off by up to 2× (model/budget.py): keep a margin inside the worker
+MIN_BUDGET = 16 * MB  # a worker set too small for TensorFlow: a budget that still lets the smallest models train
+UNLIMITED = 2**60  # cgroup v1 writes "no limit" as a huge number (9223372036854771712)
+
+
+@dataclass(frozen=True)
+class Box:
+    """What this server may use: bytes of memory (None: unknown) and CPUs (may be fractional)."""
+
+    memory: int | None
+    cpus: float
+    source: str  # "cgroup v2", "cgroup v1" or "machine": where the tighter of the limits came from
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """The trainers that fit in a box: workers at once, each worker's memory limit, one training's budget."""
+
+    workers: int
+    worker_memory: int
+    training_budget: int
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _number(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def cgroup_memory(root: str | os.PathLike = "/") -> tuple[int | None, str | None]:
+    """The cgroup's memory limit in bytes and the cgroup version that set it; (None, None) when unlimited or absent."""
+    sys_fs = Path(root) / "sys" / "fs" / "cgroup"
+    v2 = _read(sys_fs / "memory.max")
+    if v2 is not None:
+        value = _number(v2)  # "max": no limit
+        return (value, "cgroup v2") if value is not None and 0 < value < UNLIMITED else (None, None)
+    value = _number(_read(sys_fs / "memory" / "memory.limit_in_bytes"))
+    return (value, "cgroup v1") if value is not None and 0 < value < UNLIMITED else (None, None)
+
+
+def cgroup_cpus(root: str | os.PathLike = "/") -> tuple[float | None, str | None]:
+    """The cgroup's CPU quota in cores (1.5: 150 ms per 100 ms) and its version; (None, None) when unlimited."""
+    sys_fs = Path(root) / "sys" / "fs" / "cgroup"
+    v2 = _read(sys_fs / "cpu.max")
+    if v2 is not None:
+        quota, _, period = v2.partition(" ")
+        quota_us, period_us = _number(quota), _number(period or "100000")  # "max 100000": no quota
+        if quota_us and period_us and quota_us > 0 and period_us > 0:
+            return quota_us / period_us, "cgroup v2"
+        return None, None
+    for folder in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+        quota_us = _number(_read(sys_fs / folder / "cpu.cfs_quota_us"))  # -1: no quota
+        period_us = _number(_read(sys_fs / folder / "cpu.cfs_period_us"))
+        if quota_us is not None:
+            if quota_us > 0 and period_us and period_us > 0:
+                return quota_us / period_us, "cgroup v1"
+            return None, None
+    return None, None
+
+
+def machine_memory(root: str | os.PathLike = "/") -> int | None:
+    """MemTotal from /proc/meminfo, in bytes."""
+    for line in (_read(Path(root) / "proc" / "meminfo") or "").splitlines():
+        name, _, rest = line.partition(":")
+        if name == "MemTotal":
+            kilobytes = _number(rest.split()[0] if rest.split() else None)
+            return kilobytes * 1024 if kilobytes else None
+    return None
+
+
+def machine_cpus() -> int:
+    """The CPUs this process may run on (its affinity), else the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def read_box(root: str | os.PathLike = "/", cpus: int | None = None) -> Box:
+    """The tighter of the cgroup's limits and the machine's. `cpus`: the machine's CPUs (default: this process's)."""
+    limit, memory_source = cgroup_memory(root)
+    total = machine_memory(root)
+    memory = min(m for m in (limit, total) if m is not None) if (limit or total) else None
+    quota, cpu_source = cgroup_cpus(root)
+    machine = machine_cpus() if cpus is None else cpus
+    usable_cpus = min(quota, machine) if quota is not None else float(machine)
+    limited = memory_source if limit is not None and memory == limit else None
+    limited = limited or (cpu_source if quota is not None and quota < machine else None)
+    return Box(memory, usable_cpus, limited or "machine")
+
+
+def size_for(box: Box, workers: int | None = None, worker_memory: int | None = None) -> Sizing:
+    """The trainers for `box`. `workers` and `worker_memory` are settings that override what the box
+    gives (the rest is then derived from them): e.g. MNISTLAB_MAX_JOBS=2 splits the memory in two."""
+    by_cpu = max(1, int(box.cpus) // 2)  # TensorFlow keeps two cores busy in one training
+    if box.memory is None:
+        n = workers or by_cpu
+        per_worker = worker_memory or MAX_WORKER_BYTES
+    else:
+        for_workers = box.memory - APP_BYTES - CLUSTER_BYTES
+        smallest = TENSORFLOW_BYTES + DATA_BYTES + MIN_TRAINING_BYTES
+        n = workers or max(1, min(by_cpu, for_workers // smallest))
+        per_worker = worker_memory or max(smallest, min(MAX_WORKER_BYTES, for_workers // n))
+    budget = BUDGET_SHARE * (per_worker - TENSORFLOW_BYTES - DATA_BYTES)
+    return Sizing(n, int(per_worker), int(max(MIN_BUDGET, budget)) // MB * MB)
+
+
+def server_sizing(workers: int | None = None, worker_memory: int | None = None,
+                  root: str | os.PathLike = "/") -> Sizing:
+    """The trainers for the box this process runs in (see `size_for`)."""
+    return size_for(read_box(root), workers, worker_memory)
+
+
+def server_training_budget() -> int:
+    """One training's memory budget in bytes on this server: what one of its workers (as the settings or the
+    box size them) leaves a training after TensorFlow and the data."""
+    from mnistlab.engine.cluster import default_max_jobs, worker_memory
+    from mnistlab.errors import MnistlabError
+
+    try:
+        memory = worker_memory()
+    except MnistlabError:  # a malformed MNISTLAB_WORKER_MEMORY: the cluster refuses to start and says why
+        memory = None
+    return server_sizing(default_max_jobs(), memory).training_budget
+
+
+def describe(box: Box, sizing: Sizing) -> str:
+    """One line for logs and the README: '2.7 GB, 1 CPU (cgroup v2): 1 worker of 1.4 GB, 500 MB per training'."""
+    memory = f"{box.memory / GB:.1f} GiB" if box.memory else "memory unknown"
+    return (f"{memory}, {box.cpus:g} CPU ({box.source}): {sizing.workers} worker(s) of "
+            f"{sizing.worker_memory / GB:.2f} GiB, {sizing.training_budget // MB:,} MB per training")
+
