@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -205,8 +206,24 @@ def train(
     return result
 
 
+class _OneTracePerFit(logging.Filter):
+    """Drops TensorFlow's "retracing" warning about Keras's own step functions. Every `fit` makes a
+    new model's train and test functions, each traced once; TensorFlow counts all the functions made
+    from the same code together, so a few short trainings in one process look to it like one function
+    retraced in a loop (issue 18 item 9). Any other function's warning still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("tf.function retracing" in message and "TensorFlowTrainer._make_function" in message)
+
+
+_ONE_TRACE_PER_FIT = _OneTracePerFit()
+
+
 def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     import keras
+
+    logging.getLogger("tensorflow").addFilter(_ONE_TRACE_PER_FIT)  # once: a logger holds a filter once
 
     from mnistlab.model.build import build_model, make_optimizer
 
