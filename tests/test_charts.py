@@ -123,7 +123,8 @@ def test_confusion_chart_is_100_selectable_squares_with_true_and_predicted():
     for (true, pred), text, x, y in zip(pairs, points.text, points.x, points.y, strict=True):
         assert int(text) == confusion[true, pred]
         assert (x, y) == (DIGITS[pred], DIGITS[true])
-    assert fig.layout.yaxis.autorange == "reversed"
+    assert tuple(fig.layout.yaxis.range) == (9.5, -0.5)  # row 0 on top
+    assert tuple(fig.layout.xaxis.range) == (-0.5, 9.5)  # no padding: the squares fill the plot
     assert fig.layout.xaxis.title.text == "predicted" and charts.y_title(fig) == "true"
     assert (highlight.x, highlight.y) == (("9",), ("4",)) and highlight.marker.symbol == "square-open"
     assert len(charts.confusion_chart(confusion, DIGITS).data) == 3  # no highlight

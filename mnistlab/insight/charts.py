@@ -28,6 +28,7 @@ TEXT_COLOR = "#0f172a"
 CONFUSION_SCALE = [[0.0, "#f8fafc"], [0.35, "#93c5fd"], [1.0, "#1d4ed8"]]
 CELL_FONT_SIZE = 16  # a confusion matrix is read from the back of a classroom, on a projector
 AXIS_TITLE_SIZE = 15
+BAR_OFFSET, BAR_THICKNESS, BAR_PAD, BAR_FONT_SIZE = 10, 20, 10, 13  # the confusion matrix's colour bar, px
 Y_TITLE = "y_title"  # the name of the annotation that stands for a y axis's title
 MUTED_COLOR = "#94a3b8"
 INK_SCALE = "gray_r"  # 0 = white paper, 255 = black ink: the numbers stay readable
@@ -288,7 +289,12 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     # page's width. The figure is as tall as the square matrix needs, no more.
     longest = max(len(name) for name in names)
     labels_px = 12 + 8 * longest
-    width, margin = 600, dict(l=labels_px, r=90, t=min(130, 60 + 7 * longest), b=20)
+    tick_text = [f"{t:,}" for t in ticks]
+    # the colour bar right of the matrix, whole inside the right margin: were plotly to widen the
+    # margin for it (autoexpand), the square would shrink and the bar be taller than the matrix again
+    bar_px = BAR_OFFSET + BAR_THICKNESS + 2 * BAR_PAD + max(_text_px(t, BAR_FONT_SIZE) for t in tick_text) + 12
+    width = 600
+    margin = dict(l=labels_px, r=round(bar_px), t=min(130, 60 + 7 * longest), b=20, autoexpand=False)
     fig = go.Figure()
     margin["l"] += _row_title(fig, _("true"), 0.5, labels_px)
     side = width - margin["l"] - margin["r"]
@@ -300,9 +306,10 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
         marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
                     colorscale=CONFUSION_SCALE, line=dict(width=0),
                     # exactly the matrix's height, beside it
-                    colorbar=dict(title=_("count"), tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks],
-                                  lenmode="fraction", len=1, y=1, yanchor="top", x=1 + 10 / side,
-                                  xanchor="left", tickfont_size=13)),
+                    colorbar=dict(title=_("count"), tickvals=np.sqrt(ticks), ticktext=tick_text,
+                                  lenmode="fraction", len=1, y=1, yanchor="top", x=1 + BAR_OFFSET / side,
+                                  xanchor="left", thickness=BAR_THICKNESS, xpad=BAR_PAD, ypad=0,
+                                  tickfont_size=BAR_FONT_SIZE)),
         # a click selects a square; plotly would then fade all the others: keep them as they are
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
         hovertemplate=_("true %{y}, predicted %{x}: %{text} images<extra></extra>")))
@@ -322,8 +329,11 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
             hoverinfo="skip", showlegend=False))
     fig.update_xaxes(title=dict(text=_("predicted"), font_size=AXIS_TITLE_SIZE), type="category",
-                     categoryorder="array", categoryarray=names, side="top", showgrid=False, domain=[0, 1])
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=names, autorange="reversed",
+                     categoryorder="array", categoryarray=names, side="top", showgrid=False, domain=[0, 1],
+                     range=[-0.5, n - 0.5])
+    # fixed ranges, row 0 on top: plotly's autorange would pad for the markers' size, leaving the
+    # squares overlapping in a plot wider and taller than the matrix
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=names, range=[n - 0.5, -0.5],
                      showgrid=False, scaleanchor="x", domain=[0, 1])
     # Streamlit turns click-to-select off when dragmode is "select" (only a dragged box would
     # select), so a click needs another mode; fixed axes keep "pan" from moving the matrix.
