@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import math
 import os
 import shutil
@@ -29,6 +28,7 @@ from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, Ln_, Message
 from mnistlab.model.io import model_from_bytes, model_to_bytes
 from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
+from mnistlab.tflog import quiet_per_model_traces
 
 if TYPE_CHECKING:
     import keras
@@ -206,24 +206,10 @@ def train(
     return result
 
 
-class _OneTracePerFit(logging.Filter):
-    """Drops TensorFlow's "retracing" warning about Keras's own step functions. Every `fit` makes a
-    new model's train and test functions, each traced once; TensorFlow counts all the functions made
-    from the same code together, so a few short trainings in one process look to it like one function
-    retraced in a loop (issue 18 item 9). Any other function's warning still shows."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not ("tf.function retracing" in message and "TensorFlowTrainer._make_function" in message)
-
-
-_ONE_TRACE_PER_FIT = _OneTracePerFit()
-
-
 def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     import keras
 
-    logging.getLogger("tensorflow").addFilter(_ONE_TRACE_PER_FIT)  # once: a logger holds a filter once
+    quiet_per_model_traces()  # Keras makes and traces new step functions at every fit
 
     from mnistlab.model.build import build_model, make_optimizer
 

@@ -18,6 +18,7 @@ import numpy as np
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
 from mnistlab.model.io import input_convention, model_inputs
+from mnistlab.tflog import quiet_per_model_traces
 
 NUM_CLASSES = 10
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log in
@@ -167,6 +168,7 @@ def _predictor(model: Any) -> Any:
     """
     import tensorflow as tf
 
+    quiet_per_model_traces()
     with _predictors_lock:
         if model not in _predictors:
             shape = input_convention(model).shape
