@@ -17,7 +17,8 @@ from ui.sidebar import dataset_picker, follow_job, nickname_box
 # clearing. tests/test_streamlit_patches.py fails if Streamlit moves or drops that clean-up.
 script_runner._clean_problem_modules = lambda: None
 
-st.set_page_config(page_title="mnistlab", page_icon=":material/pin:", layout="wide")
+# an emoji, drawn in the page as an inline SVG: a ":material/…:" icon would be fetched from fonts.gstatic.com
+st.set_page_config(page_title="mnistlab", page_icon="🔢", layout="wide")
 
 language_switch()  # first: every string of this run is said in the session's language
 PAGES = [

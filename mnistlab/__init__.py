@@ -4,8 +4,17 @@ The public names load their module on first use (PEP 562), so `import mnistlab` 
 instant and nothing imports TensorFlow until a function that needs it is called.
 """
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING
+
+# TensorFlow's C++ logs go to the server's terminal, never to a student. Set here, before any
+# TensorFlow import: every one is lazy, inside a function of this package, so this line runs first.
+# 3 keeps fatal ones only: on ordinary use the rest are noise (the CPU features it was built for;
+# tf.data's harmless "E0000 … MapDataset … use_unbounded_threadpool", logged as an error when op
+# determinism rewrites Keras's input pipeline, see mnistlab/engine/worker.py), and every real
+# failure also raises a Python exception. A value the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _WHERE = {
     "build_model": "model.build",

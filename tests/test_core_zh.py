@@ -93,7 +93,7 @@ def test_training_curves_built_under_chinese_have_chinese_words(zh):
     history = {"loss": [0.9, 0.5, 0.4], "val_loss": [0.8, 0.6, 0.7],
                "partial_epoch": {"epoch": 4, "batches": 3, "of": 10, "loss": 0.35}}
     figure = charts.history_chart(history, "loss")
-    texts = [figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text,
+    texts = [figure.layout.title.text, figure.layout.xaxis.title.text, charts.y_title(figure),
              *(trace.name for trace in figure.data)]
     assert texts[:3] == ["损失", "轮（epoch）", "损失"]
     assert texts[3:5] == ["训练集", "验证集"]
@@ -118,8 +118,7 @@ def test_every_chart_speaks_chinese(zh, build):
     figure = build().to_plotly_json()
     layout = figure["layout"]
     texts = [(layout.get("title") or {}).get("text")]
-    for axis in ("xaxis", "yaxis"):
-        texts.append(((layout.get(axis) or {}).get("title") or {}).get("text"))
+    texts += [((layout.get("xaxis") or {}).get("title") or {}).get("text"), charts.y_title(figure)]
     for trace in figure["data"]:
         texts += [trace.get("name"), trace.get("hovertemplate")]
         texts += [t for t in (trace.get("text") or []) if isinstance(t, str)]

@@ -144,7 +144,7 @@ def test_predict_digit_equals_calling_the_model_and_never_retraces(model) -> Non
         assert got.shape == (10,) and got.dtype == np.float32
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(predict_digit(model, images[0][:, :, None]), predict_digit(model, images[0]))
-    assert _predictor(model, batched=False).experimental_get_tracing_count() == 1
+    assert _predictor(model).experimental_get_tracing_count() == 1
 
 
 @pytest.mark.parametrize("input_shape", [(784,), (28, 28)])
@@ -180,7 +180,9 @@ def test_predict_proba_converts_uint8_per_batch(model) -> None:
     np.testing.assert_allclose(small_batches, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(predict_proba(model, x / 255.0), expected, rtol=1e-5, atol=1e-6)
     assert predict_proba(model, x[:0]).shape == (0, 10)
-    assert _predictor(model, batched=True).experimental_get_tracing_count() == 1
+    predict_digit(model, x[0])
+    # one function a model, traced once, for a data set and a single drawing alike (issue 18 item 9)
+    assert _predictor(model).experimental_get_tracing_count() == 1
 
 
 def test_evaluate_a_model_on_a_dataset(model) -> None:

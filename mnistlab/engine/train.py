@@ -23,6 +23,7 @@ from mnistlab.engine.cache import cache_key, clean_stale, default_cache_dir, loa
 from mnistlab.engine.result import HISTORY_KEYS, Progress, TrainResult
 from mnistlab.i18n import L_, Ln_
 from mnistlab.model.spec import INPUT_SHAPE, ModelSpec
+from mnistlab.tflog import quiet_per_model_traces
 
 if TYPE_CHECKING:
     import keras
@@ -120,6 +121,8 @@ def train(
 
 def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     import keras
+
+    quiet_per_model_traces()  # Keras makes and traces new step functions at every fit
 
     from mnistlab.model.build import build_model, make_optimizer
 

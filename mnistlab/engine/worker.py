@@ -46,7 +46,6 @@ def lower_priority(nice: int | None = None) -> None:
 
 def dask_setup(worker=None) -> None:
     """Dask preload hook: run once when a worker process starts, before it takes a task."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     lower_priority()
     import keras  # noqa: F401 — TensorFlow takes ~5 s to import: pay it before the first job
     import tensorflow as tf

@@ -5,15 +5,17 @@ tested, and used from a notebook, without either. Each builder fixes its own hei
 margins so pages only have to place it. Its words (titles, axes, legend, hover) are said in
 the reader's language when it is built (`_()`), and so are class names marked for the
 catalogs (Fashion-MNIST's): figures are built in the thread that shows them.
+Over 300 lines: every page's figures share their colours, sizes and axis titles here.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import DEFAULT_PLOTLY_COLORS
+from plotly.colors import DEFAULT_PLOTLY_COLORS, hex_to_rgb, sample_colorscale, unlabel_rgb
 from plotly.subplots import make_subplots
 
 from mnistlab.i18n import N_, _, tr
@@ -22,8 +24,12 @@ TRAIN_COLOR = "#2563eb"  # the theme's primary blue
 TEST_COLOR = "#f59e0b"
 HIGHLIGHT_COLOR = "#dc2626"
 TEXT_COLOR = "#0f172a"
-# light to mid blue: dark numbers stay readable on every square, even the fullest
-CONFUSION_SCALE = [[0.0, "#f8fafc"], [0.35, "#bfdbfe"], [1.0, "#3b82f6"]]
+# near white to deep blue; each square's number is dark or white, whichever contrasts more with it
+CONFUSION_SCALE = [[0.0, "#f8fafc"], [0.35, "#93c5fd"], [1.0, "#1d4ed8"]]
+CELL_FONT_SIZE = 16  # a confusion matrix is read from the back of a classroom, on a projector
+AXIS_TITLE_SIZE = 15
+BAR_OFFSET, BAR_THICKNESS, BAR_PAD, BAR_FONT_SIZE = 10, 20, 10, 13  # the confusion matrix's colour bar, px
+Y_TITLE = "y_title"  # the name of the annotation that stands for a y axis's title
 MUTED_COLOR = "#94a3b8"
 INK_SCALE = "gray_r"  # 0 = white paper, 255 = black ink: the numbers stay readable
 METRIC_TITLES = {"loss": N_("Loss"), "accuracy": N_("Accuracy")}  # shown with tr()
@@ -47,10 +53,48 @@ def _pixel_hover() -> str:
     return _("row %{y}, column %{x}: %{z}<extra></extra>")
 
 
+def _text_px(text: str, size: float) -> float:
+    """About how wide `text` is drawn at font `size`: a CJK character 1 em, anything else 0.6 em."""
+    return sum(size if unicodedata.east_asian_width(c) in "WF" else 0.6 * size for c in text)
+
+
+def _y_title(fig: go.Figure, text: str, **where) -> go.Figure:
+    """The y axis's title written horizontally, just above the axis's top (plotly turns an axis
+    title sideways, and sideways Chinese cannot be read, nor English from the back of a room)."""
+    fig.update_yaxes(title=None)
+    fig.add_annotation(text=text, name=Y_TITLE, xref="paper", yref="paper", x=0, y=1, xanchor="left",
+                       yanchor="bottom", yshift=4, textangle=0, showarrow=False,
+                       font=dict(size=AXIS_TITLE_SIZE, color=TEXT_COLOR), **where)
+    return fig
+
+
+def _row_title(fig: go.Figure, text: str, y: float, labels_px: float) -> float:
+    """A matrix's row title written horizontally left of its row labels, at height `y` (paper);
+    returns the width it takes, for the left margin."""
+    fig.update_yaxes(title=None)
+    fig.add_annotation(text=text, name=Y_TITLE, xref="paper", yref="paper", x=0, y=y, xanchor="right",
+                       yanchor="middle", xshift=-labels_px, textangle=0, showarrow=False,
+                       font=dict(size=AXIS_TITLE_SIZE, color=TEXT_COLOR))
+    return _text_px(text, AXIS_TITLE_SIZE) + 8
+
+
+def y_title(fig: go.Figure | dict) -> str | None:
+    """The y axis's title as shown (a figure or its JSON): our annotation, else the axis's own."""
+    layout = fig.to_plotly_json()["layout"] if isinstance(fig, go.Figure) else fig["layout"]
+    texts = [a.get("text") for a in layout.get("annotations") or () if a.get("name") == Y_TITLE]
+    return texts[0] if texts else ((layout.get("yaxis") or {}).get("title") or {}).get("text")
+
+
+def _has_y_title(fig: go.Figure) -> bool:
+    return any(a.name == Y_TITLE and a.y == 1 for a in fig.layout.annotations)
+
+
 def _layout(fig: go.Figure, height: int, title: str | None = None, **kwargs) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+    top = (40 if title else 10) + (24 if _has_y_title(fig) else 0)  # room for a title above the y axis
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=top, b=10),
                       title=dict(text=title, x=0, xanchor="left") if title else None,
                       template="plotly_white", **kwargs)
+    fig.update_xaxes(title_font_size=AXIS_TITLE_SIZE)
     return fig
 
 
@@ -80,7 +124,7 @@ def class_counts_chart(train_counts: Sequence[int], test_counts: Sequence[int],
         go.Bar(name=_("test"), x=names, y=list(test_counts), marker_color=TEST_COLOR),
     ])
     fig.update_xaxes(title=_("class"), type="category")
-    fig.update_yaxes(title=_("images"))
+    _y_title(fig, _("images"))
     return _layout(fig, 340, barmode="group", legend=dict(orientation="h", y=1.02, x=1,
                                                           xanchor="right", yanchor="bottom"))
 
@@ -150,7 +194,8 @@ def intensity_histogram(x_uint8: np.ndarray, log_y: bool = False, max_images: in
     fig = go.Figure(go.Bar(x=np.arange(256), y=counts, marker_color=TRAIN_COLOR, marker_line_width=0,
                            hovertemplate=_("value %{x}: %{y:,} pixels<extra></extra>")))
     fig.update_xaxes(title=_("pixel value (0 = background, 255 = full ink)"), range=[-2, 257])
-    fig.update_yaxes(title=_("pixels (log scale)") if log_y else _("pixels"), type="log" if log_y else "linear")
+    fig.update_yaxes(type="log" if log_y else "linear")
+    _y_title(fig, _("pixels (log scale)") if log_y else _("pixels"))
     title = _("Pixel values in {images:,} images ({pixels:,} pixels)", images=len(x), pixels=x.size)
     return _layout(fig, 320, title, bargap=0)
 
@@ -182,7 +227,7 @@ def history_chart(history: Mapping[str, Sequence[float]], metric: str) -> go.Fig
                                  marker=dict(symbol="circle-open", size=11, color=TRAIN_COLOR),
                                  hovertemplate=f"{label}<br>{_metric_axis(metric)} %{{y:.4f}}<extra></extra>"))
     _epoch_axis(fig, max(len(train), len(val), partial["epoch"] if isinstance(partial, Mapping) else 0))
-    fig.update_yaxes(title=_metric_axis(metric))
+    _y_title(fig, _metric_axis(metric))
     return _layout(fig, 320, _metric_title(metric),
                    legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
 
@@ -202,7 +247,7 @@ def overlay_chart(histories: Mapping[str, Mapping[str, Sequence[float]]], metric
                                          name=named[key], legendgroup=label,
                                          line=dict(color=color, dash=dash)))
     _epoch_axis(fig, longest)
-    fig.update_yaxes(title=_metric_axis(metric))
+    _y_title(fig, _metric_axis(metric))
     fig = _layout(fig, 420, _metric_title(metric))
     # the run names are long: a legend under the plot keeps the plot its full width
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
@@ -218,7 +263,8 @@ def probability_bars(probabilities: Sequence[float], class_names: Sequence[str])
                            text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside",
                            cliponaxis=False, hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title=_("class"), type="category")
-    fig.update_yaxes(title=_("probability"), range=[0, 1.1], tickformat=".0%")
+    fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
+    _y_title(fig, _("probability"))
     return _layout(fig, 300)
 
 
@@ -239,35 +285,79 @@ def confusion_chart(confusion: np.ndarray, class_names: Sequence[str],
     top = max(float(shade.max()), 1.0)
     ticks = np.unique(np.round(np.linspace(0, top, 5) ** 2)).astype(int)
     # Markers are sized in pixels, so the figure has a fixed size and fixed margins (room for
-    # long class names): a cell is then exactly `cell_px` wide whatever the page's width.
+    # long class names and the row title): a cell is then exactly `cell_px` wide whatever the
+    # page's width. The figure is as tall as the square matrix needs, no more.
     longest = max(len(name) for name in names)
-    size, margin = 600, dict(l=40 + 7 * longest, r=90, t=min(120, 50 + 6 * longest), b=20)
-    cell_px = min(size - margin["l"] - margin["r"], size - margin["t"] - margin["b"]) / n
-    fig = go.Figure(go.Scatter(
-        x=[names[p] for p in pred], y=[names[t] for t in true], mode="markers+text",
+    labels_px = 12 + 8 * longest
+    tick_text = [f"{t:,}" for t in ticks]
+    # the colour bar right of the matrix, whole inside the right margin: were plotly to widen the
+    # margin for it (autoexpand), the square would shrink and the bar be taller than the matrix again
+    bar_px = BAR_OFFSET + BAR_THICKNESS + 2 * BAR_PAD + max(_text_px(t, BAR_FONT_SIZE) for t in tick_text) + 12
+    width = 600
+    margin = dict(l=labels_px, r=round(bar_px), t=min(130, 60 + 7 * longest), b=20, autoexpand=False)
+    fig = go.Figure()
+    margin["l"] += _row_title(fig, _("true"), 0.5, labels_px)
+    side = width - margin["l"] - margin["r"]
+    height = side + margin["t"] + margin["b"]
+    cell_px = side / n
+    fig.add_trace(go.Scatter(
+        x=[names[p] for p in pred], y=[names[t] for t in true], mode="markers",
         customdata=np.stack([true, pred], axis=1).tolist(), text=[str(c) for c in flat],
-        textfont=dict(size=11, color=TEXT_COLOR),
         marker=dict(symbol="square", size=cell_px * 0.94, color=shade, cmin=0, cmax=top,
                     colorscale=CONFUSION_SCALE, line=dict(width=0),
-                    colorbar=dict(title=_("count"), tickvals=np.sqrt(ticks), ticktext=[f"{t:,}" for t in ticks])),
+                    # exactly the matrix's height, beside it
+                    colorbar=dict(title=_("count"), tickvals=np.sqrt(ticks), ticktext=tick_text,
+                                  lenmode="fraction", len=1, y=1, yanchor="top", x=1 + BAR_OFFSET / side,
+                                  xanchor="left", thickness=BAR_THICKNESS, xpad=BAR_PAD, ypad=0,
+                                  tickfont_size=BAR_FONT_SIZE)),
         # a click selects a square; plotly would then fade all the others: keep them as they are
-        selected=dict(marker=dict(opacity=1), textfont=dict(color=TEXT_COLOR)),
-        unselected=dict(marker=dict(opacity=1), textfont=dict(color=TEXT_COLOR)),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
         hovertemplate=_("true %{y}, predicted %{x}: %{text} images<extra></extra>")))
+    # The numbers: dark on light squares, white on dark ones, one trace per colour (a selection
+    # restyles a trace's text with one colour), not hoverable so that clicks reach the squares.
+    light, font_size = _light_text(shade / top), CELL_FONT_SIZE if cell_px >= 40 else 14
+    for color, where in ((TEXT_COLOR, ~light), ("#ffffff", light)):
+        fig.add_trace(go.Scatter(
+            x=[names[p] for p in pred[where]], y=[names[t] for t in true[where]], mode="text",
+            text=[str(c) for c in flat[where]], textfont=dict(size=font_size, color=color),
+            selected=dict(textfont=dict(color=color)), unselected=dict(textfont=dict(color=color)),
+            hoverinfo="skip", showlegend=False))
     if selected is not None:  # an open square drawn over the others, so no neighbour hides it
         fig.add_trace(go.Scatter(
             x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", customdata=[list(selected)],
             marker=dict(symbol="square-open", size=cell_px * 0.98, color=HIGHLIGHT_COLOR, line=dict(width=3)),
             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
             hoverinfo="skip", showlegend=False))
-    fig.update_xaxes(title=_("predicted"), type="category", categoryorder="array", categoryarray=names,
-                     side="top", showgrid=False, constrain="domain")
-    fig.update_yaxes(title=_("true"), type="category", categoryorder="array", categoryarray=names,
-                     autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain")
+    fig.update_xaxes(title=dict(text=_("predicted"), font_size=AXIS_TITLE_SIZE), type="category",
+                     categoryorder="array", categoryarray=names, side="top", showgrid=False, domain=[0, 1],
+                     range=[-0.5, n - 0.5])
+    # fixed ranges, row 0 on top: plotly's autorange would pad for the markers' size, leaving the
+    # squares overlapping in a plot wider and taller than the matrix
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=names, range=[n - 0.5, -0.5],
+                     showgrid=False, scaleanchor="x", domain=[0, 1])
     # Streamlit turns click-to-select off when dragmode is "select" (only a dragged box would
     # select), so a click needs another mode; fixed axes keep "pan" from moving the matrix.
-    fig.update_xaxes(fixedrange=True, automargin=False)
-    fig.update_yaxes(fixedrange=True, automargin=False)
-    fig.update_layout(width=size, height=size, margin=margin, template="plotly_white", showlegend=False,
+    fig.update_xaxes(fixedrange=True, automargin=False, tickfont_size=14)
+    fig.update_yaxes(fixedrange=True, automargin=False, tickfont_size=14)
+    fig.update_layout(width=width, height=height, margin=margin, template="plotly_white", showlegend=False,
                       clickmode="event+select", dragmode="pan")
     return fig
+
+
+def _light_text(level: np.ndarray) -> np.ndarray:
+    """Where white text contrasts more than dark text with CONFUSION_SCALE's colour at `level` (0–1)."""
+    colors = sample_colorscale(CONFUSION_SCALE, np.clip(level, 0, 1).tolist())
+    return np.array([_contrast(c, "#ffffff") > _contrast(c, TEXT_COLOR) for c in colors], dtype=bool)
+
+
+def _luminance(color: str) -> float:
+    """WCAG's relative luminance of "#rrggbb" or "rgb(r, g, b)"."""
+    rgb = hex_to_rgb(color) if color.startswith("#") else unlabel_rgb(color)
+    linear = [(v / 255) / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG's contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)

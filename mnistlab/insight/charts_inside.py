@@ -15,7 +15,16 @@ from plotly.colors import qualitative
 
 from mnistlab.data.pixels import gray_levels_to_unit
 from mnistlab.i18n import N_, _, tr
-from mnistlab.insight.charts import HIGHLIGHT_COLOR, MUTED_COLOR, TRAIN_COLOR, _hide_axes, _layout, class_labels
+from mnistlab.insight.charts import (
+    HIGHLIGHT_COLOR,
+    MUTED_COLOR,
+    TRAIN_COLOR,
+    _hide_axes,
+    _layout,
+    _row_title,
+    _y_title,
+    class_labels,
+)
 
 ACTIVATION_SCALE = "Viridis"
 WEIGHT_SCALE = "RdBu"  # red negative, blue positive, white 0
@@ -76,7 +85,7 @@ def units_chart(values: np.ndarray, top: int = 5) -> go.Figure:
                            textposition="outside", cliponaxis=False, textfont=dict(size=10),
                            hovertemplate=_("unit %{x}: %{y:.3f}<extra></extra>")))
     fig.update_xaxes(title=_("unit"), range=[-1, len(v)])
-    fig.update_yaxes(title=_("output"))
+    _y_title(fig, _("output"))
     return _layout(fig, 220, bargap=0.1 if len(v) < 64 else 0)
 
 
@@ -146,7 +155,8 @@ def accuracy_change_chart(change: np.ndarray, class_names: Sequence[str], label:
                            text=[f"{v:+.1f}" for v in d], textposition="outside", cliponaxis=False,
                            hovertemplate=_("%{x}: %{y:+.2f} points<extra></extra>")))
     fig.update_xaxes(title=_("class"), type="category")
-    fig.update_yaxes(title=_("accuracy change (points)"), zeroline=True, zerolinecolor="#0f172a")
+    fig.update_yaxes(zeroline=True, zerolinecolor="#0f172a")
+    _y_title(fig, _("accuracy change (points)"))
     return _layout(fig, 320, label)
 
 
@@ -162,5 +172,8 @@ def confusion_difference_chart(difference: np.ndarray, class_names: Sequence[str
                                zmin=-top, zmax=top, colorscale="RdBu", showscale=False, xgap=1, ygap=1,
                                hovertemplate=_("true %{y}, predicted %{x}: %{text:+d} images<extra></extra>")))
     fig.update_xaxes(title=_("predicted"), side="top", type="category")
-    fig.update_yaxes(title=_("true"), autorange="reversed", type="category", scaleanchor="x", constrain="domain")
-    return _layout(fig, 440, label)
+    fig.update_yaxes(autorange="reversed", type="category", scaleanchor="x", constrain="domain", automargin=False)
+    labels_px = 12 + 8 * max(len(name) for name in names)  # the row labels' width, left of which the title goes
+    fig = _layout(fig, 440, label)
+    fig.update_layout(margin_l=labels_px + _row_title(fig, _("true"), 0.5, labels_px))
+    return fig

@@ -18,6 +18,7 @@ import numpy as np
 from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
 from mnistlab.model.io import input_convention, model_inputs
+from mnistlab.tflog import quiet_per_model_traces
 
 NUM_CLASSES = 10
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log in
@@ -150,34 +151,34 @@ def _as_probabilities(out: np.ndarray) -> np.ndarray:
     return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-_predictors: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+_predictors: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _predictors_lock = threading.Lock()
 
 
-def _predictor(model: Any, batched: bool) -> Any:
+def _predictor(model: Any) -> Any:
     """A `tf.function` of `model(x, training=False)` with a fixed input signature,
     made once per model and kept as long as the model lives.
 
     `model.predict` builds a data pipeline on every call (≈70 ms): far too slow for a
-    canvas that predicts on every stroke. A fixed signature means new images never
-    retrace. The function holds the model only weakly, so the cache does not keep a
-    model alive that the app has dropped.
+    canvas that predicts on every stroke. A fixed signature (any batch size) means new
+    images never retrace, and one function serves a data set and a single drawing alike:
+    a model is traced once (two functions a model made TensorFlow warn of "retracing" as
+    soon as a class went through a few models). The function holds the model only
+    weakly, so the cache does not keep a model alive that the app has dropped.
     """
     import tensorflow as tf
 
-    key = "batch" if batched else "one"
+    quiet_per_model_traces()
     with _predictors_lock:
-        entry = _predictors.setdefault(model, {})
-        if key not in entry:
+        if model not in _predictors:
             shape = input_convention(model).shape
             model_ref = weakref.ref(model)
-            spec = tf.TensorSpec((None if batched else 1, *shape), tf.float32)
 
             def run(x: Any) -> Any:
                 return model_ref()(x, training=False)
 
-            entry[key] = tf.function(run, input_signature=[spec])
-        return entry[key]
+            _predictors[model] = tf.function(run, input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
+        return _predictors[model]
 
 
 def predict_proba(model: Any, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -186,7 +187,7 @@ def predict_proba(model: Any, images: np.ndarray, batch_size: int = 1024) -> np.
     whole data set is never held as float32 at once."""
     images = np.asarray(images)
     convention = input_convention(model)
-    predict = _predictor(model, batched=True)
+    predict = _predictor(model)
     outputs = [
         np.asarray(predict(model_inputs(images[start : start + batch_size], convention)))
         for start in range(0, len(images), batch_size)
@@ -209,5 +210,5 @@ def predict_digit(model: Any, image28: np.ndarray) -> np.ndarray:
     image = np.asarray(image28)
     if image.size != 28 * 28:
         raise ValueError(f"Expected one 28×28 image, got an array of shape {image.shape}.")
-    out = _predictor(model, batched=False)(model_inputs(image[None], input_convention(model)))
+    out = _predictor(model)(model_inputs(image[None], input_convention(model)))
     return _as_probabilities(np.asarray(out))[0]

@@ -24,6 +24,7 @@ from mnistlab.errors import ModelFileError
 from mnistlab.i18n import N_
 from mnistlab.model.io import input_convention, model_inputs
 from mnistlab.model.layers import KINDS as LAYER_KINDS
+from mnistlab.tflog import quiet_per_model_traces
 
 SALIENCY_METHOD = "SmoothGrad"  # the page names the method it shows
 SMOOTHGRAD_SAMPLES = 16  # noisy copies of the digit, averaged: plain gradients are speckled
@@ -88,6 +89,7 @@ class _Inspector:
         import keras
         import tensorflow as tf
 
+        quiet_per_model_traces()  # these functions are made, and traced, once per model
         self.convention = input_convention(model)
         self.shape = self.convention.shape
         self.layers, outputs = _functional_outputs(model)
