@@ -28,7 +28,7 @@ COLUMNS = (N_("Run"), N_("Owner"), N_("Model"), N_("Data"), N_("Optimizer"), N_(
            N_("Epochs"), N_("Augmentation"), N_("Parameters"), N_("Test accuracy"), N_("Time (s)"), N_("Status"),
            N_("When"), N_("Note"))
 # Shown without scrolling at 1280 px in either language (tests/test_browser_experiments.py); the rest on demand
-MAIN_COLUMNS = (N_("Run"), N_("Model"), N_("Epochs"), N_("Test accuracy"), N_("Time (s)"), N_("When"))
+MAIN_COLUMNS = (N_("Run"), N_("Model"), N_("Test accuracy"), N_("Epochs"), N_("Time (s)"), N_("When"))  # in order
 EXTRA_COLUMNS = tuple(name for name in COLUMNS if name not in MAIN_COLUMNS)
 DEFAULT_EXTRA = (N_("Status"),)
 
@@ -62,14 +62,14 @@ def runs_table(runs: list[Run]) -> list[Run]:
     extra = st.pills(_("More columns"), EXTRA_COLUMNS, format_func=tr, selection_mode="multi", key=EXTRA_KEY,
                      default=list(DEFAULT_EXTRA), help=_("The table shows each run's main results; add the settings "
                                                          "you want to compare."))
-    shown = [tr(name) for name in COLUMNS if name in MAIN_COLUMNS or name in extra]
+    shown = [tr(name) for name in (*MAIN_COLUMNS, *(name for name in EXTRA_COLUMNS if name in extra))]
     event = st.dataframe(
         table_rows(runs), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key=key,
         selection_default={"selection": {"rows": [i for i, run_id in enumerate(ids) if run_id in selected]}},
         column_order=shown,
         column_config={
             tr("Run"): st.column_config.NumberColumn(width=60),
-            tr("Epochs"): st.column_config.NumberColumn(width=70),
+            tr("Epochs"): st.column_config.NumberColumn(width=100),  # "轮数（epochs）" whole
             tr("Test accuracy"): st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1, width=130),
             tr("Time (s)"): st.column_config.NumberColumn(format="%.1f", width=80),
             tr("When"): st.column_config.TextColumn(width=130),
