@@ -56,7 +56,7 @@ def test_the_default_model_trains_while_the_student_draws(monkeypatch) -> None:
         previous = i18n._language_source
         i18n.set_language_source(lambda: "zh")  # the label is said in the reader's language wherever shown
         try:
-            assert str(label) == "默认模型 draw_default（用数据增强训练的小型 CNN）"
+            assert str(label) == "默认模型：一个用数据增强训练的小型 CNN"
         finally:
             i18n.set_language_source(previous)
         (heading,) = headings(at)
