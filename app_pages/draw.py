@@ -28,7 +28,7 @@ STROKE_PX = 20  # any pen will do: to_mnist brings strokes to MNIST's width
 RESULT_PX = 480  # the guess, the 28×28 input and the bars; wraps below the canvas when narrower
 NAIVE_KEY = "draw_naive"
 # said in the reader's language wherever the model's label is shown (`str()`), Evaluate's and Inside's too
-DEFAULT_LABEL = L_("default model: draw_default (compact CNN trained with augmentation)")
+DEFAULT_LABEL = L_("the default model: a compact CNN trained with augmentation")
 
 
 def default_model() -> ActiveModel:
@@ -113,7 +113,7 @@ def class_score(active: ActiveModel) -> None:
             accuracy = evaluate_active(active, shared_dataset("mnist")).accuracy
         except DataError:
             accuracy = None
-    st.caption(score_line(score, accuracy))
+    st.caption(score_line(score, accuracy, on_draw=True))
 
 
 def drawing_panel(active: ActiveModel) -> None:

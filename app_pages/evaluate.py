@@ -99,6 +99,9 @@ def confusion_section(ev: Evaluation, x_test: np.ndarray, context: object) -> No
                            len(indices), true=names[true], predicted=names[pred]))
         if len(indices) == 0:
             st.caption(_("None: this square is empty."))
+        else:  # the first gallery of the page: its captions are explained here, before the Mistakes section
+            st.caption(_("Under each image: P = what the model predicted, C = the correct class, then how sure the "
+                         "model was."))
         indexed_gallery(ev, x_test, indices, "cell_gallery", (context, true, pred))
 
 

@@ -8,23 +8,29 @@ import hashlib
 import streamlit as st
 
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import N_, Ln_, _, n_, tr
+from mnistlab.i18n import N_, _, n_, tr
 from mnistlab.insight.charts import overlay_chart
+from mnistlab.model.naming import model_title, run_dataset_title, run_model_label
+from mnistlab.model.spec import OPTIMIZER_TITLES
 from mnistlab.store.owners import may_delete
 from mnistlab.store.runs import Run, spec_parameters
 from ui.identity import as_text, is_teacher, nickname, teacher_login
 from ui.inside_compare import compare_two_runs
 from ui.resources import registry, shared_store
 from ui.session import ActiveModel, set_active_model
-from ui.sidebar import dataset_title
 
 SELECTED_KEY = "experiments_selected_runs"  # the chosen runs' ids: positions change as runs come and go
+EXTRA_KEY = "experiments_extra_columns"
 STATUSES = {"done": N_("done"), "stopped": N_("stopped"), "diverged": N_("diverged")}  # runs.py's statuses
 AUGMENTATIONS = {"off": N_("off"), "light": N_("light"), "strong": N_("strong")}  # augment.py's, and off
 # The table's headers: its rows' keys, in the reader's language
-COLUMNS = (N_("Run"), N_("Owner"), N_("Name"), N_("Data"), N_("Optimizer"), N_("Learning rate"), N_("Batch size"),
+COLUMNS = (N_("Run"), N_("Owner"), N_("Model"), N_("Data"), N_("Optimizer"), N_("Learning rate"), N_("Batch size"),
            N_("Epochs"), N_("Augmentation"), N_("Parameters"), N_("Test accuracy"), N_("Time (s)"), N_("Status"),
            N_("When"), N_("Note"))
+# Shown without scrolling at 1280 px in either language (tests/test_browser_experiments.py); the rest on demand
+MAIN_COLUMNS = (N_("Run"), N_("Model"), N_("Test accuracy"), N_("Epochs"), N_("Time (s)"), N_("When"))  # in order
+EXTRA_COLUMNS = tuple(name for name in COLUMNS if name not in MAIN_COLUMNS)
+DEFAULT_EXTRA = (N_("Status"),)
 
 
 def table_rows(runs: list[Run]) -> list[dict]:
@@ -33,7 +39,8 @@ def table_rows(runs: list[Run]) -> list[dict]:
     for run in runs:
         augmentation = run.spec_dict.get("augmentation", "off") if run.spec_dict else None
         values = (
-            run.id, run.owner, run.name, run.dataset, run.spec_dict.get("optimizer"),
+            run.id, run.owner, str(model_title(run.name)), str(run_dataset_title(run.dataset, run.source)),
+            OPTIMIZER_TITLES.get(run.spec_dict.get("optimizer"), run.spec_dict.get("optimizer")),
             run.spec_dict.get("learning_rate"), run.spec_dict.get("batch_size"), run.epochs_done,
             tr(AUGMENTATIONS[augmentation]) if augmentation in AUGMENTATIONS else augmentation,
             spec_parameters(run.spec_dict) if run.spec_dict else None, run.test_accuracy, round(run.seconds, 1),
@@ -52,12 +59,22 @@ def runs_table(runs: list[Run]) -> list[Run]:
     ids = [run.id for run in runs]
     key = "runs_table_" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
     selected = set(st.session_state.get(SELECTED_KEY, ()))
+    extra = st.pills(_("More columns"), EXTRA_COLUMNS, format_func=tr, selection_mode="multi", key=EXTRA_KEY,
+                     default=list(DEFAULT_EXTRA), help=_("The table shows each run's main results; add the settings "
+                                                         "you want to compare."))
+    shown = [tr(name) for name in (*MAIN_COLUMNS, *(name for name in EXTRA_COLUMNS if name in extra))]
     event = st.dataframe(
         table_rows(runs), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key=key,
         selection_default={"selection": {"rows": [i for i, run_id in enumerate(ids) if run_id in selected]}},
+        column_order=shown,
         column_config={
-            tr("Test accuracy"): st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
+            tr("Run"): st.column_config.NumberColumn(width=60),
+            tr("Epochs"): st.column_config.NumberColumn(width=100),  # "轮数（epochs）" whole
+            tr("Test accuracy"): st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1, width=130),
+            tr("Time (s)"): st.column_config.NumberColumn(format="%.1f", width=80),
+            tr("When"): st.column_config.TextColumn(width=130),
             tr("Learning rate"): st.column_config.NumberColumn(format="%g"),
+            tr("Parameters"): st.column_config.NumberColumn(format="localized"),  # "731,530", as on Train
         },
     )
     chosen = [runs[i] for i in event.selection.rows if 0 <= i < len(runs)]
@@ -71,8 +88,7 @@ def use_model(run: Run) -> None:
     except MnistlabError as exc:
         st.error(str(exc))
         return
-    label = Ln_("run {id}: {name} · {n} epoch · {dataset}", "run {id}: {name} · {n} epochs · {dataset}",
-                run.epochs_done, id=run.id, name=run.name, dataset=dataset_title(run.dataset))
+    label = run_model_label(run.id, run.name, run.epochs_done, run_dataset_title(run.dataset, run.source))
     set_active_model(ActiveModel(model, label, f"run-{run.id}-{run.cache_key}", run.dataset))
     st.success(_("Run {id}'s model is now this session's model: see it on Evaluate and Draw.", id=run.id))
 
@@ -113,7 +129,7 @@ def teacher_panel(runs: list[Run]) -> None:
 
 
 def run_actions(run: Run) -> None:
-    st.subheader(_("Run {id}: {name}", id=run.id, name=run.name))
+    st.subheader(_("Run {id}: {name}", id=run.id, name=model_title(run.name)))
     if run.problem:
         st.warning(str(run.problem))
     left, middle, right = st.columns(3)
@@ -162,7 +178,7 @@ def main() -> None:
         st.info(_("Select one or more runs in the table to overlay their curves and to use, download or delete "
                   "them."))
         return
-    histories = {f"{run.id}: {run.name}": run.history for run in chosen if run.history}
+    histories = {f"{run.id}: {model_title(run.name)}": run.history for run in chosen if run.history}
     if histories:
         st.caption(_("The chosen runs' curves on the same axes, one colour a run: **training** solid, "
                      "**validation** dashed, loss left (lower is better), accuracy right (higher is better). The "

@@ -117,8 +117,9 @@ def explain(item: LayerOutput, previous: np.ndarray | None) -> str:
     if item.kind == "pooling":
         return _("keeps the strongest value of each small square: the maps shrink, the patterns stay.")
     if item.kind == "dense" and not item.is_output:
-        return _("{size:,} units, each a weighted sum of all its inputs; the {top} most active are labelled.",
-                 size=a.size, top=min(TOP_UNITS, a.size))
+        top = np.argsort(-a.ravel(), kind="stable")[:TOP_UNITS]  # as units_chart picks its red bars
+        return _("{size:,} units, each a weighted sum of all its inputs; the {top} most active, in red, are units "
+                 "{units}.", size=a.size, top=len(top), units=", ".join(str(i) for i in top))
     if item.is_output:
         return _("the model's answer: its 10 scores as probabilities (softmax), the highest wins.")
     return _("output {shape}.", shape=_shape(a))
@@ -186,7 +187,7 @@ def main() -> None:
     names = dataset.class_names if dataset.name == active.dataset_name else CLASS_NAMES.get(active.dataset_name,
                                                                                             DIGITS)
     names = tuple(tr(name) for name in names)
-    st.caption(_("Model: **{label}** · digits from {dataset}", label=tr(active.label) if active.label else "",
+    st.caption(_("Model: **{label}** · digits from {dataset}", label=str(active.label),
                  dataset=dataset_title(dataset.name)))
     if active.dataset_name != dataset.name:
         st.warning(_("This model learned {learned}, but the digits here come from {shown}.",

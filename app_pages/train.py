@@ -9,11 +9,13 @@ from mnistlab.engine.train import weight_updates
 from mnistlab.i18n import L_, _, n_
 from mnistlab.insight.advice import overfitting
 from mnistlab.insight.charts import history_chart
+from mnistlab.model import naming
 from mnistlab.model.augment import STRENGTHS
 from mnistlab.model.io import model_to_bytes
 from mnistlab.model.script import to_keras_script
 from mnistlab.model.spec import ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
+from ui.builder_draft import set_value
 from ui.guards import current_dataset
 from ui.identity import nickname
 from ui.resources import evaluation, registry, shared_store
@@ -137,6 +139,39 @@ def show_result(job: Job, dataset) -> None:
                            file_name=f"{job.spec.name}.keras", key="download_model")
 
 
+QUICK_IMAGES, QUICK_UPDATES = 3000, 150  # a quick run: seconds on a laptop, enough updates to learn
+
+
+def quick_epochs(spec: ModelSpec, dataset) -> tuple[int, int]:
+    """The training images and the fewest epochs that give a quick run about QUICK_UPDATES weight updates."""
+    images = min(QUICK_IMAGES, len(dataset.x_train))
+    per_epoch = max(weight_updates(images, spec.validation_split, spec.batch_size, 1).total, 1)
+    return images, max(-(-QUICK_UPDATES // per_epoch), 1)
+
+
+def _set_quick_run(images: int, epochs: int) -> None:
+    set_value("opt_train_size", images)
+    set_value("opt_epochs", epochs)
+
+
+def quick_run_tip(spec: ModelSpec | None, dataset) -> None:
+    """Before the first training: start small, with a button that sets the sidebar's fields for it."""
+    if spec is None:
+        st.info(_("Press **Train** to train the model built in the sidebar."), icon=":material/lightbulb:")
+        return
+    images, epochs = quick_epochs(spec, dataset)
+    st.info(n_("Press **Train** to train the model built in the sidebar. Start small: **Quick run** below sets "
+               "*Training subset* to {images:,} images and *Epochs* to {n} (in the sidebar, under **Training "
+               "settings**) — enough weight updates to learn, in seconds.",
+               "Press **Train** to train the model built in the sidebar. Start small: **Quick run** below sets "
+               "*Training subset* to {images:,} images and *Epochs* to {n} (in the sidebar, under **Training "
+               "settings**) — enough weight updates to learn, in seconds.", epochs, images=images),
+            icon=":material/lightbulb:")
+    st.button(_("Quick run: {images:,} images, {epochs} epochs", images=images, epochs=epochs), key="train_quick",
+              on_click=_set_quick_run, args=(images, epochs), icon=":material/bolt:",
+              disabled=(spec.train_size, spec.epochs) == (images, epochs))
+
+
 def warn_if_too_few_updates(spec: ModelSpec, dataset) -> None:
     """A student's most common silent failure: too few weight updates to learn anything."""
     images = min(spec.train_size or len(dataset.x_train), len(dataset.x_train))
@@ -165,7 +200,7 @@ def main() -> None:
         st.error(_("This model cannot be built: {error} Fix it in the sidebar to train.", error=str(error)),
                  icon=":material/block:")
     elif spec is not None:
-        settings = dict(name=spec.name, params=param_count(spec), optimizer=spec.optimizer,
+        settings = dict(name=naming.model_title(spec.name), params=param_count(spec), optimizer=spec.optimizer,
                         rate=spec.learning_rate, batch=spec.batch_size)
         if spec.train_size:
             st.markdown(n_("**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
@@ -183,10 +218,10 @@ def main() -> None:
                      "model learns the shapes of digits rather than their exact pixels — which is what reading "
                      "digits drawn by hand on the Draw page, never placed or sized like MNIST's, needs.",
                      what=str(STRENGTHS[spec.augmentation].describe())))
-    if spec is not None:
-        warn_if_too_few_updates(spec, dataset)
     job = my_job()
     running = job is not None and job.state in (QUEUED, RUNNING)
+    if spec is not None and not running and (job is None or job.spec != spec):
+        warn_if_too_few_updates(spec, dataset)  # before a training; a finished one's result speaks for itself
     left, right, _unused = st.columns([1, 1, 4])
     if left.button(_("Train"), type="primary", disabled=spec is None or running, key="train_start",
                    width="stretch"):
@@ -212,8 +247,7 @@ def main() -> None:
     elif job is not None:
         show_result(job, dataset)
     else:
-        st.info(_("Press **Train** to train the model built in the sidebar. Start small: a few epochs on a "
-                  "subset of a few thousand images trains in seconds."), icon=":material/lightbulb:")
+        quick_run_tip(spec, dataset)
 
     if spec is not None:
         with st.expander(_("Model summary"), expanded=job is None):

@@ -55,7 +55,7 @@ def test_the_shipped_default_model_answers_at_once_and_trains_nothing(monkeypatc
     previous = i18n._language_source
     i18n.set_language_source(lambda: "zh")  # the label is said in the reader's language wherever shown
     try:
-        assert str(active.label) == "默认模型 draw_default（用数据增强训练的小型 CNN）"
+        assert str(active.label) == "默认模型：一个用数据增强训练的小型 CNN"
     finally:
         i18n.set_language_source(previous)
 

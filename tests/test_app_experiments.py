@@ -59,7 +59,7 @@ def test_runs_are_listed_overlaid_loaded_and_deleted():
     at.text_input(key="nick").input("ann").run()
     rows = table(at).value
     assert {first, second} <= set(rows["Run"])
-    assert list(rows.loc[rows["Run"] == first, "Name"]) == [name]
+    assert list(rows.loc[rows["Run"] == first, "Model"]) == [name]
     select(at, first, second)
     assert not at.exception
     charts = [c for c in at.get("plotly_chart")]
@@ -139,7 +139,7 @@ def test_an_unusable_store_folder_is_explained_and_runs_still_work(tmp_path, mon
         assert any("cannot be used" in w.value for w in at.warning)
         add("after_fallback")
         at.run()
-        assert "after_fallback" in set(table(at).value["Name"])
+        assert "after_fallback" in set(table(at).value["Model"])
     finally:
         shared_store.clear()
 
@@ -166,7 +166,7 @@ def test_the_table_shows_what_tells_runs_apart():
     rows = table(at).value
     row = rows.loc[rows["Run"] == run_id].iloc[0]
     assert (row["Optimizer"], row["Learning rate"], row["Batch size"], row["Epochs"], row["Augmentation"],
-            row["Parameters"], row["Time (s)"], row["Status"]) == ("sgd", 0.05, 32, 2, "off", 6370, 3.3, "stopped")
+            row["Parameters"], row["Time (s)"], row["Status"]) == ("SGD", 0.05, 32, 2, "off", 6370, 3.3, "stopped")
     assert "Owner" in rows.columns
 
 
@@ -241,7 +241,7 @@ def test_the_teacher_deletes_any_run_and_clears_the_class(tmp_path, monkeypatch,
         select(at, theirs)
         at.checkbox(key=f"confirm_{theirs}").check().run()
         at.button(key=f"delete_{theirs}").click().run()
-        assert list(table(at).value["Name"]) == ["nobodys"]
+        assert list(table(at).value["Model"]) == ["nobodys"]
         assert at.button(key="clear_runs").disabled
         at.checkbox(key="confirm_clear").check().run()
         at.button(key="clear_runs").click().run()

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlab import i18n
 from mnistlab.data.sources import DEBIAN_FASHION_DIR
-from ui.session import TrainedLabel
+from mnistlab.model.naming import trained_model_label
 
 HOME, DATASET = "app_pages/home.py", "app_pages/dataset.py"
 DEBIAN_NAMES = ("Debian", "dataset-fashion-mnist", str(DEBIAN_FASHION_DIR))  # where Fashion-MNIST comes from: names
@@ -110,11 +110,13 @@ def test_uploads_said_in_chinese(sample):
 
 def test_the_trained_models_label_is_one_sentence_in_either_language():
     i18n.set_language_source(lambda: "en")
-    one, four = TrainedLabel("mlp_relu_adam", 1, i18n.L_("MNIST sample")), TrainedLabel("cnn", 4, "MNIST")
-    assert (str(one), str(four)) == ("mlp_relu_adam, trained 1 epoch on MNIST sample", "cnn, trained 4 epochs on MNIST")
+    one = trained_model_label("mlp_relu_adam", 1, i18n.L_("MNIST sample"))
+    four = trained_model_label("mlp_relu_adam_modified", 4, "MNIST")
+    assert (str(one), str(four)) == ("MLP, relu, Adam, trained 1 epoch on MNIST sample",
+                                     "MLP, relu, Adam (modified), trained 4 epochs on MNIST")
     i18n.set_language_source(lambda: "zh")
     try:
-        assert str(four) == "cnn，在 MNIST 上训练了 4 轮"
-        assert i18n._("Model: **{label}**", label=one).endswith("mlp_relu_adam，在 MNIST 样本 上训练了 1 轮**")
+        assert str(four) == "MLP，relu，Adam（已修改），在 MNIST 上训练了 4 轮"
+        assert i18n._("Model: **{label}**", label=one).endswith("MLP，relu，Adam，在 MNIST 样本 上训练了 1 轮**")
     finally:
         i18n.set_language_source(None)

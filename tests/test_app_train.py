@@ -163,6 +163,25 @@ def test_too_few_weight_updates_are_pointed_out_before_training():
     assert not any("weight updates" in w.value for w in at.warning)
 
 
+def test_the_quick_run_tip_sets_the_sidebar_fields_and_its_training_is_not_warned_after():
+    at = open_train_page()
+    [tip] = [i.value for i in at.info if "Quick run" in i.value]
+    assert "Training settings" in tip and "sidebar" in tip
+    quick = at.button(key="train_quick")
+    assert quick.label.startswith("Quick run: 3,000 images")
+    quick.click().run()
+    assert at.number_input(key="opt_train_size").value == 3000
+    epochs = at.number_input(key="opt_epochs").value
+    assert quick.label.endswith(f"{epochs} epochs") and at.button(key="train_quick").disabled
+    assert not any("weight updates" in w.value for w in at.warning)  # the quick run makes enough of them
+
+    quick_settings(at, epochs=1, train_size=500)  # too few updates: warned before training…
+    assert any("only 4 weight updates" in w.value for w in at.warning)
+    train_until_done(at)
+    assert at.success  # …but not beside the finished result
+    assert not any("weight updates" in w.value for w in at.warning)
+
+
 def wait_until_running(job, timeout=60):
     deadline = time.monotonic() + timeout
     while job.progress is None and time.monotonic() < deadline:

@@ -177,6 +177,6 @@ def test_the_store_url_comes_from_the_environment_or_the_app_secrets(pg_url, mon
         at.switch_page("app_pages/experiments.py")
         at.run()
         assert not at.exception and not at.warning
-        assert list(at.dataframe[0].value["Name"]) == ["from the environment"]
+        assert list(at.dataframe[0].value["Model"]) == ["from the environment"]
     finally:
         shared_store.clear()

@@ -71,10 +71,10 @@ def training_widgets() -> None:
         draft_widget(right.number_input, _("Epochs"), "opt_epochs", help=epochs_help(updates), **_limits("epochs"))
         draft_widget(st.slider, _("Validation split"), "opt_validation_split", step=0.05, format="%g",
                      help=validation_help(), **_limits("validation_split"))
-        left, right = st.columns(2)
-        draft_widget(left.number_input, _("Training subset (0 = all)"), "opt_train_size", step=500,
+        # one a row: beside another field, the subset's label wrapped onto three lines in the sidebar
+        draft_widget(st.number_input, _("Training subset (0 = all)"), "opt_train_size", step=500,
                      help=subset_help(), **_limits("train_size"))
-        draft_widget(right.number_input, _("Random seed"), "opt_seed", help=seed_help(), **_limits("seed"))
+        draft_widget(st.number_input, _("Random seed"), "opt_seed", help=seed_help(), **_limits("seed"))
         draft_widget(st.selectbox, _("Augmentation"), "opt_augmentation", options=AUGMENTATIONS,
                      format_func=lambda key: tr(AUGMENTATION_TITLES[key]), help=augmentation_help())
         if updates:

@@ -93,12 +93,15 @@ def drawings_score(active: ActiveModel) -> DrawingsScore | None:
     return _score(active.model, active.key, tuple(d.id for d in drawings), drawings)
 
 
-def score_line(score: DrawingsScore, mnist_accuracy: float | None) -> str:
+def score_line(score: DrawingsScore, mnist_accuracy: float | None, on_draw: bool = False) -> str:
+    """`on_draw`: said under Draw's digit buttons (which are above it), else on another page."""
     if score.total == 0:
+        how = (_("label yours with the digit buttons above") if on_draw else
+               _("draw a digit on the Draw page and press the digit you meant"))
         if mnist_accuracy is None:
-            return _("No labelled drawings in the class yet: label yours with the buttons.")
-        return _("No labelled drawings in the class yet: label yours with the buttons · MNIST test set: "
-                 "**{accuracy:.1%}**.", accuracy=mnist_accuracy)
+            return _("No labelled drawings in the class yet: {how}.", how=how)
+        return _("No labelled drawings in the class yet: {how} · MNIST test set: **{accuracy:.1%}**.", how=how,
+                 accuracy=mnist_accuracy)
     if mnist_accuracy is None:
         return _("The class's drawings: this model reads **{correct} of {total}** ({share:.0%})",
                  correct=score.correct, total=score.total, share=score.correct / score.total)
@@ -148,6 +151,8 @@ def drawings_section(active: ActiveModel, mnist_accuracy: float | None) -> None:
     if score is None:
         return
     st.markdown(score_line(score, mnist_accuracy))
+    if score.total == 0:
+        st.page_link("app_pages/draw.py", label=_("Go to Draw"), icon=":material/draw:")
     if score.wrong:
         st.caption(_("Read wrongly (P: the model's answer, C: what the student meant):"))
         gallery([d.image for d, _p in score.wrong], [f"P {p}, C {d.label}" for d, p in score.wrong])

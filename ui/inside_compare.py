@@ -11,6 +11,7 @@ from mnistlab.i18n import N_, _, n_, tr
 from mnistlab.insight.charts import overlay_chart
 from mnistlab.insight.charts_inside import accuracy_change_chart, confusion_difference_chart
 from mnistlab.insight.compare import Difference, accuracy_change, confusion_difference, spec_differences
+from mnistlab.model.naming import model_title, run_dataset_title
 from mnistlab.store.runs import Run
 from ui.resources import shared_dataset, shared_store
 
@@ -40,13 +41,14 @@ def run_evaluation(run_id: int, cache_key: str, _dataset: Dataset, fingerprint: 
 
 def _label(run: Run) -> str:
     return n_("{id}: {name} ({dataset}, {n} epoch)", "{id}: {name} ({dataset}, {n} epochs)", run.epochs_done,
-              id=run.id, name=run.name, dataset=run.dataset)
+              id=run.id, name=model_title(run.name), dataset=run_dataset_title(run.dataset, run.source))
 
 
 def _results(run_a: Run, run_b: Run) -> None:
     if run_a.dataset != run_b.dataset:
         st.info(_("Run {a} learned {dataset_a} and run {b} {dataset_b}: their per-class results cannot be compared.",
-                  a=run_a.id, dataset_a=run_a.dataset, b=run_b.id, dataset_b=run_b.dataset))
+                  a=run_a.id, dataset_a=run_dataset_title(run_a.dataset, run_a.source), b=run_b.id,
+                  dataset_b=run_dataset_title(run_b.dataset, run_b.source)))
         return
     if not (run_a.has_model and run_b.has_model) or run_a.dataset not in DATASET_NAMES:
         st.info(_("Per-class results need both runs' models and their dataset (MNIST or Fashion-MNIST)."))

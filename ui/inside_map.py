@@ -97,8 +97,10 @@ def map_section(model: Any, model_key: str, dataset: Dataset, y_pred: np.ndarray
         image_col.image(upscale(dataset.x_test[selected], 3), width=84, output_format="PNG")
         if y_pred[selected] == y_true[selected]:
             text_col.markdown(_("Ringed on the maps: **test image {index}**, a {truth} (read right). Its layers are "
-                                "shown above.", index=selected, truth=class_names[y_true[selected]]))
+                                "shown in the *{tab}* tab.", tab=_("Layer by layer"), index=selected,
+                                truth=class_names[y_true[selected]]))
         else:
             text_col.markdown(_("Ringed on the maps: **test image {index}**, a {truth} (read as {answer}). Its layers "
-                                "are shown above.", index=selected, truth=class_names[y_true[selected]],
+                                "are shown in the *{tab}* tab.", tab=_("Layer by layer"), index=selected,
+                                truth=class_names[y_true[selected]],
                                 answer=class_names[y_pred[selected]]))

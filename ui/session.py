@@ -9,7 +9,8 @@ from typing import Any
 
 import streamlit as st
 
-from mnistlab.i18n import Message, n_
+from mnistlab.i18n import Message
+from mnistlab.model.naming import trained_model_label
 from mnistlab.model.spec import ModelSpec
 
 DATASET_KEY = "dataset_name"
@@ -19,28 +20,11 @@ JOB_KEY = "train_job"  # the training job this session asked for (a mnistlab.eng
 
 
 @dataclass(frozen=True)
-class TrainedLabel:
-    """A trained model's name as the user reads it, said in their language whenever it is shown
-    (`str()`, or a `{label}` in a message): "mlp_relu_adam, trained 4 epochs on MNIST sample"."""
-
-    model: str
-    epochs: int
-    dataset: str | Message
-
-    def __str__(self) -> str:
-        return n_("{model}, trained {n} epoch on {dataset}", "{model}, trained {n} epochs on {dataset}",
-                  self.epochs, model=self.model, dataset=str(self.dataset))
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-
-@dataclass(frozen=True)
 class ActiveModel:
     """The model this session evaluates and draws with, and where it came from."""
 
     model: Any  # keras.Model; typed loosely so this module never imports Keras
-    label: str | Message | TrainedLabel  # what the user reads, in their language when shown (`str()`)
+    label: str | Message  # what the user reads, in their language when shown (`str()`): mnistlab/model/naming.py
     key: str  # identifies the weights: a training cache key or an upload's hash
     dataset_name: str
     spec: ModelSpec | None = None
@@ -73,5 +57,5 @@ def adopt_finished_job() -> None:
     st.session_state["adopted_job"] = job
     if job.result.diverged:
         return
-    label = TrainedLabel(job.spec.name, job.result.epochs_done, job.dataset.title)
+    label = trained_model_label(job.spec.name, job.result.epochs_done, job.dataset.title)
     set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))

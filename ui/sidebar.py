@@ -3,8 +3,8 @@ training while it runs."""
 
 import streamlit as st
 
-from mnistlab.data.dataset import DATASET_NAMES
 from mnistlab.i18n import _
+from mnistlab.model import naming
 from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname
 from ui.identity import NICK_KEY
 from ui.resources import registry
@@ -13,7 +13,7 @@ from ui.session import DATASET_KEY, JOB_KEY, UPLOADED_KEY, session_id
 
 def dataset_title(name: str) -> str:
     """A dataset choice as the reader says it: "MNIST", "Fashion-MNIST" or "Uploaded data"."""
-    return DATASET_NAMES.get(name) or _("Uploaded data")
+    return str(naming.dataset_title(name))
 
 
 def dataset_picker() -> None:
@@ -53,10 +53,11 @@ def follow_job() -> None:
             st.rerun()  # the whole app: the finished model becomes this session's on whatever page
         progress = job.progress
         if job.state == "queued" or progress is None:
-            st.caption(_("Training {model}: waiting to start…", model=job.spec.name))
+            st.caption(_("Training {model}: waiting to start…", model=naming.model_title(job.spec.name)))
         else:
             st.progress(progress.fraction, text=_("Training {model}: epoch {epoch} of {epochs}",
-                                                  model=job.spec.name, epoch=progress.epoch, epochs=progress.epochs))
+                                                  model=naming.model_title(job.spec.name), epoch=progress.epoch,
+                                                  epochs=progress.epochs))
 
     with st.sidebar:
         follow()

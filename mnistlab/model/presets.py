@@ -11,12 +11,14 @@ from mnistlab.model.spec import ModelSpec, conv2d, dense, dropout, flatten, maxp
 
 @dataclass(frozen=True)
 class Preset:
-    """`title` and `description` are marked for the catalogs: show them with `tr(preset.title)`."""
+    """`title`, `short` and `description` are marked for the catalogs: show them with `tr(preset.title)`.
+    `short` names a trained model of this kind (mnistlab/model/naming.py), without the tutorial's numbers."""
 
     name: str
     title: str
     description: str
     spec: ModelSpec
+    short: str = ""
 
 
 def _mlp(activation: str) -> tuple:
@@ -36,6 +38,7 @@ _PRESETS = (
             _mlp("tanh"), "sgd", 0.01, momentum=0.9, nesterov=True, decay=1e-6,
             batch_size=100, epochs=100, name="mlp_tanh_sgd",
         ),
+        short=N_("MLP, tanh, SGD"),
     ),
     Preset(
         "mlp_relu_adam",
@@ -45,6 +48,7 @@ _PRESETS = (
             "batch 128, 4 epochs. The tutorial reports test accuracy 0.9805 at about 7 s per epoch."
         ),
         ModelSpec(_mlp("relu"), "adam", 0.001, batch_size=128, epochs=4, name="mlp_relu_adam"),
+        short=N_("MLP, relu, Adam"),
     ),
     Preset(
         "mlp_relu_rmsprop",
@@ -54,6 +58,7 @@ _PRESETS = (
             "learning rate 0.001, batch 128, 20 epochs."
         ),
         ModelSpec(_mlp("relu"), "rmsprop", 0.001, batch_size=128, epochs=20, name="mlp_relu_rmsprop"),
+        short=N_("MLP, relu, RMSprop"),
     ),
     Preset(
         "cnn_lenet_tanh",
@@ -68,6 +73,7 @@ _PRESETS = (
             (conv2d(6, 3, "tanh"), maxpool2d(2), conv2d(16, 2, "tanh"), maxpool2d(2), flatten(), dense(256, "tanh")),
             "adadelta", 1.0, batch_size=128, epochs=12, name="cnn_lenet_tanh",
         ),
+        short=N_("LeNet-style CNN, tanh, Adadelta"),
     ),
     Preset(
         "cnn_deep_adagrad",
@@ -88,6 +94,7 @@ _PRESETS = (
             ),
             "adagrad", 0.01, batch_size=128, epochs=1, name="cnn_deep_adagrad",
         ),
+        short=N_("Deep CNN, relu, Adagrad"),
     ),
     Preset(
         "cnn_keras_io",
@@ -102,6 +109,7 @@ _PRESETS = (
             (conv2d(32, 3, "relu"), maxpool2d(2), conv2d(64, 3, "relu"), maxpool2d(2), flatten(), dropout(0.5)),
             "adam", 0.001, batch_size=128, epochs=15, name="cnn_keras_io",
         ),
+        short=N_("keras-io convnet, Adam"),
     ),
     Preset(
         "draw_default",
@@ -124,6 +132,7 @@ _PRESETS = (
             "adam", 0.002, decay=0.002, batch_size=64, epochs=15, train_size=6000, augmentation="strong",
             name="draw_default",
         ),
+        short=N_("Draw's default CNN"),
     ),
 )
 
