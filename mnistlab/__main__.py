@@ -76,8 +76,10 @@ def _train(args: argparse.Namespace) -> int:
 
 def _make_default_model(args: argparse.Namespace) -> int:
     from mnistlab.data.load import load_dataset
+    from mnistlab.engine.train import train
     from mnistlab.insight.evaluate import evaluate
-    from mnistlab.model.default import make_default_model, shipped_spec
+    from mnistlab.model.default import shipped_spec
+    from mnistlab.model.io import model_to_bytes
 
     out = Path(args.out)
     spec = shipped_spec().replace(epochs=args.epochs)
@@ -89,8 +91,11 @@ def _make_default_model(args: argparse.Namespace) -> int:
         print(f"epoch {progress.epoch}/{progress.epochs}  loss {logs.get('loss', float('nan')):.4f}  "
               f"accuracy {logs.get('accuracy', float('nan')):.4f}  {progress.elapsed:.1f} s", flush=True)
 
-    result = make_default_model(out, args.epochs, on_epoch=report)
-    scores = evaluate(result.model, load_dataset("mnist", "sample"))
+    sample = load_dataset("mnist", "sample")
+    result = train(spec, sample, on_epoch=report, use_cache=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(model_to_bytes(result.model))
+    scores = evaluate(result.model, sample)
     print(f"Test accuracy on the sample's {len(scores.y_true):,} test digits: {scores.accuracy:.4f}")
     print(f"Wrote {out} ({out.stat().st_size / 1024:,.0f} KiB)")
     return 0 if result.complete else 1

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mnistlab.engine import box
-from mnistlab.engine.box import APP_BYTES, DATA_BYTES, GB, MB, TENSORFLOW_BYTES, Box, read_box, size_for
+from mnistlab import box
+from mnistlab.box import APP_BYTES, DATA_BYTES, GB, MB, TENSORFLOW_BYTES, Box, read_box, size_for
 
 CLOUD = 2_700_000_000  # Streamlit Community Cloud: about 2.7 GB for the whole app
 MACHINE_KB = 64 * 2**20  # the host's /proc/meminfo: 64 GiB
@@ -103,7 +103,7 @@ def cloud_box(tmp_path, monkeypatch):
 
 
 def test_the_cluster_and_the_budget_read_the_box_not_the_machine(cloud_box):
-    from mnistlab.engine.cluster import default_max_jobs, worker_memory
+    from mnistlab.box import default_max_jobs, worker_memory
     from mnistlab.model.budget import training_memory_budget
 
     assert default_max_jobs() == 1  # os.cpu_count() would say 16 cores: 8 workers
@@ -112,7 +112,7 @@ def test_the_cluster_and_the_budget_read_the_box_not_the_machine(cloud_box):
 
 
 def test_settings_still_win_over_the_box(cloud_box, monkeypatch):
-    from mnistlab.engine.cluster import default_max_jobs, worker_memory
+    from mnistlab.box import default_max_jobs, worker_memory
     from mnistlab.model.budget import training_memory_budget
 
     monkeypatch.setenv("MNISTLAB_MAX_JOBS", "3")

@@ -168,7 +168,7 @@ def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activatio
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_fits_the_budget_of_a_community_cloud_box_twice_over(name):
-    from mnistlab.engine.box import Box, size_for
+    from mnistlab.box import Box, size_for
     from mnistlab.model.budget import training_memory
 
     cloud = size_for(Box(memory=2_700_000_000, cpus=1.0, source="cgroup v2"))  # the estimate may be 2× off
@@ -185,7 +185,7 @@ def test_the_budget_is_a_setting_of_the_server_not_of_the_spec(monkeypatch):
     with pytest.raises(SpecError, match="over the 100 MB"):
         check_server_limits(deep)
     monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "nonsense")
-    from mnistlab.engine.box import server_training_budget
+    from mnistlab.box import server_training_budget
 
     assert training_memory_budget() == server_training_budget()  # what this server's box gives
     assert check_server_limits(deep).total < training_memory_budget()

@@ -2,7 +2,7 @@
 
 Embedded (the default): `MNISTLAB_MAX_JOBS` worker processes, one thread each, a memory limit
 each (`MNISTLAB_WORKER_MEMORY`), started once per server; by default both sized from the box the
-server runs in (its container's CPU quota and memory limit: engine/box.py).
+server runs in (its container's CPU quota and memory limit: mnistlab/box.py).
 Shared: `MNISTLAB_DASK_SCHEDULER=tcp://host:8786` connects to a cluster started with the
 plain `dask scheduler` / `dask worker --preload mnistlab.engine.worker` commands.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mnistlab.engine.box import server_sizing
+from mnistlab.box import default_max_jobs, worker_memory
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_
 
@@ -29,30 +29,6 @@ logger = logging.getLogger(__name__)
 
 RECYCLE_AFTER = 20  # trainings before an idle embedded worker is replaced by a fresh process
 RECYCLE_AT = 0.7  # ... or sooner, once it holds this share of its memory limit
-
-
-def default_max_jobs() -> int:
-    """MNISTLAB_MAX_JOBS, or what the box allows: one training per two cores of its CPU quota, fewer where
-    its memory is short."""
-    value = os.environ.get("MNISTLAB_MAX_JOBS", "")
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    return server_sizing().workers
-
-
-def worker_memory() -> int:
-    """MNISTLAB_WORKER_MEMORY ("1.5GB", "1500MiB", bytes), or the box's memory after the app's share, split
-    between the workers (at most 2 GiB each)."""
-    value = os.environ.get("MNISTLAB_WORKER_MEMORY", "").strip()
-    if not value:
-        return server_sizing(workers=default_max_jobs()).worker_memory
-    from dask.utils import parse_bytes
-
-    try:
-        return int(parse_bytes(value))
-    except (ValueError, TypeError):
-        raise MnistlabError("worker_memory_setting", N_("MNISTLAB_WORKER_MEMORY={value} is not a size like '1.5GB'."),
-                            value=repr(value)) from None
 
 
 def scheduler_address(secrets: dict[str, Any] | None = None) -> str:

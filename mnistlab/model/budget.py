@@ -30,14 +30,14 @@ BACKWARD_FACTOR = 2  # the backward pass holds a gradient for every activation i
 
 def training_memory_budget() -> int:
     """The per-training budget in bytes: MNISTLAB_TRAINING_MEMORY_MB, or what a worker of this box leaves
-    a training after TensorFlow and the data (mnistlab.engine.box)."""
+    a training after TensorFlow and the data (mnistlab.box)."""
     text = os.environ.get(BUDGET_VARIABLE, "").strip()
     try:
         megabytes = float(text) if text else math.nan
     except ValueError:
         megabytes = math.nan
     if not (math.isfinite(megabytes) and megabytes > 0):
-        from mnistlab.engine.box import server_training_budget
+        from mnistlab.box import server_training_budget
 
         return server_training_budget()
     return int(megabytes * MB)

