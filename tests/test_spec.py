@@ -143,7 +143,8 @@ def test_partial_layer_json_takes_defaults():
 
 # --- training memory: estimated from the shapes, refused over the per-training budget --------------------------
 
-def test_three_dense_16384_layers_are_refused_naming_their_weights():
+def test_three_dense_16384_layers_are_refused_naming_their_weights(monkeypatch):
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "1000")  # the figures below are for a 1,000 MB budget
     from mnistlab.model.budget import check_server_limits
 
     with pytest.raises(SpecError) as refused:
@@ -154,7 +155,8 @@ def test_three_dense_16384_layers_are_refused_naming_their_weights():
     assert "weights of layers 3 and 4 (Dense 16384 relu)" in message and "549,928,970 parameters" in message
 
 
-def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activations():
+def test_two_wide_convolutions_at_a_large_batch_are_refused_naming_the_activations(monkeypatch):
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "1000")
     from mnistlab.model.budget import check_server_limits
 
     layers = (conv2d(1024, padding="same"), conv2d(1024, padding="same"), flatten())
@@ -334,7 +336,7 @@ def test_submitting_a_spec_over_the_servers_limits_is_refused_with_the_builders_
                                                                                         monkeypatch):
     from mnistlab.engine.jobs import JobRegistry
 
-    monkeypatch.delenv("MNISTLAB_TRAINING_MEMORY_MB", raising=False)
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "1000")  # the messages name a 1,000 MB budget
     spec = ModelSpec(layers, **settings)
     registry = object.__new__(JobRegistry)  # no engine: the refusal comes before the registry does anything
     with pytest.raises(SpecError) as refused:
