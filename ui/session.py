@@ -11,6 +11,7 @@ import streamlit as st
 
 from mnistlab.i18n import Message, n_
 from mnistlab.model.spec import ModelSpec
+from ui.progress import record_training
 
 DATASET_KEY = "dataset_name"
 UPLOADED_KEY = "uploaded_dataset"
@@ -73,5 +74,6 @@ def adopt_finished_job() -> None:
     st.session_state["adopted_job"] = job
     if job.result.diverged:
         return
+    record_training(job)
     label = TrainedLabel(job.spec.name, job.result.epochs_done, job.dataset.title)
     set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))

@@ -40,12 +40,12 @@ class Event:
 
 
 def event(kind: str, **details: Any) -> Event:
-    """An event whose details are JSON values (so it can be stored and compared)."""
-    return Event(kind, tuple(sorted((name, json.loads(json.dumps(value))) for name, value in details.items())))
+    """An event whose details are JSON values (so it can be stored), lists made tuples (so it can be hashed)."""
+    return Event(kind, tuple(sorted((name, _frozen(json.loads(json.dumps(value)))) for name, value in details.items())))
 
 
 def _frozen(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    return tuple(_frozen(item) for item in value) if isinstance(value, list) else value
 
 
 @dataclass(frozen=True)
