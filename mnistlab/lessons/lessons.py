@@ -141,7 +141,7 @@ def read_lesson(path: Path) -> Lesson:
     except tomllib.TOMLDecodeError as exc:  # its message ends "(at line 3, column 5)"
         raise LessonFileError(L_("{file}: {problem}", file=path.name, problem=str(exc))) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise LessonFileError(L_("{file}: {problem}", file=path.name, problem=f"{type(exc).__name__}: {exc}")) \
+        raise LessonFileError(L_("{file}: {problem}", file=path.name, problem=type(exc).__name__ + ": " + str(exc))) \
             from None
     lesson_id = str(data.get("id", path.stem))
     if not ID_PATTERN.match(lesson_id):
