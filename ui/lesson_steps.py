@@ -63,8 +63,9 @@ def follow_lesson_link(page: object) -> None:
 
 
 def _kept_params(lesson_id: str = "") -> dict[str, str]:
-    """The language and the nickname go along; the lesson only to the Lessons page (a reload elsewhere stays)."""
-    kept = {key: st.query_params[key] for key in ("lang", "nick") if key in st.query_params}
+    """The language goes along (the nickname, bound to its box, goes by itself); the lesson only to the
+    Lessons page, so a reload elsewhere stays there."""
+    kept = {key: st.query_params[key] for key in ("lang",) if key in st.query_params}
     return {**kept, LESSON_PARAM: lesson_id} if lesson_id else kept
 
 
