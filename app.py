@@ -7,6 +7,8 @@ from streamlit.runtime.scriptrunner import script_runner
 from mnistlab.i18n import _
 from ui.builder import model_builder
 from ui.lang import language_switch
+from ui.lesson_steps import follow_lesson_link
+from ui.progress import record_page
 from ui.session import adopt_finished_job
 from ui.sidebar import dataset_picker, follow_job, nickname_box
 
@@ -29,11 +31,14 @@ PAGES = [
     st.Page("app_pages/inside.py", title=_("Inside"), icon=":material/neurology:"),
     st.Page("app_pages/draw.py", title=_("Draw"), icon=":material/draw:"),
     st.Page("app_pages/experiments.py", title=_("Experiments"), icon=":material/science:"),
+    st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
 ]
 
 page = st.navigation(PAGES)
 dataset_picker()
 nickname_box()
+follow_lesson_link(page)  # ?lesson=003: its preset into the builder below, then the Lessons page
+record_page(page)
 model_builder()
 adopt_finished_job()
 follow_job()

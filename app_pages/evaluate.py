@@ -18,6 +18,7 @@ from ui.draw_labels import drawings_section
 from ui.gallery import gallery, how_many_shown, show_more_button, upscale
 from ui.guards import current_dataset, require_model
 from ui.inside_links import look_inside_picker, look_inside_test_image
+from ui.progress import record
 from ui.resources import evaluate_active
 from ui.sidebar import dataset_title
 from ui.upload import model_uploader
@@ -67,6 +68,7 @@ def _chart_clicked() -> None:
     cell = clicked_cell(points[0]) if points else None
     if cell is not None:
         st.session_state[TRUE_KEY], st.session_state[PRED_KEY] = cell
+        record("confusion_cell_opened", true=cell[0], predicted=cell[1])
 
 
 def confusion_section(ev: Evaluation, x_test: np.ndarray, context: object) -> None:

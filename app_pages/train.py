@@ -18,6 +18,7 @@ from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
 from ui.builder_draft import set_value
 from ui.guards import current_dataset
 from ui.identity import nickname
+from ui.progress import record
 from ui.resources import evaluation, registry, shared_store
 from ui.session import JOB_KEY, adopt_finished_job, session_id
 
@@ -136,7 +137,8 @@ def show_result(job: Job, dataset) -> None:
     if not result.diverged:
         st.page_link("app_pages/evaluate.py", label=_("See its mistakes on Evaluate"), icon=":material/search:")
         st.download_button(_("Download the trained model (.keras)"), model_file(result.model, job.model_key),
-                           file_name=f"{job.spec.name}.keras", key="download_model")
+                           file_name=f"{job.spec.name}.keras", key="download_model", on_click=record,
+                           args=("model_saved",))
 
 
 QUICK_IMAGES, QUICK_UPDATES = 3000, 150  # a quick run: seconds on a laptop, enough updates to learn

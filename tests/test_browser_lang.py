@@ -13,7 +13,7 @@ from english import english_words
 pytestmark = pytest.mark.browser
 
 PAGES = [("", "首页"), ("dataset", "数据集"), ("train", "训练"), ("evaluate", "评估"), ("inside", "模型内部"),
-         ("draw", "手写识别"), ("experiments", "实验记录")]
+         ("draw", "手写识别"), ("experiments", "实验记录"), ("lessons", "课程")]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What a browser shows besides our words: plotly's own axis numbers and the sample's file names.
 BROWSER_ALLOWED = {"offline"}

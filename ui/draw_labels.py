@@ -20,6 +20,7 @@ from mnistlab.insight.evaluate import predict_proba
 from mnistlab.store.drawings import Drawing
 from ui.gallery import gallery, upscale
 from ui.identity import is_teacher, nickname
+from ui.progress import record
 from ui.resources import shared_store
 from ui.session import ActiveModel, session_id
 
@@ -57,6 +58,7 @@ def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
         return
     st.session_state[SAVED_KEY] = fingerprint
+    record("drawing_labelled", label=label)
     st.session_state[MESSAGE_KEY] = ("success", _("Kept as a {label} in the class's drawings. Clear the box to "
                                                   "draw the next one.", label=label))
 

@@ -13,6 +13,7 @@ from mnistlab.insight.charts_inside import accuracy_change_chart, confusion_diff
 from mnistlab.insight.compare import Difference, accuracy_change, confusion_difference, spec_differences
 from mnistlab.model.naming import model_title, run_dataset_title
 from mnistlab.store.runs import Run
+from ui.progress import record
 from ui.resources import shared_dataset, shared_store
 
 SETTING_TITLES = {  # compare.SETTINGS as the table names them
@@ -92,6 +93,7 @@ def compare_two_runs(runs: list[Run]) -> None:
         st.caption(_("Choose two different runs to see how their models and results differ."))
         return
     run_a, run_b = by_id[a], by_id[b]
+    record("runs_compared")
     differences = spec_differences(run_a.spec_dict, run_b.spec_dict)
     if differences:
         column_a, column_b = _("A (run {id})", id=a), _("B (run {id})", id=b)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from mnistlab.data.pixels import IMAGE_SHAPE, to_uint8
 from mnistlab.i18n import L_, Message, _
+from ui.progress import record
 
 INSIDE_KEY = "inside_digit"
 INSIDE_PAGE = "app_pages/inside.py"
@@ -31,6 +32,7 @@ def set_inside_digit(image28: np.ndarray, label: int | None, source: str | Messa
     image = to_uint8(image28).reshape(IMAGE_SHAPE)  # float images are taken as 0..1 (the drawing)
     st.session_state[INSIDE_KEY] = InsideDigit(image, None if label is None else int(label), source,
                                                None if test_index is None else int(test_index))
+    record("digit_inspected", test_image=test_index is not None)
     if test_index is not None:  # the page's "Test image" box shows the same number
         st.session_state[INDEX_KEY] = int(test_index)
 

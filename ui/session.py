@@ -12,6 +12,7 @@ import streamlit as st
 from mnistlab.i18n import Message
 from mnistlab.model.naming import trained_model_label
 from mnistlab.model.spec import ModelSpec
+from ui.progress import record_training
 
 DATASET_KEY = "dataset_name"
 UPLOADED_KEY = "uploaded_dataset"
@@ -57,5 +58,6 @@ def adopt_finished_job() -> None:
     st.session_state["adopted_job"] = job
     if job.result.diverged:
         return
+    record_training(job)
     label = trained_model_label(job.spec.name, job.result.epochs_done, job.dataset.title)
     set_active_model(ActiveModel(job.result.model, label, job.model_key, job.dataset.name, job.spec))

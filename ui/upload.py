@@ -7,6 +7,7 @@ import streamlit as st
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import L_, _
 from mnistlab.model.files import MAX_MODEL_BYTES, MAX_MODEL_PARAMS, load_model_bytes
+from ui.progress import record
 from ui.session import ActiveModel, dataset_name, set_active_model
 
 
@@ -32,5 +33,6 @@ def model_uploader(key: str) -> None:
             return
         label = L_("uploaded: {file}", file=upload.name)
         set_active_model(ActiveModel(model, label, f"upload-{digest}", dataset_name()))
+        record("model_loaded")
         st.session_state[f"{key}_loaded"] = digest
         st.success(_("Using {file}: {params:,} parameters.", file=upload.name, params=model.count_params()))

@@ -6,7 +6,9 @@ Ids are never reused (SQLite AUTOINCREMENT; a sequence elsewhere): caches keyed 
 cannot serve a deleted run's numbers for a new run.
 
 Versions: 1 — runs only, no owner, ids reusable on SQLite (mnistlab ≤ the first release);
-2 — runs carry their owner's nickname, labelled drawings, ids never reused.
+2 — runs carry their owner's nickname, labelled drawings, ids never reused;
+3 — lesson progress (what each nickname did that the lessons' checks read). From 2, the new table is
+    simply created.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, Message
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 NICKNAME_MAX_CHARS = 40  # one source: the sidebar's text input and the owner columns read it
 SESSION_MAX_CHARS = 64
 
@@ -59,6 +61,16 @@ DRAWINGS = sa.Table(
     sa.Column("owner", sa.String(NICKNAME_MAX_CHARS), nullable=False, server_default=""),
     sa.Column("session", sa.String(SESSION_MAX_CHARS), nullable=False, server_default=""),
     sa.Column("image", sa.LargeBinary, nullable=False),
+    sqlite_autoincrement=True,
+)
+LESSON_PROGRESS = sa.Table(
+    "mnistlab_lesson_progress",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("owner", sa.String(NICKNAME_MAX_CHARS), nullable=False, index=True),
+    sa.Column("event", sa.String(2000), nullable=False),  # a mnistlab.lessons.Event as JSON
+    sa.UniqueConstraint("owner", "event"),
     sqlite_autoincrement=True,
 )
 V1_RUN_COLUMNS = [c.name for c in RUNS.columns if c.name != "owner"]
