@@ -12,7 +12,7 @@ from english import english_left, page_texts
 from streamlit.testing.v1 import AppTest
 
 from mnistlab import ModelSpec, train
-from mnistlab.engine.train import model_to_bytes
+from mnistlab.model.io import model_to_bytes
 from mnistlab.model.spec import dense, flatten
 
 SPEC = ModelSpec((flatten(), dense(32)), epochs=1, train_size=500, name="mlp_relu_adam_modified")
