@@ -1,8 +1,8 @@
 """The Draw page in a real browser: the default model's accuracy on digits drawn with a mouse,
 and how fast the answer follows the pen.
 
-Starts a fresh `streamlit run app.py` (offline, an empty temporary cache, so the default
-model is trained by the server's start-up warm-up), opens Draw in headless Chromium and
+Starts a fresh `streamlit run app.py` (offline, an empty temporary cache; the default model is the
+one that ships with the app, mnistlab/model/default/), opens Draw in headless Chromium and
 draws digits 0–9 with the mouse: stroke paths written here by hand (two writing styles per
 digit), each at three sizes and places on the canvas with a small slant — never a test set.
 Between digits the canvas is cleared with its own Clear button.
@@ -101,8 +101,7 @@ def free_port() -> int:
 
 def start_server(cache: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": cache, "TF_CPP_MIN_LOG_LEVEL": "2",
-           "MNISTLAB_WARMUP": "1"}
+    env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": cache, "TF_CPP_MIN_LOG_LEVEL": "2"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -151,8 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--places", type=int, default=len(PLACES), help="sizes/places per drawing style")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the default model")
-    parser.add_argument("--cache", help="a training cache that already holds the default model "
-                                        "(python -m mnistlab train --preset draw_default); default: a fresh one")
+    parser.add_argument("--cache", help="the server's training cache folder; default: a fresh one")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 

@@ -247,7 +247,7 @@ def part_d(spec, jobs: int, train_size: int, epochs: int, keep_pages: bool, trie
     print(f"goals: Home ≤ {HOME_GOAL_S:g} s, page switch ≤ {SWITCH_GOAL_S:g} s "
           "(from a loaded page, until the new page's title shows)")
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": tmp, "MNISTLAB_WARMUP": "0",
+        env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": tmp,
                "TF_CPP_MIN_LOG_LEVEL": "2"}
         log = open(Path(tmp) / "streamlit.log", "w")
         server = subprocess.Popen(
