@@ -50,8 +50,10 @@ def _flatten(value):
 def _figure_texts(figure):
     def walk(node, key=""):
         if isinstance(node, dict):
+            # an annotation's name is an id, not shown
+            shown = {"text", "title"} if key == "annotations" else {"text", "title", "name"}
             for k, v in node.items():
-                if k in {"text", "title", "name"} and isinstance(v, str):
+                if k in shown and isinstance(v, str):
                     yield v
                 elif k not in {"template", "hovertemplate", "customdata", "colorscale", "x", "y", "z", "font"}:
                     yield from walk(v, k)
