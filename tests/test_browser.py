@@ -36,7 +36,8 @@ def set_number(page, label, value, shows):
 
 def train_quickly(page, server):
     open_page(page, server, "train")
-    page.get_by_text("Training settings").click()  # an expander: opens in the browser, no rerun
+    # an expander: opens in the browser, no rerun (the Train tip names it too: the sidebar's)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Training settings").click()
     set_number(page, "Epochs", 1, re.compile(r"· 1 epoch\b"))
     set_number(page, "Training subset (0 = all)", 1000, "· 1,000 training images")
     page.get_by_role("button", name="Train", exact=True).click()

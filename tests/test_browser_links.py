@@ -23,7 +23,7 @@ def link(**changes) -> str:
 def test_a_link_shows_its_exact_numbers_and_the_memory_estimate(page, server):  # noqa: F811
     open_page(page, server, link(learning_rate=0.00123456789, momentum=0.87654321, decay=1.5e-07, epochs=200,
                                  batch_size=4096, validation_split=0.15))
-    page.get_by_text("Training settings").click()
+    page.locator('[data-testid="stSidebar"]').get_by_text("Training settings").click()
     assert page.get_by_label("Learning rate", exact=True).input_value() == "0.00123456789"
     assert page.get_by_label("Learning-rate decay (old Keras `decay`)", exact=True).input_value() == "1.5e-7"
     assert page.get_by_label("Momentum (SGD)", exact=True).input_value() == "0.87654321"
