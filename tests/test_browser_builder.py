@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 from browser_helpers import IDLE, SLOW, no_exception, open_page, wait_idle
 
+from mnistlab.model.naming import model_title
 from mnistlab.model.presets import PRESETS
 from mnistlab.model.spec import param_count
 
@@ -32,7 +33,7 @@ def student_spec(i: int):
 
 
 def train_line(spec) -> str:
-    return (f"{spec.name} · {param_count(spec):,} parameters · {spec.optimizer} (learning rate {spec.learning_rate:g})"
+    return (f"{model_title(spec.name)} · {param_count(spec):,} parameters · {spec.optimizer} (learning rate {spec.learning_rate:g})"
             f" · batch size {spec.batch_size} · {spec.epochs} epochs · {spec.train_size:,} training images")
 
 
@@ -64,7 +65,7 @@ def test_many_students_typing_at_once_keep_their_models(browser, server, busy_cp
     for page in pages:  # then each loads the tutorial preset, which draws the builder's widgets anew
         page.locator(".st-key-builder_load button").first.click()
     for page in pages:  # and starts typing as soon as the Train page shows it
-        page.get_by_text(f"{PRESET} · ").first.wait_for(timeout=3 * SLOW)
+        page.get_by_text(f"{model_title(PRESET)} · ").first.wait_for(timeout=3 * SLOW)
     for label, value in TYPED:  # everyone types at once: no page waits for its runs to end
         for page in pages:
             box = page.get_by_label(label, exact=True)
