@@ -34,7 +34,8 @@ def student_spec(i: int):
 
 def train_line(spec) -> str:
     return (f"{model_title(spec.name)} · {param_count(spec):,} parameters · {spec.optimizer} "
-            f"(learning rate {spec.learning_rate:g}) · batch size {spec.batch_size} · {spec.epochs} epochs · {spec.train_size:,} training images")
+            f"(learning rate {spec.learning_rate:g}) · batch size {spec.batch_size} · {spec.epochs} epochs · "
+            f"{spec.train_size:,} training images")
 
 
 @pytest.fixture
