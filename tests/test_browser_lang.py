@@ -24,7 +24,9 @@ VISIBLE_WORDS = """() => {
     if (getComputedStyle(e).fontFamily.includes('Material')) e.setAttribute('data-icon-word', '');
   });
   const copy = main.cloneNode(true);
-  copy.querySelectorAll('[data-icon-word], [data-testid*="Icon"], code, pre, .modebar').forEach(e => e.remove());
+  // Streamlit's own file-uploader words ("Upload", "200MB per file") have no translation hook: left out
+  copy.querySelectorAll('[data-icon-word], [data-testid*="Icon"], code, pre, .modebar, '
+                        + '[data-testid="stFileUploaderDropzone"]').forEach(e => e.remove());
   document.body.appendChild(copy);
   const text = copy.innerText;
   copy.remove();
