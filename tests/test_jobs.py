@@ -132,7 +132,7 @@ def test_an_expired_follower_does_not_hold_the_job(registry, tiny):
 
 def test_stopping_a_queued_job_cancels_it(registry, tiny):
     reg = registry(max_jobs=2)
-    running = [reg.submit(slow(seed), tiny, "a") for seed in (1, 2)]
+    running = [reg.submit(slow(seed), tiny, f"a{seed}") for seed in (1, 2)]  # a session follows one job
     waiting = reg.submit(slow(3), tiny, "b")
     until(lambda: all(job.state == RUNNING for job in running))
     assert reg.stop(waiting, "b") is True
@@ -150,7 +150,7 @@ def test_two_jobs_at_once_give_their_solo_histories(registry, tiny, tmp_path):
         assert job.wait(120) and job.state == DONE
         alone.append(job.result.history)
     together = registry(cache_dir=tmp_path / "together")
-    jobs = [together.submit(s, tiny, "y") for s in (a, b)]
+    jobs = [together.submit(s, tiny, follower) for s, follower in ((a, "y1"), (b, "y2"))]  # one job a session
     assert all(job.wait(120) for job in jobs)
     assert not any(job.result.cached for job in jobs)
     for job, history in zip(jobs, alone, strict=True):
