@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.colors import DEFAULT_PLOTLY_COLORS, hex_to_rgb, sample_colorscale, unlabel_rgb
 from plotly.subplots import make_subplots
 
+from mnistlab.data.pixels import to_unit
 from mnistlab.i18n import N_, _, tr
 
 TRAIN_COLOR = "#2563eb"  # the theme's primary blue
@@ -353,7 +354,8 @@ def _light_text(level: np.ndarray) -> np.ndarray:
 def _luminance(color: str) -> float:
     """WCAG's relative luminance of "#rrggbb" or "rgb(r, g, b)"."""
     rgb = hex_to_rgb(color) if color.startswith("#") else unlabel_rgb(color)
-    linear = [(v / 255) / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in rgb]
+    unit = [float(c) for c in to_unit(np.asarray(rgb))]  # 0..255 channels to 0..1, as pixels are
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in unit]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
