@@ -118,7 +118,8 @@ def test_an_imported_spec_file_follows_the_same_rules_as_a_link():
     assert not at.exception
 
 
-def test_a_link_to_a_model_over_the_servers_budget_loads_and_the_builder_says_why_it_cannot_train():
+def test_a_link_to_a_model_over_the_servers_budget_loads_and_the_builder_says_why_it_cannot_train(monkeypatch):
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "1000")  # the figures below are for a 1,000 MB budget
     # the budget is the server's policy, not the spec's: the student gets the model to shrink, not the default
     spec = ModelSpec((flatten(), dense(16384), dense(16384), dense(16384)))
     at = open_link(json.dumps(spec.to_dict()))

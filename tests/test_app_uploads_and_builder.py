@@ -73,7 +73,8 @@ def test_switching_optimizer_and_back_keeps_the_momentum():
     assert not at.exception
 
 
-def test_the_builder_shows_training_memory_and_refuses_a_model_too_big_to_train():
+def test_the_builder_shows_training_memory_and_refuses_a_model_too_big_to_train(monkeypatch):
+    monkeypatch.setenv("MNISTLAB_TRAINING_MEMORY_MB", "1000")  # the figures below are for a 1,000 MB budget
     at = open_app("app_pages/train.py")
     assert [m.label for m in at.sidebar.metric] == ["Parameters", "Training memory"]
     assert at.sidebar.metric[1].value == "14 MB"  # mlp_relu_adam: weights, gradients, Adam's two slots, a batch
