@@ -1,17 +1,9 @@
 """The run store on a real PostgreSQL server (Debian's `postgresql` package, started in a temp folder).
 
-Skipped with a reason when the server's programs are missing on a developer machine; in CI
-(`CI` set; `.ci/run` installs the package) their absence is a failure.
+The server and a fresh database per test are conftest's `postgres_server` and `pg_url` fixtures.
 """
 
-import glob
 import multiprocessing
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +13,6 @@ import sqlalchemy as sa
 from mnistlab.store.runs import Store, StoreError
 from mnistlab.store.schema import SCHEMA_VERSION, V1_RUN_COLUMNS
 
-
-def _as_postgres(*command: str) -> list[str]:
-    """PostgreSQL refuses to run as root: run its programs as the `postgres` user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
-
-
 V1_SCHEMA = """
 CREATE TABLE mnistlab_runs (
     id SERIAL NOT NULL, created FLOAT NOT NULL, name VARCHAR(200) NOT NULL, dataset VARCHAR(200) NOT NULL,
@@ -34,53 +20,6 @@ CREATE TABLE mnistlab_runs (
     test_loss FLOAT, seconds FLOAT NOT NULL, epochs_done INTEGER NOT NULL, status VARCHAR(20) NOT NULL,
     cache_key VARCHAR(64) NOT NULL, model BYTEA, PRIMARY KEY (id)
 )"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """A throwaway server listening only on a unix socket in its own temp folder."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        message = "PostgreSQL is not installed (apt-get install postgresql gives /usr/lib/postgresql/*/bin/initdb)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must run these tests (.ci/run installs it).")
-        pytest.skip(message)
-    bin_dir = Path(found[-1]).parent
-    folder = Path(tempfile.mkdtemp(prefix="mnistlab-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    data, log, port = folder / "data", folder / "server.log", _free_port()
-    subprocess.run(_as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                                "-E", "UTF8", "--no-sync"), check=True, capture_output=True)
-    options = f"-p {port} -k {folder} -c listen_addresses='' -c fsync=off"
-    start = subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log),
-                                        "-w", "-t", "60", "start"), capture_output=True, text=True)
-    if start.returncode:
-        log_text = log.read_text() if log.exists() else ""
-        pytest.fail(f"PostgreSQL did not start: {start.stdout}{start.stderr}{log_text}")
-    try:
-        yield f"postgresql+psycopg://postgres@/{{database}}?host={folder}&port={port}"
-    finally:
-        subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def pg_url(postgres_server):
-    """A new, empty database for each test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_server.format(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return postgres_server.format(database=name)
 
 
 def add_run(store, name="r", owner="", model_bytes=None):

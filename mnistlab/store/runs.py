@@ -51,6 +51,7 @@ class Run:
     has_model: bool = False
     problem: str | Message = ""  # a damaged row: what the pages show (`str(run.problem)`)
     owner: str = ""  # the nickname of the session that trained it; "" when none was set
+    precision: str = ""  # the Keras dtype policy it trained under ("float32", "mixed_bfloat16"); "" if unknown
 
 
 def default_store_url() -> str:
@@ -139,9 +140,10 @@ class Store:
 
     def add(self, *, name: str, dataset: str, source: str, spec_json: str, history: dict[str, list[float]],
             seconds: float, epochs_done: int, status: str, cache_key: str, model_bytes: bytes | None,
-            test_accuracy: float | None = None, test_loss: float | None = None, owner: str = "") -> int:
+            test_accuracy: float | None = None, test_loss: float | None = None, owner: str = "",
+            precision: str | None = None) -> int:
         row = {
-            "owner": clean_nickname(owner),
+            "owner": clean_nickname(owner), "precision": precision,
             "created": time.time(), "name": name, "dataset": dataset, "source": source, "spec_json": spec_json,
             "history_json": json.dumps(history), "test_accuracy": _finite(test_accuracy),
             "test_loss": _finite(test_loss), "seconds": seconds, "epochs_done": epochs_done, "status": status,
@@ -222,6 +224,7 @@ class Store:
             source=row["source"] or "", status=row["status"] or "?", seconds=row["seconds"] or 0.0,
             epochs_done=row["epochs_done"] or 0, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
             cache_key=row["cache_key"] or "", has_model=bool(row["has_model"]), owner=row["owner"] or "",
+            precision=row["precision"] or "",
         )
         try:
             run.spec_dict = json.loads(row["spec_json"])

@@ -8,7 +8,9 @@ cannot serve a deleted run's numbers for a new run.
 Versions: 1 — runs only, no owner, ids reusable on SQLite (mnistlab ≤ the first release);
 2 — runs carry their owner's nickname, labelled drawings, ids never reused;
 3 — lesson progress (what each nickname did that the lessons' checks read). From 2, the new table is
-    simply created.
+    simply created;
+4 — class challenges and their scores, the class's settings (set on the Class page), short links, and
+    each run's numeric precision. From 2 or 3, the new tables are created and the new run column added.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import sqlalchemy as sa
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, Message
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 NICKNAME_MAX_CHARS = 40  # one source: the sidebar's text input and the owner columns read it
 SESSION_MAX_CHARS = 64
+CODE_MAX_CHARS = 16  # a challenge's or a short link's code
 
 metadata = sa.MetaData()
 META = sa.Table(
@@ -50,6 +53,7 @@ RUNS = sa.Table(
     sa.Column("cache_key", sa.String(64), nullable=False),
     sa.Column("model", sa.LargeBinary),
     sa.Column("owner", sa.String(NICKNAME_MAX_CHARS), nullable=False, server_default=""),
+    sa.Column("precision", sa.String(20)),  # the Keras dtype policy it trained under; None before version 4
     sqlite_autoincrement=True,
 )
 DRAWINGS = sa.Table(
@@ -73,7 +77,43 @@ LESSON_PROGRESS = sa.Table(
     sa.UniqueConstraint("owner", "event"),
     sqlite_autoincrement=True,
 )
-V1_RUN_COLUMNS = [c.name for c in RUNS.columns if c.name != "owner"]
+CHALLENGES = sa.Table(
+    "mnistlab_challenges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(CODE_MAX_CHARS), nullable=False, unique=True),  # what the link carries
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("rules_json", sa.Text, nullable=False),  # a mnistlab.challenges Rules as JSON
+    sa.Column("ends_at", sa.Float),  # a Unix time; None: open until the teacher ends it
+    sa.Column("revealed", sa.Boolean, nullable=False, server_default=sa.false()),  # the private part shown
+    sqlite_autoincrement=True,
+)
+CHALLENGE_SCORES = sa.Table(  # a run's score on a challenge's scoring set, kept once computed
+    "mnistlab_challenge_scores",
+    metadata,
+    sa.Column("challenge", sa.String(CODE_MAX_CHARS), primary_key=True),
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("public", sa.Float),  # None: the run could not be scored (its model unreadable)
+    sa.Column("private", sa.Float),
+    sa.Column("scored", sa.Float, nullable=False),
+)
+CLASS_SETTINGS = sa.Table(  # what the teacher set for the whole class (every app server reads it)
+    "mnistlab_class_settings",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+    sa.Column("updated", sa.Float, nullable=False),
+)
+LINKS = sa.Table(  # short links a teacher writes on the board: a code for a lesson, a challenge or a model
+    "mnistlab_links",
+    metadata,
+    sa.Column("code", sa.String(CODE_MAX_CHARS), primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+)
+V1_RUN_COLUMNS = [c.name for c in RUNS.columns if c.name not in ("owner", "precision")]
 
 
 class StoreError(MnistlabError):
@@ -130,6 +170,8 @@ def prepare(engine: sa.Engine, attempts: int = 3) -> int:
                     )
                 if found == 1:
                     _upgrade_1_to_2(connection)
+                if 1 <= found < 4:
+                    _add_missing_columns(connection, RUNS)
                 metadata.create_all(connection)
                 if found != SCHEMA_VERSION:
                     connection.execute(sa.delete(META).where(META.c.key == "schema_version"))
@@ -159,6 +201,13 @@ def _upgrade_1_to_2(connection: sa.Connection) -> None:
         RUNS.create(connection)
         connection.exec_driver_sql(f"INSERT INTO {RUNS.name} ({columns}) SELECT {columns} FROM {RUNS.name}_v1")
         connection.exec_driver_sql(f"DROP TABLE {RUNS.name}_v1")
-    else:  # a sequence already never reuses ids: adding the column is enough
-        owner = sa.schema.CreateColumn(RUNS.c.owner).compile(dialect=connection.dialect)
-        connection.execute(sa.text(f"ALTER TABLE {RUNS.name} ADD COLUMN {owner}"))
+    # elsewhere a sequence already never reuses ids: adding the missing columns (below) is enough
+
+
+def _add_missing_columns(connection: sa.Connection, table: sa.Table) -> None:
+    """Add the columns a newer schema gave `table` (each nullable or with a server default)."""
+    present = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
+    for column in table.columns:
+        if column.name not in present:
+            compiled = sa.schema.CreateColumn(column).compile(dialect=connection.dialect)
+            connection.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {compiled}"))
