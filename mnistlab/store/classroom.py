@@ -26,8 +26,12 @@ MAX_LINK_TARGET_CHARS = 20_000  # a spec's JSON is far below this
 MAX_SETTING_CHARS = 4_000
 MAX_LINKS = 10_000  # a crafted page cannot fill the database with links
 
-__all__ = ["CODE_ALPHABET", "LINK_KINDS", "class_setting", "clean_code", "follow_link", "new_code", "set_class_setting",
-           "short_link"]
+# The class settings the pages read (values are JSON)
+LOCKED_CONTROLS = "locked_controls"  # the builder controls students may not change: a list of control names
+REQUIRE_NICKNAME = "require_nickname"  # true: no training or labelled drawing without a nickname
+
+__all__ = ["CODE_ALPHABET", "LINK_KINDS", "LOCKED_CONTROLS", "REQUIRE_NICKNAME", "class_setting", "clean_code",
+           "follow_link", "new_code", "set_class_setting", "short_link"]
 
 
 def new_code(length: int = CODE_CHARS) -> str:
