@@ -40,18 +40,19 @@ def test_images(count: int):
     import numpy as np
 
     from mnistlab import load_dataset
+    from mnistlab.data.pixels import to_unit
 
     official = load_mnist_test()
     pixels = official[0] if official is not None else load_dataset("mnist", "sample").x_test
     picked = np.random.default_rng(0).choice(len(pixels), size=count, replace=count > len(pixels))
-    return [pixels[i].astype(np.float32) / 255.0 for i in picked]
+    return [to_unit(pixels[i]) for i in picked]
 
 
 def tracing_count(model) -> int:
     """How often predict_digit's tf.function for `model` has traced (made on first use)."""
     from mnistlab.insight.evaluate import _predictor
 
-    return _predictor(model, batched=False).experimental_get_tracing_count()
+    return _predictor(model).experimental_get_tracing_count()
 
 
 def time_calls(model, images) -> dict[str, list[float]]:
