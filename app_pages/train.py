@@ -13,7 +13,7 @@ from mnistlab.model import naming
 from mnistlab.model.augment import STRENGTHS
 from mnistlab.model.io import model_to_bytes
 from mnistlab.model.script import to_keras_script
-from mnistlab.model.spec import ModelSpec, param_count
+from mnistlab.model.spec import OPTIMIZER_TITLES, ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
 from ui.builder_draft import set_value
 from ui.guards import current_dataset
@@ -202,7 +202,8 @@ def main() -> None:
         st.error(_("This model cannot be built: {error} Fix it in the sidebar to train.", error=str(error)),
                  icon=":material/block:")
     elif spec is not None:
-        settings = dict(name=naming.model_title(spec.name), params=param_count(spec), optimizer=spec.optimizer,
+        settings = dict(name=naming.model_title(spec.name), params=param_count(spec),
+                        optimizer=OPTIMIZER_TITLES.get(spec.optimizer, spec.optimizer),
                         rate=spec.learning_rate, batch=spec.batch_size)
         if spec.train_size:
             st.markdown(n_("**{name}** · {params:,} parameters · {optimizer} (learning rate {rate:g}) · "
