@@ -15,7 +15,7 @@ from browser_helpers import IDLE, SLOW, no_exception, open_page, wait_idle
 
 from mnistlab.model.naming import model_title
 from mnistlab.model.presets import PRESETS
-from mnistlab.model.spec import param_count
+from mnistlab.model.spec import OPTIMIZER_TITLES, param_count
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def student_spec(i: int):
 
 
 def train_line(spec) -> str:
-    return (f"{model_title(spec.name)} · {param_count(spec):,} parameters · {spec.optimizer} "
+    return (f"{model_title(spec.name)} · {param_count(spec):,} parameters · {OPTIMIZER_TITLES[spec.optimizer]} "
             f"(learning rate {spec.learning_rate:g}) · batch size {spec.batch_size} · {spec.epochs} epochs · "
             f"{spec.train_size:,} training images")
 

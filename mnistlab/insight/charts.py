@@ -34,7 +34,8 @@ Y_TITLE = "y_title"  # the name of the annotation that stands for a y axis's tit
 MUTED_COLOR = "#94a3b8"
 INK_SCALE = "gray_r"  # 0 = white paper, 255 = black ink: the numbers stay readable
 METRIC_TITLES = {"loss": N_("Loss"), "accuracy": N_("Accuracy")}  # shown with tr()
-METRIC_AXES = {"loss": N_("loss"), "accuracy": N_("accuracy")}
+# the y axis says what the numbers are, not the chart's title again
+METRIC_AXES = {"loss": N_("cross-entropy · lower is better"), "accuracy": N_("share read right · higher is better")}
 
 
 def _metric_title(metric: str) -> str:
@@ -226,7 +227,7 @@ def history_chart(history: Mapping[str, Sequence[float]], metric: str) -> go.Fig
                   batches=partial["batches"], of=partial["of"])
         fig.add_trace(go.Scatter(x=[partial["epoch"]], y=[partial[metric]], mode="markers", name=label,
                                  marker=dict(symbol="circle-open", size=11, color=TRAIN_COLOR),
-                                 hovertemplate=f"{label}<br>{_metric_axis(metric)} %{{y:.4f}}<extra></extra>"))
+                                 hovertemplate=f"{label}<br>{_metric_title(metric)} %{{y:.4f}}<extra></extra>"))
     _epoch_axis(fig, max(len(train), len(val), partial["epoch"] if isinstance(partial, Mapping) else 0))
     _y_title(fig, _metric_axis(metric))
     return _layout(fig, 320, _metric_title(metric),
