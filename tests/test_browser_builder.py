@@ -20,7 +20,7 @@ from mnistlab.model.spec import OPTIMIZER_TITLES, param_count
 pytestmark = pytest.mark.browser
 
 PRESET = "mlp_relu_adam"
-SESSIONS = int(os.environ.get("MNISTLAB_BUILDER_SESSIONS", "8"))
+SESSIONS = int(os.environ.get("MNISTLAB_BUILDER_SESSIONS", "12"))
 TYPED = (("Epochs", 7), ("Training subset (0 = all)", 1500), ("Random seed", 4242))
 
 
