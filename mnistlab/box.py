@@ -3,7 +3,8 @@
 A container's limits are not the machine's: Streamlit Community Cloud gives an app about 2.7 GB
 and 1–2 cores on a machine that has many more, and `os.cpu_count()` or /proc/meminfo report the
 machine. So the cgroup's limits are read first (v2: memory.max, cpu.max; v1: memory.limit_in_bytes,
-cpu.cfs_quota_us / cpu.cfs_period_us), the machine's only where there are none. Every reader takes
+cpu.cfs_quota_us / cpu.cfs_period_us), in the process's own cgroup (/proc/self/cgroup) and every one above
+it, the machine's only where there are none. Every reader takes
 the root of the file system, so tests point it at a fake /sys and /proc tree.
 
 From the box: how many workers train at once (one per two cores, fewer where memory is short),
@@ -66,34 +67,67 @@ def _number(text: str | None) -> int | None:
         return None
 
 
+def _own_cgroups(root: Path) -> dict[str, str]:
+    """This process's cgroup path per controller, from /proc/self/cgroup ("" for cgroup v2's unified tree)."""
+    paths: dict[str, str] = {}
+    for line in (_read(root / "proc" / "self" / "cgroup") or "").splitlines():
+        _, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        for name in controllers.split(",") if controllers else [""]:
+            paths.setdefault(name, path)
+    return paths
+
+
+def _folders(mount: Path, path: str | None) -> list[Path]:
+    """The process's own cgroup folder under `mount` and every folder above it, up to the mount: a limit set
+    on any of them holds (cgroups are hierarchical). Only the mount where the process's folder is not under it
+    (a container that sees its own cgroup as the root)."""
+    folders = []
+    here = mount / path.strip("/") if path else mount
+    if here != mount and here.is_dir():
+        while here != mount and mount in here.parents:
+            folders.append(here)
+            here = here.parent
+    return [*folders, mount]
+
+
 def cgroup_memory(root: str | os.PathLike = "/") -> tuple[int | None, str | None]:
-    """The cgroup's memory limit in bytes and the cgroup version that set it; (None, None) when unlimited or absent."""
-    sys_fs = Path(root) / "sys" / "fs" / "cgroup"
-    v2 = _read(sys_fs / "memory.max")
-    if v2 is not None:
-        value = _number(v2)  # "max": no limit
-        return (value, "cgroup v2") if value is not None and 0 < value < UNLIMITED else (None, None)
-    value = _number(_read(sys_fs / "memory" / "memory.limit_in_bytes"))
-    return (value, "cgroup v1") if value is not None and 0 < value < UNLIMITED else (None, None)
+    """The memory limit of this process's cgroup (the tightest from it up to the root) in bytes and the cgroup
+    version that set it; (None, None) when unlimited or absent."""
+    sys_fs, own = Path(root) / "sys" / "fs" / "cgroup", _own_cgroups(Path(root))
+    v2 = [_read(folder / "memory.max") for folder in _folders(sys_fs, own.get(""))]
+    if any(text is not None for text in v2):
+        limits = [value for value in map(_number, v2) if value is not None and 0 < value < UNLIMITED]  # "max": none
+        return (min(limits), "cgroup v2") if limits else (None, None)
+    v1 = [_number(_read(folder / "memory.limit_in_bytes")) for folder in _folders(sys_fs / "memory", own.get("memory"))]
+    limits = [value for value in v1 if value is not None and 0 < value < UNLIMITED]
+    return (min(limits), "cgroup v1") if limits else (None, None)
+
+
+def _quota(quota_us: int | None, period_us: int | None) -> float | None:
+    return quota_us / period_us if quota_us and period_us and quota_us > 0 and period_us > 0 else None
 
 
 def cgroup_cpus(root: str | os.PathLike = "/") -> tuple[float | None, str | None]:
-    """The cgroup's CPU quota in cores (1.5: 150 ms per 100 ms) and its version; (None, None) when unlimited."""
-    sys_fs = Path(root) / "sys" / "fs" / "cgroup"
-    v2 = _read(sys_fs / "cpu.max")
-    if v2 is not None:
-        quota, _, period = v2.partition(" ")
-        quota_us, period_us = _number(quota), _number(period or "100000")  # "max 100000": no quota
-        if quota_us and period_us and quota_us > 0 and period_us > 0:
-            return quota_us / period_us, "cgroup v2"
-        return None, None
-    for folder in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
-        quota_us = _number(_read(sys_fs / folder / "cpu.cfs_quota_us"))  # -1: no quota
-        period_us = _number(_read(sys_fs / folder / "cpu.cfs_period_us"))
-        if quota_us is not None:
-            if quota_us > 0 and period_us and period_us > 0:
-                return quota_us / period_us, "cgroup v1"
-            return None, None
+    """The CPU quota of this process's cgroup (the tightest up to the root) in cores (1.5: 150 ms per 100 ms) and
+    its version; (None, None) when unlimited."""
+    sys_fs, own = Path(root) / "sys" / "fs" / "cgroup", _own_cgroups(Path(root))
+    v2 = [_read(folder / "cpu.max") for folder in _folders(sys_fs, own.get(""))]
+    if any(text is not None for text in v2):
+        quotas = []
+        for text in filter(None, v2):
+            quota, _, period = text.partition(" ")
+            quotas.append(_quota(_number(quota), _number(period or "100000")))  # "max 100000": no quota
+        found = [q for q in quotas if q is not None]
+        return (min(found), "cgroup v2") if found else (None, None)
+    for mount in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+        folders = _folders(sys_fs / mount, own.get("cpu"))
+        if _read(folders[-1] / "cpu.cfs_quota_us") is None:
+            continue
+        found = [q for q in (_quota(_number(_read(folder / "cpu.cfs_quota_us")),  # -1: no quota
+                                    _number(_read(folder / "cpu.cfs_period_us"))) for folder in folders)
+                 if q is not None]
+        return (min(found), "cgroup v1") if found else (None, None)
     return None, None
 
 

@@ -73,6 +73,28 @@ def test_the_tighter_of_quota_and_cpus_counts(tmp_path):
     assert read_box(v2(tmp_path, "max", "50000 100000"), cpus=2).cpus == 0.5
 
 
+def test_a_process_in_a_nested_v1_cgroup_reads_its_own_limits_not_the_roots(tmp_path):
+    """A host with cgroup v1 (the box test's: a group made under /sys/fs/cgroup/memory/...): the root's files say
+    "no limit"; the process's own folder, named in /proc/self/cgroup, has the box's."""
+    root = v1(tmp_path, "9223372036854771712", "-1")
+    tree(root, {"proc/self/cgroup": "9:name=systemd:/\n4:memory:/jobs/box-1\n3:cpu,cpuacct:/box-1\n0::/",
+                "sys/fs/cgroup/memory/jobs/memory.limit_in_bytes": "9223372036854771712",
+                "sys/fs/cgroup/memory/jobs/box-1/memory.limit_in_bytes": str(CLOUD),
+                "sys/fs/cgroup/cpu/box-1/cpu.cfs_quota_us": "100000",
+                "sys/fs/cgroup/cpu/box-1/cpu.cfs_period_us": "100000"})
+    assert read_box(root, cpus=16) == Box(CLOUD, 1.0, "cgroup v1")
+    tree(root, {"sys/fs/cgroup/memory/jobs/memory.limit_in_bytes": str(2 * GB)})  # a tighter limit above it holds
+    assert read_box(root, cpus=16).memory == 2 * GB
+
+
+def test_a_container_that_sees_its_own_cgroup_as_the_root_reads_the_mount(tmp_path):
+    """Docker on cgroup v2 with a cgroup namespace, or v1 without: /proc/self/cgroup names a path the
+    container's /sys/fs/cgroup does not have; the files at the mount are the container's."""
+    root = v2(tmp_path, str(CLOUD), "100000 100000")
+    tree(root, {"proc/self/cgroup": "0::/docker/abc123"})
+    assert read_box(root, cpus=16) == Box(CLOUD, 1.0, "cgroup v2")
+
+
 def test_memory_short_of_cores_gives_fewer_workers():
     many_cores = size_for(Box(CLOUD, 8.0, "cgroup v2"))  # 4 by the cores, but 2.7 GB holds one
     assert many_cores.workers == 1
