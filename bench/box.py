@@ -1,3 +1,4 @@
+# Over 300 lines: one script anyone can run as root, the box, its sampler, the students and the report together.
 """Issue 19's box test: the app in a box of 2.7 GB and one core, as Streamlit Community Cloud gives it, with a
 class of students in real Chromium. Run it as root on a machine with cgroup v1's memory and cpu controllers:
 
@@ -162,6 +163,10 @@ class Sampler(threading.Thread):
                 role, peak = self.role(pid), rss(pid, "VmHWM")
                 self.peaks[role] = max(self.peaks.get(role, 0), peak)
 
+    def now(self, role: str) -> int:
+        """The largest resident memory of a live process of `role` now."""
+        return max((rss(pid) for pid in self.box.pids() if self.roles.get(pid) == role), default=0)
+
 
 @dataclass
 class Report:
@@ -172,6 +177,7 @@ class Report:
     oom_kills: int = 0
     max_usage: int = 0
     failcnt: int = 0
+    worker_between: int = 0  # a worker's resident bytes after a small training, before the next
     alive: bool = False
     log: str = ""
 
@@ -242,8 +248,9 @@ def draw_first_answer(browser, url: str) -> float:
     return seconds
 
 
-def train_at_once(browser, url: str, specs: dict[str, object], timeout_s: float) -> dict:
-    """Each student opens the Train page with their model and presses Train, all at once; what each reads."""
+def train_at_once(browser, url: str, specs: dict[str, object], timeout_s: float, on_outcome=None) -> dict:
+    """Each student opens the Train page with their model and presses Train, all at once; what each reads.
+    `on_outcome(name)` is called as each student's outcome appears."""
     pages, outcomes = {}, {}
     for name, spec in specs.items():
         page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
@@ -264,6 +271,8 @@ def train_at_once(browser, url: str, specs: dict[str, object], timeout_s: float)
                 found = page.evaluate(OUTCOME)
                 if found:
                     outcomes[name] = tuple(found)
+                    if on_outcome:
+                        on_outcome(name)
         time.sleep(1)
     for name in pages:
         outcomes.setdefault(name, ("no answer", f"nothing after {timeout_s:.0f} s"))
@@ -299,7 +308,11 @@ def run_box(memory: int = BOX_BYTES, cores: float = 1.0, small: int = 2, inside:
             report.app_rss["Draw answered"] = rss(process.pid)
             specs = {f"small {i + 1}": small_spec(i) for i in range(small)}
             specs["heaviest"] = heaviest_spec(box_budget(memory, cores))
-            pages, report.outcomes = train_at_once(browser, url, specs, timeout_s)
+            def worker_between(name: str) -> None:  # the worker between two trainings: its floor
+                if name != "heaviest":
+                    report.worker_between = max(report.worker_between, sampler.now("worker"))
+
+            pages, report.outcomes = train_at_once(browser, url, specs, timeout_s, worker_between)
             report.app_rss["trainings done"] = rss(process.pid)
             if inside and small and report.outcomes["small 1"][0] == "success":
                 look_inside(pages["small 1"])
@@ -328,6 +341,7 @@ def print_report(report: Report, memory: int, cores: float) -> None:
         print(f"  {name:10} {kind:9} {' '.join(text.split())[:240]}")
     print(f"OOM kills: {report.oom_kills}   group peak: {report.max_usage / MB:,.0f} MiB   failcnt: {report.failcnt}")
     print("peak resident memory: " + ", ".join(f"{role} {peak / MB:,.0f} MiB" for role, peak in report.peaks.items()))
+    print(f"a worker between two trainings: {report.worker_between / MB:,.0f} MiB")
     print("the app process after each step: " + ", ".join(f"{step} {value / MB:,.0f} MiB"
                                                           for step, value in report.app_rss.items()))
 

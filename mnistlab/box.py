@@ -24,9 +24,15 @@ from mnistlab.i18n import N_
 
 MB = 2**20
 GB = 2**30
-APP_BYTES = 1 * GB  # the Streamlit app process with a model loaded for Draw, Evaluate or Inside
-CLUSTER_BYTES = 256 * MB  # the embedded cluster's process (scheduler) and each worker's nanny
-TENSORFLOW_BYTES = 600 * MB  # a worker process after importing TensorFlow, before any training
+# Measured in the box test (bench/box.py: 2.7 GB, one core, three students): the app's resident memory was
+# 0.8–0.93 GiB once Draw had answered and Evaluate and Inside had run, about 380 MiB of it TensorFlow's library
+# pages; each further trained CNN a session keeps adds about 12 MB (a Dense model 3 MB).
+APP_BYTES = 1 * GB  # the Streamlit app process with a model loaded for Draw, Evaluate or Inside (resident)
+SHARED_BYTES = 360 * MB  # TensorFlow's library pages: in the resident memory of the app and of every worker, held once
+CLUSTER_BYTES = 256 * MB  # the embedded cluster's process (scheduler and nannies; measured 62 MiB)
+# a worker process after importing TensorFlow and Dask and a first training (measured: 0.73 GiB in a plain process,
+# about 0.95 GiB as a Dask worker, library pages included)
+TENSORFLOW_BYTES = 950 * MB
 DATA_BYTES = 100 * MB  # full MNIST as uint8 (55 MB) and a training's batches of it
 MIN_TRAINING_BYTES = 300 * MB  # a worker that cannot give a training this much is not worth starting
 MAX_WORKER_BYTES = 2 * GB  # on a big machine: what a worker gets (a training past it is refused anyway)
@@ -170,10 +176,11 @@ def size_for(box: Box, workers: int | None = None, worker_memory: int | None = N
         n = workers or by_cpu
         per_worker = worker_memory or MAX_WORKER_BYTES
     else:
+        # a worker's limit is on its resident memory, which counts the library pages the app already holds
         for_workers = box.memory - APP_BYTES - CLUSTER_BYTES
         smallest = TENSORFLOW_BYTES + DATA_BYTES + MIN_TRAINING_BYTES
-        n = workers or max(1, min(by_cpu, for_workers // smallest))
-        per_worker = worker_memory or max(smallest, min(MAX_WORKER_BYTES, for_workers // n))
+        n = workers or max(1, min(by_cpu, for_workers // (smallest - SHARED_BYTES)))
+        per_worker = worker_memory or max(smallest, min(MAX_WORKER_BYTES, for_workers // n + SHARED_BYTES))
     budget = BUDGET_SHARE * (per_worker - TENSORFLOW_BYTES - DATA_BYTES)
     return Sizing(n, int(per_worker), int(max(MIN_BUDGET, budget)) // MB * MB)
 
