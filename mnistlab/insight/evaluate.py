@@ -181,7 +181,7 @@ def _predictor(model: Any) -> Any:
         return _predictors[model]
 
 
-def predict_proba(model: Any, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def predict_proba(model: Any, images: np.ndarray, batch_size: int = 128) -> np.ndarray:  # 1,024 held 0.5 GB more
     """Class probabilities (N, 10) float32 for uint8 (N, 28, 28) or float [0, 1]
     images, prepared for the model (`mnistlab.model.io`) one batch at a time so a
     whole data set is never held as float32 at once."""
