@@ -159,7 +159,11 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(0.2):
-            for pid in sorted(self.box.pids()):  # parents before their children, mostly
+            try:
+                pids = sorted(self.box.pids())  # parents before their children, mostly
+            except OSError:  # the box is gone
+                return
+            for pid in pids:
                 role, peak = self.role(pid), rss(pid, "VmHWM")
                 self.peaks[role] = max(self.peaks.get(role, 0), peak)
 
@@ -292,7 +296,7 @@ def run_box(memory: int = BOX_BYTES, cores: float = 1.0, small: int = 2, inside:
     from playwright.sync_api import sync_playwright
 
     report, cache = Report(), tempfile.mkdtemp(prefix="mnistlab-box-")
-    box = Box(memory, cores)
+    box, sampler = Box(memory, cores), None
     try:
         process, url, log = start_app(box, cache)
         sampler = Sampler(box, process.pid)
@@ -329,6 +333,8 @@ def run_box(memory: int = BOX_BYTES, cores: float = 1.0, small: int = 2, inside:
         report.max_usage = int(box.stat("memory.max_usage_in_bytes"))
         report.log = log.read_text()[-3000:]
     finally:
+        if sampler is not None:
+            sampler.done.set()
         box.close()
         shutil.rmtree(cache, ignore_errors=True)
     return report

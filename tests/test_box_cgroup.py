@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.box import BOX_BYTES, MB, cgroup_problem, print_report, run_box  # noqa: E402
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1500)]  # the fixture's class takes minutes
 
 TOLD = {  # what a student may read once their training is over, by outcome
     "success": "Trained ",
