@@ -128,3 +128,34 @@ def test_the_teachers_lock_disables_the_controls_for_the_whole_class(store):
     assert not at.sidebar.number_input(key="opt_batch_size").disabled
     assert any("The teacher locked these for the class: Start from, Layers, Epochs." in caption.value
                for caption in at.sidebar.caption)
+
+
+def admin_page() -> None:
+    from ui.challenge_admin import challenge_admin
+
+    challenge_admin()
+
+
+def test_the_teacher_makes_ends_and_reveals_a_challenge(store, monkeypatch):
+    from mnistlab.challenges import get_challenge, list_challenges
+
+    monkeypatch.setenv("MNISTLAB_TEACHER_PASSWORD", "secret")
+    at = AppTest.from_function(admin_page, default_timeout=120)
+    at.run()
+    assert not at.exception and not at.button  # not in teacher mode: nothing
+    at.session_state["teacher_mode"] = True
+    at.run()
+    at.text_input(key="challenge_admin_name").input("Ten thousand")
+    at.number_input(key="challenge_admin_params").set_value(10_000)
+    at.multiselect(key="challenge_admin_optimizers").set_value(["sgd"])
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    (made,) = list_challenges(store)
+    assert made.name == "Ten thousand" and made.rules.max_params == 10_000 and made.rules.optimizers == ("sgd",)
+    assert made.rules.max_epochs is None and made.rules.layer_kinds is None and made.is_open()
+    assert made.code in at.success[0].value
+    at.button(key=f"challenge_admin_end_{made.code}").click().run()
+    at.button(key=f"challenge_admin_reveal_{made.code}").click().run()
+    assert not at.exception
+    ended = get_challenge(store, made.code)
+    assert not ended.is_open() and ended.revealed
