@@ -11,7 +11,7 @@ from mnistlab.challenges import Challenge, Leaderboard, leaderboard, list_challe
 from mnistlab.errors import DataError, MnistlabError
 from mnistlab.i18n import _, n_
 from ui.challenge_session import WANTED_KEY, ask_for, current_challenge, find_challenge, leave, session_nickname
-from ui.identity import is_teacher
+from ui.identity import as_text, is_teacher
 from ui.resources import shared_dataset, shared_store
 
 SCORE_AT_MOST = 3  # runs scored per page run: a page never waits for a whole class's models
@@ -71,11 +71,13 @@ def waiting_for_nickname() -> None:
     if not wanted:
         return
     found = find_challenge(wanted)
-    if found is None:
+    if wanted == "?":
+        st.error(_("That is not a challenge code: a code is six letters and digits, like K7PQ2M."))
+    elif found is None:
         st.error(_("There is no challenge {code}. Check the code with your teacher.", code=wanted))
     elif not session_nickname():
         st.warning(_("To enter the challenge **{name}**, type your nickname in the sidebar: the leaderboard lists "
-                     "you by it.", name=found.name), icon=":material/badge:")
+                     "you by it.", name=as_text(found.name)), icon=":material/badge:")
 
 
 def the_class_challenges() -> None:
@@ -91,7 +93,7 @@ def the_class_challenges() -> None:
     for challenge in challenges[:10]:
         left, right = st.columns([4, 1], vertical_alignment="center")
         state = _("open") if challenge.is_open() else _("ended")
-        left.markdown(f"**{challenge.name}** · `{challenge.code}` · {state}")
+        left.markdown(f"**{as_text(challenge.name)}** · `{challenge.code}` · {state}")
         right.button(_("Enter"), key=f"challenge_enter_{challenge.code}", on_click=ask_for, args=(challenge.code,),
                      width="stretch")
 
@@ -158,7 +160,7 @@ def main() -> None:
         code_box()
         the_class_challenges()
         st.stop()
-    st.header(challenge.name)
+    st.header(as_text(challenge.name))
     st.markdown("\n".join(f"- {line}" for line in challenge.rules.describe()))
     st.caption(time_left(challenge))
     if not session_nickname():

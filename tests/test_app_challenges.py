@@ -67,6 +67,17 @@ def test_the_link_asks_for_a_nickname_then_holds_the_builder_to_the_rules(store)
     assert any("This preset breaks a rule" in warning.value for warning in at.sidebar.warning)  # it has Dropout
     assert sidebar_errors(at) == ["Challenge rule: only Dense, Flatten layers; layer 3 is Dropout."]
 
+    at.button(key="challenge_leave").click().run()
+    assert not at.exception and "challenge_code" not in at.session_state
+    assert len(at.sidebar.selectbox(key="opt_optimizer").options) == 5 and not sidebar_errors(at)
+    at.text_input(key="challenge_code_box").input("<b>no</b>")
+    at.button[0].click().run()  # the form's Enter
+    assert [error.value for error in at.error] == [
+        "That is not a challenge code: a code is six letters and digits, like K7PQ2M."]
+    at.text_input(key="challenge_code_box").input(code.lower())
+    at.button[0].click().run()
+    assert at.session_state["challenge_code"] == code
+
 
 def test_a_shared_spec_that_breaks_a_rule_is_refused_in_the_builder(store):
     code = create_challenge(store, "Small nets", RULES)

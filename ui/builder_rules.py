@@ -17,6 +17,7 @@ from mnistlab.model.spec import LIMITS, OPTIMIZERS, SETTING_TITLES, ModelSpec
 from mnistlab.store.classroom import LOCKED_CONTROLS, class_setting
 from ui.builder_draft import draft, set_value
 from ui.challenge_session import NOTICE_KEY, active_rules, current_challenge
+from ui.identity import as_text
 from ui.resources import shared_store
 from ui.session import DATASET_KEY
 
@@ -100,7 +101,7 @@ def rules_panel(preset: str) -> None:
     challenge, rules = current_challenge(), active_rules()
     if challenge is not None and rules is not None:
         lines = "\n".join(f"- {line}" for line in rules.describe())
-        st.info(_("**Challenge {name}** — the rules:", name=challenge.name) + "\n" + lines,
+        st.info(_("**Challenge {name}** — the rules:", name=as_text(challenge.name)) + "\n" + lines,
                 icon=":material/emoji_events:")
         if preset in PRESETS and not rules.allows(PRESETS[preset].spec):
             try:

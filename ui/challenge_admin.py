@@ -24,7 +24,7 @@ from mnistlab.i18n import _
 from mnistlab.model.layers import LAYER_KINDS, LAYER_TITLES
 from mnistlab.model.spec import LIMITS, MAX_PARAMS, OPTIMIZER_TITLES, OPTIMIZERS
 from ui.challenge_session import read_again
-from ui.identity import is_teacher
+from ui.identity import as_text, is_teacher
 from ui.resources import shared_store
 
 CREATED_KEY = "challenge_admin_created"  # the code just made, shown above the form
@@ -98,7 +98,7 @@ def challenge_list() -> None:
     for challenge in challenges:
         with st.container(border=True):
             state = _("open") if challenge.is_open() else _("ended")
-            st.markdown(f"**{challenge.name}** · `{challenge.code}` · {state}")
+            st.markdown(f"**{as_text(challenge.name)}** · `{challenge.code}` · {state}")
             st.code(f"?challenge={challenge.code}", language=None)
             left, right = st.columns(2)
             left.button(_("End now"), key=f"challenge_admin_end_{challenge.code}", disabled=not challenge.is_open(),

@@ -62,13 +62,15 @@ def active_rules():
 def ask_for(code: object) -> None:
     """Enter the challenge with this code as soon as the session has a nickname (a callback or before the
     sidebar is drawn)."""
-    st.session_state[WANTED_KEY] = clean_code(code) or str(code or "")[:40]
+    st.session_state[WANTED_KEY] = clean_code(code) or "?"  # never what was typed: it is shown
     _enter_when_named()
 
 
 def leave() -> None:
+    """Out of the challenge (a callback); its link leaves the address too, so a reload stays out."""
     st.session_state.pop(CHALLENGE_KEY, None)
     st.session_state.pop(WANTED_KEY, None)
+    st.query_params.pop(CHALLENGE_PARAM, None)
 
 
 def _enter_when_named() -> None:
