@@ -99,6 +99,8 @@ def the_class_challenges() -> None:
 
 
 def board_table(board: Leaderboard, public_scores: dict[int, float] | None = None) -> None:
+    """The public board; with `public_scores`, the private one: its runs are the public board's, so it shows
+    the rank change and the two scores instead of their parameters and epochs again (it fits a phone)."""
     me = session_nickname()
     rows = []
     for entry in board:
@@ -111,9 +113,10 @@ def board_table(board: Leaderboard, public_scores: dict[int, float] | None = Non
         if public_scores is not None:
             other = public_scores.get(entry.run_id)  # a run scored between the two boards' reads: "?"
             row[_("Public score")] = f"{other:.2%}" if other is not None else "?"
-        row[_("Parameters")] = f"{entry.params:,}" if entry.params is not None else "?"
-        row[_("Epochs")] = entry.epochs
-        row[_("When")] = ago(entry.when)
+        else:
+            row[_("Parameters")] = f"{entry.params:,}" if entry.params is not None else "?"
+            row[_("Epochs")] = entry.epochs
+            row[_("When")] = ago(entry.when)
         rows.append(row)
     st.table(rows)
 

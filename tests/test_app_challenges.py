@@ -13,7 +13,7 @@ from apptest import APP
 from english import english_left
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.challenges import Rules, create_challenge, reveal
+from mnistlab.challenges import Rules, create_challenge, leaderboard, reveal
 from mnistlab.model.io import model_to_bytes
 from mnistlab.model.spec import ModelSpec, conv2d, dense, flatten, param_count
 from mnistlab.store.classroom import LOCKED_CONTROLS, set_class_setting
@@ -125,6 +125,8 @@ def test_the_leaderboards_with_the_students_own_row_marked(store, small_model, l
     assert not at.exception
     private = at.table[1].value
     assert list(private.iloc[:, 1]) == ["=", "="] and list(private.iloc[:, 2]) == ["ann", "👉 bo"]
+    expected = [f"{row.score:.2%}" for row in leaderboard(store, code, "private")]
+    assert private.shape == (2, 5) and list(private.iloc[:, 3]) == expected
     if lang == "zh":
         assert not english_left(at, {"language", "small", "nets", "ann", "bo"})
         assert at.title[0].value != "Challenges"
