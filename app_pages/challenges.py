@@ -15,6 +15,7 @@ from ui.identity import as_text, is_teacher
 from ui.resources import shared_dataset, shared_store
 
 SCORE_AT_MOST = 3  # runs scored per page run: a page never waits for a whole class's models
+BOARD_REFRESH_S = 15
 
 
 def ago(moment: float) -> str:
@@ -121,7 +122,9 @@ def board_table(board: Leaderboard, public_scores: dict[int, float] | None = Non
     st.table(rows)
 
 
+@st.fragment(run_every=BOARD_REFRESH_S)
 def boards(challenge: Challenge) -> None:
+    """Redrawn by itself every few seconds: a live board during the class, the pending runs scored meanwhile."""
     teacher = is_teacher()
     try:
         public = _board(challenge.code, "public", teacher, challenge.rules.dataset)

@@ -172,3 +172,17 @@ def test_the_teacher_makes_ends_and_reveals_a_challenge(store, monkeypatch):
     assert not at.exception
     ended = get_challenge(store, made.code)
     assert not ended.is_open() and ended.revealed
+
+
+def test_a_busy_board_scores_a_few_runs_a_view_and_says_how_many_wait(store, small_model):
+    code = create_challenge(store, "Small nets", RULES)
+    model = model_to_bytes(small_model.model)
+    for owner in ("ann", "bo", "cy", "dee"):
+        add_run(store, model, owner)
+    at = opened(CHALLENGES, challenge=code, nick="bo")
+    assert len(at.table[0].value) == 3
+    assert "1 run is still being scored." in [caption.value for caption in at.caption]
+    st.cache_data.clear()
+    at.run()
+    assert len(at.table[0].value) == 4
+    assert not any("still being scored" in caption.value for caption in at.caption)
