@@ -103,12 +103,12 @@ def rules_panel(preset: str) -> None:
         lines = "\n".join(f"- {line}" for line in rules.describe())
         st.info(_("**Challenge {name}** — the rules:", name=as_text(challenge.name)) + "\n" + lines,
                 icon=":material/emoji_events:")
-        if preset in PRESETS and not rules.allows(PRESETS[preset].spec):
-            try:
+        try:
+            if preset in PRESETS:
                 rules.check(PRESETS[preset].spec)
-            except SpecError as exc:
-                st.warning(_("This preset breaks a rule of the challenge. {problem}", problem=str(exc)),
-                           icon=":material/flag:")
+        except SpecError as exc:
+            st.warning(_("This preset breaks a rule of the challenge. {problem}", problem=str(exc)),
+                       icon=":material/flag:")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.caption(str(notice))
