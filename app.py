@@ -6,6 +6,7 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from mnistlab.i18n import _
 from ui.builder import model_builder
+from ui.challenge_session import follow_challenge_link
 from ui.lang import language_switch
 from ui.lesson_steps import follow_lesson_link
 from ui.progress import record_page
@@ -32,9 +33,11 @@ PAGES = [
     st.Page("app_pages/draw.py", title=_("Draw"), icon=":material/draw:"),
     st.Page("app_pages/experiments.py", title=_("Experiments"), icon=":material/science:"),
     st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
+    st.Page("app_pages/challenges.py", title=_("Challenges"), icon=":material/emoji_events:"),
 ]
 
 page = st.navigation(PAGES)
+follow_challenge_link(page)  # ?challenge=K7PQ2M; a challenge's dataset and rules, before the sidebar is drawn
 dataset_picker()
 nickname_box()
 follow_lesson_link(page)  # ?lesson=003: its preset into the builder below, then the Lessons page

@@ -16,6 +16,7 @@ from mnistlab.model.script import to_keras_script
 from mnistlab.model.spec import OPTIMIZER_TITLES, ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
 from ui.builder_draft import set_value
+from ui.builder_rules import refused_by_rules
 from ui.guards import current_dataset
 from ui.identity import nickname
 from ui.progress import record
@@ -24,6 +25,8 @@ from ui.session import JOB_KEY, adopt_finished_job, session_id
 
 
 def start(spec: ModelSpec, dataset) -> None:
+    if refused_by_rules(spec, dataset):  # the challenge's rules again, here: a crafted link cannot get past them
+        return
     st.session_state[JOB_KEY] = registry().submit(spec, dataset, session_id(), owner=nickname())
 
 

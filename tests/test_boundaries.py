@@ -33,7 +33,8 @@ def test_importing_the_core_and_describing_models_loads_no_tensorflow():
 
 # The subjects, lowest first: a package imports only those below it (any import, lazy ones included),
 # so `ls mnistlab` reads as the architecture and no subject needs another that needs it back.
-LAYERS = ["i18n", "errors", "settings", "box", "data", "model", "insight", "lessons", "store", "engine"]
+LAYERS = ["i18n", "errors", "settings", "box", "data", "model", "insight", "lessons", "store", "challenges",
+          "engine"]
 
 
 def test_subject_packages_import_only_the_subjects_below_them():

@@ -16,7 +16,7 @@ from mnistlab.errors import DataError, MnistlabError, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_NAMES = {"MnistlabError", "DataError", "SpecError", "ModelFileError", "StoreError", "SchemaError", "DrawingError",
-               "StrokeError"}
+               "StrokeError", "ChallengeError"}
 
 
 def _catalog(language):

@@ -21,7 +21,6 @@ from mnistlab.model.layers import KINDS, Field
 from mnistlab.model.presets import PRESETS
 from mnistlab.model.spec import (
     LAYER_FIELDS,
-    LAYER_KINDS,
     LAYER_TITLES,
     LIMITS,
     MAX_SPEC_JSON_CHARS,
@@ -32,6 +31,7 @@ from mnistlab.model.spec import (
     param_count,
 )
 from ui.builder_draft import DRAFT_KEY, draft, draft_widget, has_draft, set_value
+from ui.builder_rules import check_rules, layer_choices, locked, rules_panel
 from ui.builder_settings import training_widgets
 from ui.concepts import (
     FIELD_HELP,
@@ -168,6 +168,7 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
     try:
         spec = ModelSpec(tuple(layers), **settings)
         check_server_limits(spec)  # the server's policy, shown here before anyone presses Train
+        check_rules(spec)  # and the rules of the challenge the session is in
     except SpecError as exc:
         return None, str(exc)
     preset = PRESETS.get(origin)
@@ -176,20 +177,20 @@ def draft_spec() -> tuple[ModelSpec | None, str]:
     return spec.replace(name=origin if preset.spec == spec else f"{origin}_modified"), ""
 
 
-def _field_widget(place: Any, uid: int, setting: Field) -> None:
-    """One layer setting's widget, as the layer table describes it."""
+def _field_widget(place: Any, uid: int, setting: Field, frozen: bool) -> None:
+    """One layer setting's widget, as the layer table describes it (`frozen`: the teacher locked the layers)."""
     key, helper = _field_key(uid, setting.name), FIELD_HELP.get(setting.name)
     help_text = helper() if helper else None
     if setting.choices:
-        draft_widget(place.selectbox, tr(setting.label), key, options=setting.choices, help=help_text)
+        draft_widget(place.selectbox, tr(setting.label), key, options=setting.choices, help=help_text, disabled=frozen)
     else:
         low, high = setting.limits
         draft_widget(place.number_input, tr(setting.label), key, min_value=low, max_value=high, step=setting.step,
-                     format=setting.format, help=help_text)
+                     format=setting.format, help=help_text, disabled=frozen)
 
 
 def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
-    layer = _layer_from_state(uid, kind)
+    layer, frozen = _layer_from_state(uid, kind), locked("layers")
 
     # keyed: the panel keeps its identity (and stays open) while its title follows the edits
     with st.expander(f"{index + 1}. {layer.describe()}", expanded=False, key=f"layer_panel_{uid}"):
@@ -198,19 +199,19 @@ def _layer_widgets(index: int, uid: int, kind: str, count: int) -> None:
         settings = [f for f in KINDS[kind].fields if f.name != "activation"]
         places = st.columns(2) if len(settings) > 1 else [st]
         for number, setting in enumerate(settings):
-            _field_widget(places[number % len(places)], uid, setting)
+            _field_widget(places[number % len(places)], uid, setting, frozen)
         for setting in KINDS[kind].fields:
             if setting.name == "activation":  # with the help and the curve of the chosen one
                 draft_widget(st.selectbox, tr(setting.label), _field_key(uid, "activation"),
-                             options=setting.choices, help=activation_help(layer.activation))
+                             options=setting.choices, help=activation_help(layer.activation), disabled=frozen)
                 st.image(activation_svg(layer.activation), width=240)
         up, down, remove = st.columns(3)
-        up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=index == 0,
+        up.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), disabled=frozen or index == 0,
                   help=_("Move this layer up"), width="stretch")
-        down.button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), disabled=index == count - 1,
+        down.button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), disabled=frozen or index == count - 1,
                     help=_("Move this layer down"), width="stretch")
         remove.button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help=_("Remove this layer"),
-                      width="stretch")
+                      width="stretch", disabled=frozen)
 
 
 def summary_rows(spec: ModelSpec, compact: bool = False) -> list[dict[str, Any]]:
@@ -254,21 +255,23 @@ def model_builder() -> None:
         if st.session_state.get("builder_preset") not in names:
             origin = st.session_state.get(ORIGIN_KEY)
             st.session_state["builder_preset"] = origin if origin in names else DEFAULT_PRESET
-        st.selectbox(_("Start from"), names, key="builder_preset", help=preset_help(),
+        st.selectbox(_("Start from"), names, key="builder_preset", help=preset_help(), disabled=locked("preset"),
                      format_func=lambda n: _("Empty model") if n == EMPTY else tr(PRESETS[n].title))
         _preset_notes(st.session_state["builder_preset"])
+        rules_panel(st.session_state["builder_preset"])  # a challenge's rules, the teacher's locks
         st.button(_("Load this preset"), key="builder_load", on_click=_load_preset, width="stretch",
-                  help=load_help())
+                  help=load_help(), disabled=locked("preset"))
         layers = st.session_state[LAYERS_KEY]
         st.caption(n_("Input 28×28×1 → {n} layer → Dense 10 softmax", "Input 28×28×1 → {n} layers → Dense 10 softmax",
                       len(layers)))
         for index, (uid, kind) in enumerate(layers):
             _layer_widgets(index, uid, kind, len(layers))
         left, right = st.columns([2, 1], vertical_alignment="bottom")  # room for 添加 as well as Add
-        left.selectbox(_("New layer"), LAYER_KINDS, format_func=LAYER_TITLES.get, key="builder_new_kind",
-                       help=new_layer_help())
+        left.selectbox(_("New layer"), layer_choices(), format_func=LAYER_TITLES.get, key="builder_new_kind",
+                       help=new_layer_help(), disabled=locked("layers"))
         right.button(_("Add"), key="builder_add", on_click=_add_layer, width="stretch",
-                     disabled=len(layers) >= LIMITS["layers"][1], help=add_help(LIMITS["layers"][1]))
+                     disabled=locked("layers") or len(layers) >= LIMITS["layers"][1],
+                     help=add_help(LIMITS["layers"][1]))
         training_widgets()
         spec, error = draft_spec()
         st.session_state[SPEC_KEY], st.session_state[ERROR_KEY] = spec, error
@@ -293,6 +296,6 @@ def _share_widgets(spec: ModelSpec | None) -> None:
             st.download_button(_("Download spec (JSON)"), spec.to_json(indent=2), file_name=f"{spec.name}.json",
                                mime="application/json", key="builder_export", help=export_help())
         st.file_uploader(_("Import a spec (JSON)"), type=["json"], key="builder_import", on_change=_import_json,
-                         help=import_help())
+                         help=import_help(), disabled=locked("preset") or locked("layers"))
     if st.session_state.get("builder_import_error"):
         st.error(str(st.session_state["builder_import_error"]))

@@ -9,8 +9,9 @@ from mnistlab.errors import DataError
 from mnistlab.i18n import _, tr
 from mnistlab.model.augment import TITLES as AUGMENTATION_TITLES
 from mnistlab.model.augment import help_text as augmentation_help
-from mnistlab.model.spec import AUGMENTATIONS, LIMITS, OPTIMIZER_TITLES, OPTIMIZERS
+from mnistlab.model.spec import AUGMENTATIONS, OPTIMIZER_TITLES
 from ui.builder_draft import draft, draft_widget
+from ui.builder_rules import bounds, locked, optimizer_choices, optimizer_fixed
 from ui.concepts import (
     batch_size_help,
     decay_help,
@@ -42,24 +43,25 @@ def _training_images() -> int | None:
 
 
 def _limits(name: str) -> dict:
-    low, high = LIMITS[name]
-    return {"min_value": low, "max_value": high}
+    """The widget's bounds (narrower in a challenge) and whether the teacher locked it."""
+    return {**bounds(name, f"opt_{name}"), "disabled": locked(name)}
 
 
 def training_widgets() -> None:
     """Optimizer, learning rate, batch, epochs, validation, subset, seed, augmentation: each with its help."""
     values = draft()
     with st.expander(_("Training settings"), expanded=False):
-        optimizer = draft_widget(st.selectbox, _("Optimizer"), "opt_optimizer", options=OPTIMIZERS,
-                                 format_func=OPTIMIZER_TITLES.get, help=optimizer_help(values["opt_optimizer"]))
+        optimizer = draft_widget(st.selectbox, _("Optimizer"), "opt_optimizer", options=optimizer_choices(),
+                                 format_func=OPTIMIZER_TITLES.get, help=optimizer_help(values["opt_optimizer"]),
+                                 disabled=optimizer_fixed())
         # "%g" on every float: a shared link's 0.00123456789 shows as it is, not rounded to 0.0012
         draft_widget(st.number_input, _("Learning rate"), "opt_learning_rate", step=0.0005, format="%g",
                      help=learning_rate_help(), **_limits("learning_rate"))
         # always drawn (disabled for other optimizers) so that their values survive a switch
         not_sgd = optimizer != "sgd"
         draft_widget(st.number_input, _("Momentum (SGD)"), "opt_momentum", step=0.05, format="%g",
-                     disabled=not_sgd, help=momentum_help(), **_limits("momentum"))
-        draft_widget(st.checkbox, _("Nesterov momentum (SGD)"), "opt_nesterov", disabled=not_sgd,
+                     help=momentum_help(), **{**_limits("momentum"), "disabled": not_sgd or locked("momentum")})
+        draft_widget(st.checkbox, _("Nesterov momentum (SGD)"), "opt_nesterov", disabled=not_sgd or locked("nesterov"),
                      help=nesterov_help())
         draft_widget(st.number_input, _("Learning-rate decay (old Keras `decay`)"), "opt_decay", step=1e-6,
                      format="%g", help=decay_help(), **_limits("decay"))
@@ -76,6 +78,7 @@ def training_widgets() -> None:
                      help=subset_help(), **_limits("train_size"))
         draft_widget(st.number_input, _("Random seed"), "opt_seed", help=seed_help(), **_limits("seed"))
         draft_widget(st.selectbox, _("Augmentation"), "opt_augmentation", options=AUGMENTATIONS,
-                     format_func=lambda key: tr(AUGMENTATION_TITLES[key]), help=augmentation_help())
+                     format_func=lambda key: tr(AUGMENTATION_TITLES[key]), help=augmentation_help(),
+                     disabled=locked("augmentation"))
         if updates:
             st.caption(updates)
