@@ -9,7 +9,9 @@ from ui.builder import model_builder
 from ui.lang import language_switch
 from ui.lesson_steps import follow_lesson_link
 from ui.progress import record_page
+from ui.projector import projector_view
 from ui.session import adopt_finished_job
+from ui.short_links import follow_go_link
 from ui.sidebar import dataset_picker, follow_job, nickname_box
 
 # After every script run Streamlit calls keras.backend.clear_session(), in a private clean-up with
@@ -32,11 +34,14 @@ PAGES = [
     st.Page("app_pages/draw.py", title=_("Draw"), icon=":material/draw:"),
     st.Page("app_pages/experiments.py", title=_("Experiments"), icon=":material/science:"),
     st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
+    st.Page("app_pages/classroom.py", title=_("Class"), icon=":material/groups:"),
 ]
 
 page = st.navigation(PAGES)
+projector_view()  # ?projector=1: larger type and figures, on every page
 dataset_picker()
 nickname_box()
+follow_go_link(page)  # ?go=CODE, a short link from the board: a lesson, a challenge or a starting model
 follow_lesson_link(page)  # ?lesson=003: its preset into the builder below, then the Lessons page
 record_page(page)
 model_builder()
