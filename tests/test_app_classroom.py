@@ -142,7 +142,7 @@ def test_a_short_link_opens_its_lesson_its_model_or_says_there_is_none():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["go"] = challenge
     at.run()
-    assert at.query_params["challenge"] == ["ABC234"]
+    assert at.query_params["challenge"] == "ABC234"
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["go"] = "ZZZZZZ"
@@ -166,20 +166,31 @@ def test_the_teacher_makes_a_link_with_its_qr_code():
     [code] = [m.value.split("**")[1] for m in at.markdown if m.value.startswith("Code: **")]
     assert code == short_link(engine(), "lesson", at.selectbox(key="teacher_link_lesson").value)
     assert any(f"?go={code}" in c.value for c in at.code)
-    assert any(image.proto.imgs[0].caption == code for image in at.get("imgs"))
+    assert any(image.proto.imgs[0].caption == code for image in at.get("image"))
+
+
+def projector_css(at: AppTest) -> bool:
+    from ui.projector import CSS
+
+    return any(h.proto.body == CSS for h in at.get("html"))
 
 
 def test_the_projector_view_scales_the_page_and_stays_on():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["projector"] = "1"
     at.run()
-    assert any("font-size" in h.proto.body for h in at.get("html"))
+    assert projector_css(at)
     at.switch_page("app_pages/dataset.py").run()
-    assert at.query_params["projector"] == ["1"]
-    assert any("zoom" in h.proto.body for h in at.get("html"))
+    assert at.query_params["projector"] == "1" and projector_css(at)
     at.query_params["projector"] = "0"
     at.run()
-    assert not any("font-size" in h.proto.body for h in at.get("html"))
+    assert not projector_css(at) and "projector" not in at.query_params
+    at = open_class()  # the teacher's switch
+    log_in(at)
+    at.toggle(key="projector_switch").set_value(True).run()
+    assert projector_css(at) and at.query_params["projector"] == "1"
+    at.toggle(key="projector_switch").set_value(False).run()
+    assert not projector_css(at)
     assert not at.exception
 
 
@@ -189,3 +200,42 @@ def test_the_class_page_in_chinese():
     assert not at.exception
     assert [t.label for t in at.tabs][0] != "Training now"
     assert english_left(at, {"language"}) == []
+
+
+def test_a_waiting_student_sees_the_estimated_wait_and_the_teacher_stops_any_training():
+    from ui.resources import registry
+
+    def student(nick: str, seed: int) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.switch_page("app_pages/train.py")
+        at.run()
+        at.text_input(key="nick").input(nick)
+        for key, value in (("opt_epochs", 40), ("opt_train_size", 2000), ("opt_batch_size", 16), ("opt_seed", seed)):
+            at.number_input(key=key).set_value(value)
+        at.run()
+        return at
+
+    alice, carol = student("alice", 5151), student("carol", 5152)
+    alice.button(key="train_start").click().run()
+    running = alice.session_state["train_job"]
+    deadline = time.monotonic() + 60
+    while (running.progress is None or running.progress.eta is None) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    carol.button(key="train_start").click().run()
+    waiting = carol.session_state["train_job"]
+    assert registry().max_jobs == 1 and registry().position(waiting) == 1  # conftest: one trainer
+    [line] = [c.value for c in carol.sidebar.caption if "in the line" in c.value]
+    assert "number 1 in the line" in line and "to wait" in line and ("minute" in line)
+    assert registry().estimated_wait(waiting) == pytest.approx(running.progress.eta, abs=15)
+
+    teacher = open_class()
+    log_in(teacher)
+    shown = [t.value for t in teacher.text]
+    assert {"alice", "carol"} <= set(shown)
+    assert any(t.value.startswith("starts in") for t in teacher.text)
+    teacher.button(key=f"teacher_stop_{running.uid}").click().run()
+    assert running.wait(60) and running.state == "stopped"
+    teacher.button(key=f"teacher_stop_{waiting.uid}").click().run()
+    assert waiting.wait(60) and waiting.state in ("cancelled", "stopped")
+    assert any("for everyone who followed it" in i.value for i in teacher.info)
+    assert not (alice.exception or carol.exception or teacher.exception)
