@@ -34,7 +34,7 @@ PAGES = [
     st.Page("app_pages/draw.py", title=_("Draw"), icon=":material/draw:"),
     st.Page("app_pages/experiments.py", title=_("Experiments"), icon=":material/science:"),
     st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
-    st.Page("app_pages/classroom.py", title=_("Class"), icon=":material/groups:"),
+    st.Page("app_pages/classroom.py", title=_("Classroom"), icon=":material/groups:"),
 ]
 
 page = st.navigation(PAGES)

@@ -16,7 +16,7 @@ from ui.teacher_links import links
 from ui.teacher_live import students, training_now
 from ui.teacher_settings import challenges, class_settings
 
-st.title(_("Class"))
+st.title(_("Classroom"))
 code_box()
 with st.expander(_("Teacher"), expanded=True, icon=":material/school:"):
     teacher = teacher_login(_("Teacher mode: the class is shown below."))

@@ -4,6 +4,7 @@ the class view, the lock and the required nickname written for the whole class, 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import types
 from pathlib import Path
@@ -198,8 +199,9 @@ def test_the_class_page_in_chinese():
     at = open_class(lang="zh")
     log_in(at)
     assert not at.exception
-    assert [t.label for t in at.tabs][0] != "Training now"
-    assert english_left(at, {"language"}) == []
+    assert [t.label for t in at.tabs][:2] == ["正在训练", "学生"]
+    code = short_link(engine(), "lesson", at.selectbox(key="teacher_link_lesson").value)
+    assert english_left(at, {"language", *re.findall(r"[A-Z]+", code)}) == []  # the code is no English
 
 
 def test_a_waiting_student_sees_the_estimated_wait_and_the_teacher_stops_any_training():
