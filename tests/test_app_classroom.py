@@ -241,3 +241,21 @@ def test_a_waiting_student_sees_the_estimated_wait_and_the_teacher_stops_any_tra
     assert waiting.wait(60) and waiting.state in ("cancelled", "stopped")
     assert any("for everyone who followed it" in i.value for i in teacher.info)
     assert not (alice.exception or carol.exception or teacher.exception)
+
+
+def test_a_required_nickname_refuses_to_keep_a_drawing_until_one_is_given(small_model):
+    from apptest import app_at
+    from helpers import a_one
+
+    from ui.resources import shared_store
+
+    set_class_setting(engine(), REQUIRE_NICKNAME, True)
+    at = app_at("app_pages/draw.py", small_model, a_one())
+    at.run()
+    at.button(key="draw_label_1").click().run()
+    assert any("asks everyone for a nickname" in w.value for w in at.warning)
+    assert shared_store().drawings() == []
+    at.text_input(key="nick").input("ann").run()
+    at.button(key="draw_label_1").click().run()
+    assert [d.owner for d in shared_store().drawings()] == ["ann"]
+    assert not at.exception
