@@ -260,3 +260,31 @@ def test_a_required_nickname_refuses_to_keep_a_drawing_until_one_is_given(small_
     at.button(key="draw_label_1").click().run()
     assert [d.owner for d in shared_store().drawings()] == ["ann"]
     assert not at.exception
+
+
+def test_the_class_drawings_their_hardest_digits_and_clearing_them(small_model, sample):
+    from mnistlab.model.io import model_to_bytes
+    from ui.resources import shared_store
+
+    store = shared_store()
+    store.add(name="tiny", dataset="mnist", source="test", spec_json=small_model.spec.to_json(), history={},
+              seconds=1.0, epochs_done=1, status="done", cache_key="k", owner="ann", test_accuracy=0.8,
+              model_bytes=model_to_bytes(small_model.model))
+    for index in range(40):
+        store.add_drawing(sample.x_test[index], int(sample.y_test[index]), owner="bob")
+    at = open_class()
+    log_in(at)
+    assert any("40 labelled drawings" in m.value for m in at.markdown)
+    [counts] = [d.value for d in at.dataframe if list(d.value.columns) == [str(digit) for digit in range(10)]]
+    assert int(counts.iloc[0].sum()) == 40
+    [runs] = [d.value for d in at.dataframe if "Runs" in d.value.columns]
+    assert list(runs["Nickname"]) == ["ann"] and list(runs["Runs"]) == [1]
+    at.toggle(key="teacher_show_hardest").set_value(True).run()
+    misread = [c.value for c in at.caption if ", read as " in c.value]
+    assert misread and all(c.endswith("by 1 of 1") for c in misread)  # one model: each shown was misread by it
+    assert at.button(key="teacher_clear_drawings").disabled
+    at.checkbox(key="teacher_confirm_clear_drawings").check().run()
+    at.button(key="teacher_clear_drawings").click().run()
+    assert any("Cleared 40 drawings" in s.value for s in at.success)
+    assert store.drawings() == []
+    assert not at.exception
