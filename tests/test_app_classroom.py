@@ -288,3 +288,24 @@ def test_the_class_drawings_their_hardest_digits_and_clearing_them(small_model, 
     assert any("Cleared 40 drawings" in s.value for s in at.success)
     assert store.drawings() == []
     assert not at.exception
+
+
+def test_a_reload_does_not_start_the_guessing_afresh(monkeypatch):
+    """Sessions from one address: after ADDRESS_MAX_ATTEMPTS wrong passwords, a new session waits too."""
+    import ui.identity
+
+    ui.identity._wrongs.clear()
+    monkeypatch.setattr(ui.identity, "_address", lambda: "203.0.113.7")
+    sessions = ui.identity.ADDRESS_MAX_ATTEMPTS // ui.identity.MAX_ATTEMPTS
+    for _ in range(sessions):  # each reload guesses until its own session must wait
+        at = open_class()
+        for _attempt in range(ui.identity.MAX_ATTEMPTS):
+            log_in(at, "guess")
+        assert any("wait a minute" in e.value for e in at.error)
+    fresh = open_class()
+    log_in(fresh)  # the right password, from the same address, within the minute
+    assert any("wait a minute" in e.value for e in fresh.error) and not fresh.tabs
+    monkeypatch.setattr(ui.identity, "_address", lambda: "198.51.100.2")  # another address is not held up
+    log_in(fresh)
+    assert fresh.tabs
+    ui.identity._wrongs.clear()

@@ -1,10 +1,10 @@
 """Who this session is: its nickname (kept in the URL as `?nick=`, no cookies; the box is in
 `ui.sidebar`) and teacher mode.
 
-The teacher's login resists guessing: after `MAX_ATTEMPTS` wrong passwords in a row a session — and
-any other session from the same address, so a reload does not start afresh — waits `LOCKOUT_S`
-seconds, told so plainly; every attempt is logged (never the password). A login lasts `LOGIN_LASTS_S`,
-a class or two, then the password is asked again.
+The teacher's login resists guessing: after `MAX_ATTEMPTS` wrong passwords in a row a session waits
+`LOCKOUT_S` seconds, told so plainly, and so do all sessions from an address that gave
+`ADDRESS_MAX_ATTEMPTS` (a reload is a new session); every attempt is logged (never the password).
+A login lasts `LOGIN_LASTS_S`, a class or two, then the password is asked again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ NICK_KEY = "nick"  # the sidebar box's key, and the URL's query parameter it is 
 TEACHER_KEY = "teacher_mode"
 PASSWORD_ENV = "MNISTLAB_TEACHER_PASSWORD"
 PASSWORD_KEY = "teacher_password"  # the password box
-MAX_ATTEMPTS = 5  # wrong passwords in a row before a wait
+MAX_ATTEMPTS = 5  # wrong passwords in a row before a session waits
+# Sessions from one address (a reload is a new session) wait after this many: higher than a session's
+# limit, as a whole school may reach the app from one address, and one student's guesses must not keep
+# the teacher out
+ADDRESS_MAX_ATTEMPTS = 20
+MAX_ADDRESSES = 10_000
 LOCKOUT_S = 60.0
 LOGIN_LASTS_S = 4 * 3600.0  # a class or two; then the password is asked again
 _ATTEMPTS_KEY = "teacher_wrong_attempts"
@@ -96,18 +101,21 @@ def _locked_for() -> float:
 
 
 def _note_wrong() -> None:
+    now = time.time()
     count = st.session_state.get(_ATTEMPTS_KEY, 0) + 1
-    address = _address()
-    if address:
-        with _wrongs().lock:
-            count = max(count, _wrongs().by_address.get(address, (0, 0.0))[0] + 1)
-    until = time.time() + LOCKOUT_S if count >= MAX_ATTEMPTS else 0.0
+    until = now + LOCKOUT_S if count >= MAX_ATTEMPTS else 0.0
     st.session_state[_ATTEMPTS_KEY], st.session_state[_LOCKED_KEY] = (0 if until else count), until
+    address, from_address = _address(), 0
     if address:
         with _wrongs().lock:
-            _wrongs().by_address[address] = (0 if until else count, until)
-    logger.warning("wrong teacher password (session %s, address %s, %d in a row%s)", _session(), address or "?",
-                   count, ", locked for a minute" if until else "")
+            wrongs = _wrongs().by_address
+            if len(wrongs) >= MAX_ADDRESSES:  # a flood of addresses: forget the old ones
+                wrongs.clear()
+            from_address = wrongs.get(address, (0, 0.0))[0] + 1
+            locked = from_address >= ADDRESS_MAX_ATTEMPTS
+            wrongs[address] = (0, now + LOCKOUT_S) if locked else (from_address, 0.0)
+    logger.warning("wrong teacher password (session %s: %d in a row; address %s: %d%s)", _session(), count,
+                   address or "?", from_address, ", locked for a minute" if until else "")
 
 
 def _session() -> str:
