@@ -171,9 +171,13 @@ def teacher_login(granted: str = "") -> bool:
     if is_teacher():
         left = LOGIN_LASTS_S - (time.time() - st.session_state[TEACHER_KEY])
         st.success(granted or _("Teacher mode: you can delete any run and clear the class's runs."))
-        st.caption(n_("This login lasts about {n} more minute; then the password is asked again.",
-                      "This login lasts about {n} more minutes; then the password is asked again.",
-                      max(1, round(left / 60))))
+        if left >= 2 * 3600:
+            st.caption(_("This login lasts about {n} more hours; then the password is asked again.",
+                         n=round(left / 3600)))
+        else:
+            st.caption(n_("This login lasts about {n} more minute; then the password is asked again.",
+                          "This login lasts about {n} more minutes; then the password is asked again.",
+                          max(1, round(left / 60))))
         st.button(_("Log out of teacher mode"), key="teacher_logout", on_click=_log_out)
         return True
     with st.form("teacher_login_form", border=False):

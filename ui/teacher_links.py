@@ -43,7 +43,7 @@ def _target(kind: str) -> str | None:
     if kind == "lesson":
         lessons = lessons_by_id()
         return st.selectbox(_("Lesson"), list(lessons), key="teacher_link_lesson",
-                            format_func=lambda i: f"{i} · {lessons[i].title}")
+                            format_func=lambda i: str(lessons[i].title))
     if kind == "challenge":
         try:
             found = _challenges()

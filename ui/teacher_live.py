@@ -7,7 +7,7 @@ import streamlit as st
 
 from mnistlab.engine.jobs import QUEUED, Job
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import _
+from mnistlab.i18n import _, n_
 from mnistlab.model import naming
 from mnistlab.store.class_report import class_lesson_progress, events_by_owner, students_runs
 from mnistlab.store.runs import Run
@@ -37,8 +37,9 @@ def training_now() -> None:
     """The class's trainings on this server, refreshed every few seconds, each with Stop."""
     jobs = registry().listing()
     counts = registry().counts()
-    st.caption(_("{running} training, {queued} waiting, {trainers} trainers on this server.",
-                 running=counts["running"], queued=counts["queued"], trainers=registry().max_jobs))
+    st.caption(n_("{running} training, {queued} waiting; {n} trainer on this server.",
+                  "{running} training, {queued} waiting; {n} trainers on this server.", registry().max_jobs,
+                  running=counts["running"], queued=counts["queued"]))
     stopped = st.session_state.pop("teacher_stopped", None)
     if stopped:
         st.info(_("Stopped {model} for everyone who followed it.", model=str(stopped)), icon=":material/stop_circle:")
@@ -87,7 +88,7 @@ def students(runs: list[Run]) -> None:
     if not progress:
         st.info(_("No lesson progress yet: it is kept for the students who have a nickname."))
         return
-    titles = {lesson.id: f"{lesson.id} {lesson.title}" for lesson in lessons}
+    titles = {lesson.id: str(lesson.title) for lesson in lessons}
     table: dict[str, dict[str, str]] = {}
     for row in progress:
         table.setdefault(row.nickname, {_("Nickname"): row.nickname})[titles[row.lesson]] = f"{row.done}/{row.steps}"

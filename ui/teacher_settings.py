@@ -59,6 +59,7 @@ def class_settings() -> None:
     st.subheader(_("The builder's lock"))
     st.multiselect(_("Controls students may not change"), CONTROLS, key=LOCK_KEY, on_change=_lock_changed,
                    format_func=lambda name: tr(CONTROL_TITLES[name]),
+                   placeholder=_("None: students may change everything"),
                    help=_("For the whole class, on every app server: the sidebar shows these controls but students "
                           "cannot change them (a lesson's or a challenge's starting model stays as it is)."))
     st.subheader(_("Nicknames"))
