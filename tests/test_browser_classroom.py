@@ -52,12 +52,12 @@ def test_the_class_page_logged_in(browser, server, language, title, login, tab):
         shoot(page, f"classroom_{language}_390")
         page.set_viewport_size({"width": 1280, "height": 900})
 
-        before = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
+        zoom = """() => Number(getComputedStyle(document.querySelector('[data-testid="stMain"]')).zoom)"""
+        assert page.evaluate(zoom) == 1
         page.goto(page.url.split("?")[0] + f"?lang={language}&projector=1")
         main.get_by_role("heading", name=title).wait_for(timeout=SLOW)
         wait_idle(page)
-        after = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
-        assert float(after.removesuffix("px")) > float(before.removesuffix("px"))
+        page.wait_for_function(f"() => ({zoom})() > 1.3", timeout=30_000)
         log_in(page, login, tab)  # a new session
         shoot(page, f"classroom_{language}_1280_projector")
         no_exception(page)

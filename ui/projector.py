@@ -11,13 +11,16 @@ KEY = "projector_on"
 _SWITCH_KEY = "projector_switch"
 _SEEN_KEY = "projector_in_address"
 SCALE = 1.35  # what the back row of a classroom still reads
+SIDEBAR_SCALE = 1.15  # the sidebar keeps its width: its text grows less
 
-# Streamlit sizes its type in rem and its figures in px: the root size scales the type, `zoom` on the
-# main area scales the figures with it (Chromium and Firefox lay out a zoomed box at its zoomed size).
+# The whole main area zoomed, type, tables and images alike: its content is laid out at the zoomed size,
+# so each fits its column. Plotly sizes a chart by its container's on-screen width, which a zoom
+# already enlarged, and then the zoom enlarges it again past its column: a chart is zoomed back to 1, to
+# fill its column as it does without the projector view (its axes' type stays as it was).
 CSS = f"""<style>
-html {{ font-size: {round(16 * SCALE)}px; }}
-[data-testid="stMain"] [data-testid="stPlotlyChart"], [data-testid="stMain"] [data-testid="stImage"],
-[data-testid="stMain"] [data-testid="stVegaLiteChart"] {{ zoom: {SCALE}; }}
+[data-testid="stMain"] {{ zoom: {SCALE}; }}
+[data-testid="stMain"] [data-testid="stPlotlyChart"] {{ zoom: {1 / SCALE:.4f}; }}
+[data-testid="stSidebar"] {{ zoom: {SIDEBAR_SCALE}; }}
 </style>"""
 
 
