@@ -10,7 +10,9 @@ from ui.challenge_session import follow_challenge_link
 from ui.lang import language_switch
 from ui.lesson_steps import follow_lesson_link
 from ui.progress import record_page
+from ui.projector import projector_view
 from ui.session import adopt_finished_job
+from ui.short_links import follow_go_link
 from ui.sidebar import dataset_picker, follow_job, nickname_box
 
 # After every script run Streamlit calls keras.backend.clear_session(), in a private clean-up with
@@ -34,9 +36,12 @@ PAGES = [
     st.Page("app_pages/experiments.py", title=_("Experiments"), icon=":material/science:"),
     st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
     st.Page("app_pages/challenges.py", title=_("Challenges"), icon=":material/emoji_events:"),
+    st.Page("app_pages/classroom.py", title=_("Classroom"), icon=":material/groups:"),
 ]
 
 page = st.navigation(PAGES)
+projector_view()  # ?projector=1: larger type and figures, on every page
+follow_go_link(page)  # ?go=CODE, a short link from the board: a lesson, a challenge or a starting model
 follow_challenge_link(page)  # ?challenge=K7PQ2M; a challenge's dataset and rules, before the sidebar is drawn
 dataset_picker()
 nickname_box()

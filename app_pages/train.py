@@ -18,13 +18,17 @@ from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
 from ui.builder_draft import set_value
 from ui.builder_rules import refused_by_rules
 from ui.guards import current_dataset
-from ui.identity import nickname
+from ui.identity import nickname, nickname_missing
 from ui.progress import record
 from ui.resources import evaluation, registry, shared_store
 from ui.session import JOB_KEY, adopt_finished_job, session_id
 
 
 def start(spec: ModelSpec, dataset) -> None:
+    if nickname_missing():  # the teacher asks every run to have an owner
+        st.session_state["train_notice"] = L_("Your teacher asks everyone for a nickname: type yours in the sidebar "
+                                              "(**Your nickname**), then press Train again.")
+        return
     if refused_by_rules(spec, dataset):  # the challenge's rules again, here: a crafted link cannot get past them
         return
     st.session_state[JOB_KEY] = registry().submit(spec, dataset, session_id(), owner=nickname())

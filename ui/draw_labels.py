@@ -19,7 +19,7 @@ from mnistlab.i18n import _
 from mnistlab.insight.evaluate import predict_proba
 from mnistlab.store.drawings import Drawing
 from ui.gallery import gallery, upscale
-from ui.identity import is_teacher, nickname
+from ui.identity import is_teacher, nickname, nickname_missing
 from ui.progress import record
 from ui.resources import shared_store
 from ui.session import ActiveModel, session_id
@@ -47,6 +47,11 @@ def keep_labelled(image28: np.ndarray | None, label: int, problem: str | None) -
         return
     if problem:
         st.session_state[MESSAGE_KEY] = ("warning", _("Not kept: {problem}", problem=str(problem)))
+        return
+    if nickname_missing():  # the teacher asks every drawing to have an owner
+        st.session_state[MESSAGE_KEY] = ("warning", _("Not kept: your teacher asks everyone for a nickname. Type "
+                                                      "yours in the sidebar (**Your nickname**), then press the "
+                                                      "digit again."))
         return
     fingerprint = (_fingerprint(image28), label)
     if st.session_state.get(SAVED_KEY) == fingerprint:

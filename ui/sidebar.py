@@ -3,10 +3,10 @@ training while it runs."""
 
 import streamlit as st
 
-from mnistlab.i18n import _
+from mnistlab.i18n import _, n_
 from mnistlab.model import naming
 from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname
-from ui.identity import NICK_KEY
+from ui.identity import NICK_KEY, nickname_missing
 from ui.resources import registry
 from ui.session import DATASET_KEY, JOB_KEY, UPLOADED_KEY, session_id
 
@@ -37,6 +37,19 @@ def nickname_box() -> None:
         help=_("Your runs and drawings carry it; only you (or the teacher) can delete them. "
                "It is kept in the page address, so bookmark it to keep it."),
     )
+    if nickname_missing():
+        st.sidebar.warning(_("Your teacher asks everyone for a nickname: type one above before you train or keep "
+                             "a drawing."), icon=":material/badge:")
+
+
+def wait_text(seconds: float | None) -> str:
+    """An estimated wait as a person says it: "about 3 minutes", "less than a minute"."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return _("less than a minute")
+    minutes = round(seconds / 60)
+    return n_("about {n} minute", "about {n} minutes", minutes)
 
 
 def follow_job() -> None:
@@ -52,7 +65,14 @@ def follow_job() -> None:
         if not job.active:
             st.rerun()  # the whole app: the finished model becomes this session's on whatever page
         progress = job.progress
-        if job.state == "queued" or progress is None:
+        place = registry().position(job) if job.state == "queued" else 0
+        if place:
+            wait = wait_text(registry().estimated_wait(job))
+            model = naming.model_title(job.spec.name)
+            st.caption(_("Training {model}: number {place} in the line, {wait} to wait.", model=model, place=place,
+                         wait=wait) if wait else
+                       _("Training {model}: number {place} in the line.", model=model, place=place))
+        elif job.state == "queued" or progress is None:
             st.caption(_("Training {model}: waiting to start…", model=naming.model_title(job.spec.name)))
         else:
             st.progress(progress.fraction, text=_("Training {model}: epoch {epoch} of {epochs}",

@@ -44,6 +44,7 @@ from mnistlab.engine.job import (
     Job,
     max_training_seconds,
 )
+from mnistlab.engine.line import wait_in_line
 from mnistlab.engine.result import Progress, TrainResult, reason
 from mnistlab.engine.worker import TOPIC
 from mnistlab.i18n import L_, Message
@@ -368,3 +369,22 @@ class JobRegistry(Dispatcher):
         with self._lock:
             self._recycle_busy = False
             self._wake.notify()
+
+    # --- the Class page: the class's line, its time, the teacher's Stop -----------------------
+
+    def listing(self) -> list[Job]:
+        """The trainings handed to the trainers, then those waiting, in the line's order."""
+        with self._lock:
+            return [j for j in self._jobs.values() if j.active and j not in self._held] + list(self._held)
+
+    def estimated_wait(self, job: Job) -> float | None:
+        """Seconds until a waiting job should start (mnistlab.engine.line); None when it is not waiting."""
+        with self._lock:
+            jobs, held = list(self._jobs.values()), list(self._held)
+        return wait_in_line(job, jobs, held, self.max_jobs)
+
+    def stop_for_all(self, job: Job) -> bool:
+        """The teacher's Stop: every session of this server leaves the job (see `stop`)."""
+        with self._lock:
+            job.followers.clear()
+        return self.stop(job, "")

@@ -1,0 +1,96 @@
+"""The Class page's live view: who is training what, where each is in the line, and Stop for any of
+them; each nickname's runs and lesson progress."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnistlab.engine.jobs import QUEUED, Job
+from mnistlab.errors import MnistlabError
+from mnistlab.i18n import _, n_
+from mnistlab.model import naming
+from mnistlab.store.class_report import class_lesson_progress, events_by_owner, students_runs
+from mnistlab.store.runs import Run
+from ui.lesson_steps import shared_lessons
+from ui.resources import registry, shared_store
+from ui.sidebar import wait_text
+
+REFRESH_S = 3.0
+NO_NICKNAME = "—"
+
+
+def _state(job: Job) -> str:
+    if job.stopping:
+        return _("stopping")
+    if job.state == QUEUED:
+        return _("waiting") if registry().position(job) else _("starting")
+    return _("training")
+
+
+def _stop(job: Job) -> None:
+    registry().stop_for_all(job)
+    st.session_state["teacher_stopped"] = naming.model_title(job.spec.name)
+
+
+@st.fragment(run_every=REFRESH_S)
+def training_now() -> None:
+    """The class's trainings on this server, refreshed every few seconds, each with Stop."""
+    jobs = registry().listing()
+    counts = registry().counts()
+    st.caption(n_("{running} training, {queued} waiting; {n} trainer on this server.",
+                  "{running} training, {queued} waiting; {n} trainers on this server.", registry().max_jobs,
+                  running=counts["running"], queued=counts["queued"]))
+    stopped = st.session_state.pop("teacher_stopped", None)
+    if stopped:
+        st.info(_("Stopped {model} for everyone who followed it.", model=str(stopped)), icon=":material/stop_circle:")
+    if not jobs:
+        st.info(_("Nobody is training right now."), icon=":material/bedtime:")
+        return
+    header = st.columns([2, 3, 2, 1, 3, 1])
+    for column, title in zip(header, (_("Nickname"), _("Model"), _("State"), _("Place"), _("Progress"), ""),
+                             strict=True):
+        column.markdown(f"**{title}**")
+    for job in jobs:
+        cells = st.columns([2, 3, 2, 1, 3, 1], vertical_alignment="center")
+        cells[0].text(job.owner or NO_NICKNAME)
+        cells[1].text(str(naming.model_title(job.spec.name)))
+        cells[2].text(_state(job))
+        place = registry().position(job)
+        cells[3].text(str(place) if place else "")
+        if place:
+            wait = wait_text(registry().estimated_wait(job))
+            cells[4].text(_("starts in {wait}", wait=wait) if wait else "")
+        elif job.progress is not None:
+            cells[4].progress(job.progress.fraction, text=_("epoch {epoch} of {epochs}", epoch=job.progress.epoch,
+                                                            epochs=job.progress.epochs))
+        cells[5].button(_("Stop"), key=f"teacher_stop_{job.uid}", on_click=_stop, args=(job,),
+                        disabled=job.stopping, icon=":material/stop:")
+
+
+def students(runs: list[Run]) -> None:
+    """Each nickname's runs, then each nickname's steps done in each lesson."""
+    st.subheader(_("Runs by nickname"))
+    rows = students_runs(runs)
+    if not rows:
+        st.info(_("No runs yet."))
+    else:
+        st.dataframe([{_("Nickname"): row.nickname or NO_NICKNAME, _("Runs"): row.runs,
+                       _("Best test accuracy"): row.best_accuracy} for row in rows],
+                     column_config={_("Best test accuracy"): st.column_config.NumberColumn(format="percent")},
+                     hide_index=True, key="teacher_runs_table")
+    st.subheader(_("Lesson progress"))
+    lessons = shared_lessons()[0]
+    try:
+        progress = class_lesson_progress(events_by_owner(shared_store().engine), runs, lessons)
+    except MnistlabError as exc:
+        st.error(str(exc))
+        return
+    if not progress:
+        st.info(_("No lesson progress yet: it is kept for the students who have a nickname."))
+        return
+    titles = {lesson.id: str(lesson.title) for lesson in lessons}
+    table: dict[str, dict[str, str]] = {}
+    for row in progress:
+        table.setdefault(row.nickname, {_("Nickname"): row.nickname})[titles[row.lesson]] = f"{row.done}/{row.steps}"
+    st.dataframe(list(table.values()), hide_index=True, key="teacher_progress_table")
+    st.caption(_("Steps done of each lesson's steps, as each student's Lessons page ticks them."))
