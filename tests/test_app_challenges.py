@@ -6,6 +6,7 @@ class-wide lock disables the builder's controls."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import streamlit as st
@@ -156,7 +157,7 @@ def test_the_teacher_makes_ends_and_reveals_a_challenge(store, monkeypatch):
     at = AppTest.from_function(admin_page, default_timeout=120)
     at.run()
     assert not at.exception and not at.button  # not in teacher mode: nothing
-    at.session_state["teacher_mode"] = True
+    at.session_state["teacher_mode"] = time.time()  # logged in just now
     at.run()
     at.text_input(key="challenge_admin_name").input("Ten thousand")
     at.number_input(key="challenge_admin_params").set_value(10_000)

@@ -1,4 +1,5 @@
-"""Every page on a phone (390 px) in English and Chinese, and a run's model loaded on Experiments read in
+"""Every page at a laptop's 1280 px and on a phone (390 px) in English and Chinese: nothing wider than the
+window, no button or table header whose text is cut; and a run's model loaded on Experiments read in
 Chinese on the pages that show it (screenshots in artifacts/screenshots/phone_*.png and zh_loaded_*.png)."""
 
 from __future__ import annotations
@@ -7,18 +8,24 @@ import os
 import time
 
 import pytest
-from browser_helpers import SLOW, no_exception, open_page, shoot, wait_idle
+from browser_helpers import SHOTS, SLOW, no_exception, open_page, shoot, wait_idle
 from english import english_words
 from test_browser_lang import BROWSER_ALLOWED, VISIBLE_WORDS
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["", "dataset", "train", "evaluate", "inside", "draw", "experiments", "lessons"]
+PAGES = ["", "dataset", "train", "evaluate", "inside", "draw", "experiments", "lessons", "challenges", "classroom"]
 # How far the page's main column reaches past the window: a phone scrolls sideways when it is above 0
 OVERFLOW = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   return Math.max(document.documentElement.scrollWidth - window.innerWidth, main.scrollWidth - main.clientWidth);
 }"""
+# Buttons and table headers whose text does not fit their box (cut, or "…")
+CUT = """() => [...document.querySelectorAll(
+    '[data-testid="stMain"] button, [data-testid="stSidebar"] button, [data-testid="stMain"] th')]
+  .filter(e => e.offsetParent !== null && e.innerText.trim() && e.scrollWidth > e.clientWidth + 1
+    && !e.closest('[data-testid="stSidebar"][data-collapsed="true"]'))
+  .map(e => e.innerText.trim().slice(0, 40))"""
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +56,6 @@ def server(runs_url, server):  # conftest's server, started once the store's URL
     return server
 
 
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
-
-
 def open_on_phone(page, server, path):
     """As open_page, where the sidebar is folded away (a phone)."""
     page.goto(f"{server}/{path}")
@@ -65,19 +63,49 @@ def open_on_phone(page, server, path):
     wait_idle(page)
 
 
+def new_page(browser, width):
+    phone = width < 500
+    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900}, is_mobile=phone,
+                                  has_touch=phone)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return context, page
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_page_fits_a_phone(phone, server, lang):
-    too_wide = {}
-    for path in PAGES:
-        open_on_phone(phone, server, f"{path}?lang={lang}")
-        phone.locator('[data-testid="stMain"] h1').first.wait_for(timeout=SLOW)
-        wait_idle(phone)
-        no_exception(phone)
-        overflow = phone.evaluate(OVERFLOW)
-        if overflow > 1:
-            too_wide[path or "home"] = overflow
-        shoot(phone, f"phone_{lang}_{path or 'home'}")
-    assert not too_wide, f"pages wider than a 390 px phone (px past the edge): {too_wide}"
+def test_every_page_fits_the_screen(browser, server, lang, width, path):
+    context, page = new_page(browser, width)
+    try:
+        open_on_phone(page, server, f"{path}?lang={lang}")
+        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=SLOW)
+        wait_idle(page)
+        no_exception(page)
+        overflow, cut = page.evaluate(OVERFLOW), page.evaluate(CUT)
+        if width < 500:
+            shoot(page, f"phone_{lang}_{path or 'home'}")
+    finally:
+        context.close()
+    assert overflow <= 1, f"the page is {overflow} px wider than the {width} px window"
+    assert not cut, f"buttons or table headers cut at {width} px: {cut}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_sidebar_fits_a_phone(browser, server, lang):
+    """The sidebar opened over the page, as a student opens it to build a model."""
+    context, page = new_page(browser, 390)
+    try:
+        open_on_phone(page, server, f"train?lang={lang}")
+        page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
+                     ).first.click()
+        page.wait_for_selector('[data-testid="stSidebar"][data-collapsed="false"]')
+        page.wait_for_timeout(800)  # its slide-in
+        cut = page.evaluate(CUT)
+        page.screenshot(path=str(SHOTS / f"phone_{lang}_sidebar.png"))
+    finally:
+        context.close()
+    assert not cut, f"sidebar buttons cut on a phone: {cut}"
 
 
 def _select_first_run(page) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import io
 
-import sqlalchemy as sa
 import streamlit as st
 
+from mnistlab.challenges import list_challenges
 from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, _, tr
 from mnistlab.model import naming
 from mnistlab.store.classroom import short_link
-from mnistlab.store.schema import CHALLENGES
 from ui.builder import SPEC_KEY
 from ui.lesson_steps import lessons_by_id
 from ui.resources import shared_store
@@ -33,9 +32,7 @@ def qr_png(text: str) -> bytes:
 
 
 def _challenges() -> dict[str, str]:
-    with shared_store().engine.connect() as connection:
-        rows = connection.execute(sa.select(CHALLENGES.c.code, CHALLENGES.c.name).order_by(CHALLENGES.c.id.desc()))
-        return {code: name for code, name in rows}
+    return {challenge.code: challenge.name for challenge in list_challenges(shared_store())}
 
 
 def _target(kind: str) -> str | None:
@@ -47,7 +44,7 @@ def _target(kind: str) -> str | None:
     if kind == "challenge":
         try:
             found = _challenges()
-        except sa.exc.SQLAlchemyError:
+        except MnistlabError:
             found = {}
         if not found:
             st.caption(_("No challenge has been made yet."))

@@ -1,11 +1,8 @@
 """What the teacher sets for the whole class on the Class page: the builder controls students may not
 change, a required nickname — both kept in the store, so every app server of the class follows them —
-and the class's challenges (`ui.challenge_admin`, when present)."""
+and the class's challenges (`ui.challenge_admin`)."""
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 import streamlit as st
 
@@ -13,6 +10,7 @@ from mnistlab.errors import MnistlabError
 from mnistlab.i18n import N_, _, tr
 from mnistlab.store.classroom import LOCKED_CONTROLS, REQUIRE_NICKNAME, class_setting, set_class_setting
 from ui.builder import SETTINGS
+from ui.challenge_admin import challenge_admin
 from ui.resources import shared_store
 
 # The builder's controls a teacher can lock, with the builder's own words for them
@@ -26,7 +24,6 @@ CONTROL_TITLES = {
 CONTROLS = ["preset", "layers", *SETTINGS.values()]
 LOCK_KEY = "teacher_locked_controls"
 NICKNAME_KEY = "teacher_require_nickname"
-CHALLENGE_ADMIN = "ui.challenge_admin"
 
 
 def _save(key: str, value: object) -> None:
@@ -74,7 +71,4 @@ def class_settings() -> None:
 def challenges() -> None:
     """The class's challenges (create, end, reveal the private leaderboard): `ui.challenge_admin`."""
     st.subheader(_("Challenges"))
-    if importlib.util.find_spec(CHALLENGE_ADMIN) is None:
-        st.caption(_("Challenges are not part of this version of the app yet."))
-        return
-    importlib.import_module(CHALLENGE_ADMIN).challenge_admin()
+    challenge_admin()
