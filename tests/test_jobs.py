@@ -202,11 +202,11 @@ def test_a_stop_while_the_run_is_stored_leaves_no_switch_behind(registry, tiny, 
     import sqlite3
 
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    Store(url)  # the tables
+    store = Store(url)  # the tables
     lock = sqlite3.connect(tmp_path / "runs.sqlite")
     lock.execute("BEGIN EXCLUSIVE")  # the worker's insert waits (5 s), then fails: a wide window
     try:
-        reg = registry(store=url, cache_dir=tmp_path / "a")
+        reg = registry(store=store, cache_dir=tmp_path / "a")
         job = reg.submit(spec(41), tiny, "alice")
         until(lambda: (tmp_path / "a" / "runs" / job.key).exists())  # train() has returned
         time.sleep(0.3)
@@ -228,7 +228,7 @@ def test_a_run_not_stored_once_is_stored_by_a_later_identical_request(registry, 
     lock = sqlite3.connect(tmp_path / "runs.sqlite")
     lock.execute("BEGIN EXCLUSIVE")  # the database is "down" for the first training
     try:
-        first = registry(store=url).submit(spec(42), tiny, "alice")
+        first = registry(store=store).submit(spec(42), tiny, "alice")
         assert first.wait(120) and first.state == DONE and "could not be saved" in str(first.result.notice)
     finally:
         lock.rollback()
