@@ -82,7 +82,7 @@ def tls(tmp_path_factory):
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory, tls):
     port = free_port()
-    process = started([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+    process = started([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
                        str(port), "--protocol", "tls", "--no-dashboard", *tls_flags(tls)], {},
                       tmp_path_factory.mktemp("scheduler") / "log")
     yield f"tls://127.0.0.1:{port}"
@@ -98,7 +98,7 @@ def remote_worker(scheduler, tls, tmp_path_factory):
     def start(hidden: Path, env: dict[str, str]) -> None:
         log = tmp_path_factory.mktemp("worker") / "log"
         command = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs tmpfs "$1" && shift && exec "$@"', "sh", str(hidden),
-                   "nice", "-n", "10", sys.executable, "-m", "distributed.cli.dask_worker", scheduler,
+                   "nice", "-n", "10", sys.executable, "-m", "dask", "worker", scheduler,
                    "--nworkers", "1", "--nthreads", "1", "--memory-limit", "2GiB", "--no-dashboard",
                    "--preload", "mnistlab.engine.worker", "--worker-class", "mnistlab.engine.lifetime.TrainingWorker",
                    "--lifetime", "1h", "--lifetime-stagger", "10m", "--lifetime-restart", *tls_flags(tls)]
