@@ -167,7 +167,7 @@ def test_a_worker_is_recycled_after_its_trainings_and_the_next_one_runs(engine, 
     reg = JobRegistry(engine=engine, max_jobs=1, cache_dir=tmp_path)
     job = reg.submit(spec(seed=80), tiny, "a")
     assert job.wait(120) and job.state == DONE
-    until(lambda: fresh_workers(engine.client, pids))
+    until(lambda: fresh_workers(engine.client, pids), 300)
     later = reg.submit(spec(seed=81), tiny, "b")
     assert later.wait(120) and later.state == DONE
 

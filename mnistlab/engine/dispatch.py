@@ -71,7 +71,9 @@ class Dispatcher:
         """Keys the workers are running, and how many trainings the cluster runs at once."""
         client = self.engine.client
         busy = {str(key) for keys in client.processing().values() for key in keys}
-        return busy, sum(client.nthreads().values())
+        workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        # a worker retiring between trainings (paused: mnistlab.engine.lifetime) takes no new one
+        return busy, sum(w.get("nthreads", 0) for w in workers if w.get("status", "running") == "running")
 
     def _send(self, job: Job) -> None:
         """Outside the lock (an upload is pickled here); whatever goes wrong fails this job alone."""
