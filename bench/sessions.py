@@ -166,12 +166,12 @@ def part_a(registry, spec, dataset, sizes: list[int]) -> None:
 
 def part_b(registry, dataset, count: int = 100, every: int = 20) -> None:
     from mnistlab import PRESETS
-    from mnistlab.engine.cluster import RECYCLE_AFTER
+    from mnistlab.engine.lifetime import RECYCLE_AFTER
 
     spec = PRESETS["mlp_relu_adam"].spec.replace(epochs=1, train_size=300, seed=500_000)
     client = registry.engine.client
     print(f"\n## b. {count} small trainings in a row ({spec.name}, 300 images, 1 epoch, a seed each); "
-          f"workers are recycled when idle after {RECYCLE_AFTER} trainings")
+          f"workers retire between trainings after {RECYCLE_AFTER}")
     print(f"goals: the app grows < {APP_GROWTH_GOAL_MB} MB; workers come back (new pids) after recycling")
     print(f"{'trainings':>9} {'s':>6} {'app RSS MB':>10} {'growth MB':>9}  workers (port: RSS MB, pid)")
     started = time.perf_counter()

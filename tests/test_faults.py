@@ -140,3 +140,66 @@ def test_a_worker_killed_from_outside_is_not_called_a_memory_kill(engine, tiny, 
         os.kill(pid, signal.SIGKILL)
     assert job.wait(60) and job.state == FAILED
     assert "more memory" not in str(job.error) and "died" in str(job.error)
+
+
+def until(condition, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def fresh_workers(client, old_pids: set[int]) -> bool:
+    """Every worker is a process started since, and up (one closing may refuse to answer meanwhile)."""
+    try:
+        pids = set(client.run(os.getpid).values())
+    except Exception:  # noqa: BLE001 — a worker leaving as it is asked
+        return False
+    return bool(pids) and not pids & old_pids
+
+
+def test_a_worker_is_recycled_after_its_trainings_and_the_next_one_runs(engine, tiny, tmp_path):
+    from mnistlab.engine.jobs import DONE, JobRegistry
+
+    # this worker's own setting (a lambda travels by value); its successor reads its nanny's environment again
+    engine.client.run(lambda: os.environ.update(MNISTLAB_WORKER_RECYCLE_AFTER="1"))
+    pids = set(engine.client.run(os.getpid).values())
+    reg = JobRegistry(engine=engine, max_jobs=1, cache_dir=tmp_path)
+    job = reg.submit(spec(seed=80), tiny, "a")
+    assert job.wait(120) and job.state == DONE
+    until(lambda: fresh_workers(engine.client, pids), 300)
+    later = reg.submit(spec(seed=81), tiny, "b")
+    assert later.wait(120) and later.state == DONE
+
+
+def test_the_embedded_workers_have_a_dask_lifetime_with_restart(engine):
+    from mnistlab.engine.lifetime import TrainingWorker
+
+    def lifetime(dask_worker):
+        return isinstance(dask_worker, TrainingWorker), dask_worker.lifetime, dask_worker.lifetime_restart
+
+    for is_training_worker, seconds, restart in engine.client.run(lifetime).values():
+        assert is_training_worker and restart and 3600 * 0.9 <= seconds <= 3600 * 1.1  # 1 hour, staggered
+
+
+def test_a_worker_lifetime_never_cuts_a_training_short(engine, tiny, tmp_path):
+    """Dask's lifetime retires a worker whatever it runs; a TrainingWorker lets its training end first.
+    The lifetime is reached here as Dask's own timer reaches it (`close_gracefully(reason="worker-lifetime-reached")`
+    on a worker with `lifetime_restart`), mid-training: a short `--lifetime` would have to outlast the worker's
+    start (it imports TensorFlow, 40 s on a busy 2-core machine) to ever meet a training."""
+    from mnistlab.engine.jobs import DONE, JobRegistry
+    from mnistlab.engine.worker import TOPIC
+
+    pids = set(engine.client.run(os.getpid).values())
+    reg = JobRegistry(engine=engine, max_jobs=1, cache_dir=tmp_path)
+    job = reg.submit(ModelSpec((flatten(), dense(8)), epochs=12, batch_size=8, seed=82), tiny, "alice")
+    until(lambda: job.progress is not None and job.progress.epoch >= 2)
+    engine.client.run(lambda dask_worker: dask_worker.loop.add_callback(
+        dask_worker.close_gracefully, reason="worker-lifetime-reached"))
+    assert job.wait(300) and job.state == DONE and job.result.complete and job.result.epochs_done == 12
+    started = [msg for _, msg in engine.client.get_events(TOPIC)
+               if msg.get("key") == job.dask_key and msg.get("kind") == "started"]
+    assert len(started) == 1  # never cut off and started again on a fresh worker
+    until(lambda: fresh_workers(engine.client, pids), 300)
+    later = reg.submit(spec(seed=83), tiny, "bob")  # the fresh worker trains the next one
+    assert later.wait(300) and later.state == DONE

@@ -3,7 +3,6 @@ identical request, a queue, stop semantics, followers that expire, isolation, me
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -164,8 +163,8 @@ def test_two_registries_on_one_scheduler_share_one_job(engine, registry, tiny, t
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
     other = start_engine(address=engine.address)  # a second app server's connection
     try:
-        first = registry(store_url=url)
-        second = registry(store_url=url, engine=other)
+        first = registry(store=url)
+        second = registry(store=url, engine=other)
         mine = first.submit(spec(5, epochs=4, batch_size=8), tiny, "alice")
         until(lambda: mine.progress is not None)
         theirs = second.submit(spec(5, epochs=4, batch_size=8), tiny, "bob")
@@ -177,7 +176,7 @@ def test_two_registries_on_one_scheduler_share_one_job(engine, registry, tiny, t
         assert mine.state == DONE and mine.result.complete and mine.result.epochs_done == 4
         assert mine.result.history == theirs.result.history
         runs = Store(url).list()
-        assert len(runs) == 1 and runs[0].cache_key == mine.key  # stored once, by the worker
+        assert len(runs) == 1 and runs[0].cache_key == mine.key  # stored once, by the server that asked first
     finally:
         other.close()
 
@@ -203,11 +202,11 @@ def test_a_stop_while_the_run_is_stored_leaves_no_switch_behind(registry, tiny, 
     import sqlite3
 
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    Store(url)  # the tables
+    store = Store(url)  # the tables
     lock = sqlite3.connect(tmp_path / "runs.sqlite")
     lock.execute("BEGIN EXCLUSIVE")  # the worker's insert waits (5 s), then fails: a wide window
     try:
-        reg = registry(store_url=url, cache_dir=tmp_path / "a")
+        reg = registry(store=store, cache_dir=tmp_path / "a")
         job = reg.submit(spec(41), tiny, "alice")
         until(lambda: (tmp_path / "a" / "runs" / job.key).exists())  # train() has returned
         time.sleep(0.3)
@@ -229,17 +228,17 @@ def test_a_run_not_stored_once_is_stored_by_a_later_identical_request(registry, 
     lock = sqlite3.connect(tmp_path / "runs.sqlite")
     lock.execute("BEGIN EXCLUSIVE")  # the database is "down" for the first training
     try:
-        first = registry(store_url=url).submit(spec(42), tiny, "alice")
+        first = registry(store=store).submit(spec(42), tiny, "alice")
         assert first.wait(120) and first.state == DONE and "could not be saved" in str(first.result.notice)
     finally:
         lock.rollback()
         lock.close()
     assert store.list() == []
-    later = registry(store_url=url).submit(spec(42), tiny, "bob")  # a cache hit on the worker
+    later = registry(store=url).submit(spec(42), tiny, "bob")  # a cache hit on the worker
     assert later.wait(120) and later.result.cached
     assert [run.cache_key for run in store.list()] == [first.key]
     store.clear(teacher=True)  # the teacher clears the runs: the next identical training is stored again
-    cleared = registry(store_url=url).submit(spec(42), tiny, "carol")
+    cleared = registry(store=url).submit(spec(42), tiny, "carol")
     assert cleared.wait(120) and [run.cache_key for run in store.list()] == [first.key]
 
 
@@ -349,19 +348,6 @@ def test_a_training_killed_for_memory_is_explained_and_the_next_runs(tiny, tmp_p
         assert after.wait(300) and after.state == DONE
     finally:
         small.close()
-
-
-def test_idle_workers_are_recycled_and_trainings_go_on(registry, tiny, monkeypatch):
-    import mnistlab.engine.jobs
-
-    monkeypatch.setattr(mnistlab.engine.jobs, "RECYCLE_AFTER", 1)
-    reg = registry()
-    pids = set(reg.engine.client.run(os.getpid).values())
-    job = reg.submit(spec(seed=21), tiny, "a")
-    assert job.wait(120) and job.state == DONE
-    until(lambda: not reg._recycle_busy and set(reg.engine.client.run(os.getpid).values()) != pids, 120)
-    later = reg.submit(spec(seed=22), tiny, "b")
-    assert later.wait(120) and later.state == DONE
 
 
 def test_an_engine_that_cannot_start_fails_every_job_with_its_reason(tiny, monkeypatch):

@@ -3,7 +3,7 @@
 import pytest
 
 from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname, may_delete, teacher_password_matches
-from mnistlab.store.runs import Store, StoreError, record_job
+from mnistlab.store.runs import Store, StoreError, record_run
 
 
 def add_run(store, name="r", owner=""):
@@ -62,22 +62,17 @@ def test_the_teacher_password_is_required_and_compared_whole():
 
 
 def test_a_job_stores_its_owner(store, tiny):
-    from types import SimpleNamespace
-
     from mnistlab import ModelSpec, build_model
     from mnistlab.engine.result import TrainResult
     from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="owned")
-    result = TrainResult(build_model(spec), {"loss": [1.0]}, 0.5, 1)
-    job = SimpleNamespace(result=result, spec=spec, dataset=tiny, key="k", owner="ann")
-    run_id = record_job(store, job)
+    result = TrainResult(build_model(spec), {"loss": [1.0]}, 0.5, 1, key="k")
+    run_id = record_run(store, spec, tiny, result, owner="ann")
     assert store.get(run_id).owner == "ann"
 
 
 def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):
-    from types import SimpleNamespace
-
     import sqlalchemy as sa
 
     from mnistlab import ModelSpec, build_model
@@ -85,11 +80,10 @@ def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):
     from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="lost")
-    result = TrainResult(build_model(spec), {"loss": [float("nan")]}, 0.5, 1, diverged=True)
-    job = SimpleNamespace(result=result, spec=spec, dataset=tiny, key="k")
+    result = TrainResult(build_model(spec), {"loss": [float("nan")]}, 0.5, 1, diverged=True, key="k")
     with store.engine.begin() as connection:  # as a full disk or a lost server would
         connection.execute(sa.text("DROP TABLE mnistlab_runs"))
     with pytest.raises(StoreError, match="could not save the run 'lost'"):
-        record_job(store, job)
+        record_run(store, spec, tiny, result)
     with pytest.raises(StoreError, match="could not list the runs"):
         store.list()

@@ -50,24 +50,13 @@ def shared_store() -> Store:
 @st.cache_resource(validate=lambda registry: not registry.engine_retry_due())
 def registry() -> JobRegistry:
     """Once per server: the embedded Dask cluster, or the shared one named in the secrets
-    (`[dask] scheduler = "tcp://host:8786"`) or in MNISTLAB_DASK_SCHEDULER. A registry whose engine
-    could not start is replaced after a while, so the next page tries again."""
-    from mnistlab.engine.cluster import scheduler_address
-    from mnistlab.store.runs import record_job
+    (`[dask] scheduler = "tls://host:8786"` and its TLS files) or in MNISTLAB_DASK_SCHEDULER. Each run is
+    recorded once in the class's store: by its worker when that reaches the same store, else here. A
+    registry whose engine could not start is replaced after a while, so the next page tries again."""
+    from mnistlab.engine.cluster import scheduler_address, scheduler_security
 
-    store = shared_store()
-    url = store_url_for_workers(store)
-    return JobRegistry(store_url=url, on_finish=None if url else (lambda job: record_job(store, job)),
-                       scheduler=scheduler_address(secrets_section("dask")))
-
-
-def store_url_for_workers(store: Store) -> str | None:
-    """The workers store each run themselves when they can reach the same database; an
-    in-memory store is only reachable from here."""
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return None
-    return url.render_as_string(hide_password=False)
+    dask = secrets_section("dask")
+    return JobRegistry(store=shared_store(), scheduler=scheduler_address(dask), security=scheduler_security(dask))
 
 
 def secrets_section(name: str) -> dict:

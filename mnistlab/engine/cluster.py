@@ -3,8 +3,10 @@
 Embedded (the default): `MNISTLAB_MAX_JOBS` worker processes, one thread each, a memory limit
 each (`MNISTLAB_WORKER_MEMORY`), started once per server; by default both sized from the box the
 server runs in (its container's CPU quota and memory limit: mnistlab/box.py).
-Shared: `MNISTLAB_DASK_SCHEDULER=tcp://host:8786` connects to a cluster started with the
-plain `dask scheduler` / `dask worker --preload mnistlab.engine.worker` commands.
+Shared: `MNISTLAB_DASK_SCHEDULER=tls://host:8786` connects to a cluster started with the
+plain `dask scheduler` / `dask worker --preload mnistlab.engine.worker` commands, over TLS with the
+certificate files named in `MNISTLAB_DASK_TLS_CA`, `_CERT`, `_KEY` (or the secrets' `[dask]` section).
+Workers are replaced by fresh processes between trainings (`mnistlab.engine.lifetime`).
 """
 
 from __future__ import annotations
@@ -27,13 +29,26 @@ from mnistlab.i18n import N_
 
 logger = logging.getLogger(__name__)
 
-RECYCLE_AFTER = 20  # trainings before an idle embedded worker is replaced by a fresh process
-RECYCLE_AT = 0.7  # ... or sooner, once it holds this share of its memory limit
+TLS_SETTINGS = {"tls_ca_file": "MNISTLAB_DASK_TLS_CA", "tls_client_cert": "MNISTLAB_DASK_TLS_CERT",
+                "tls_client_key": "MNISTLAB_DASK_TLS_KEY"}  # Security's argument ← the environment variable
 
 
 def scheduler_address(secrets: dict[str, Any] | None = None) -> str:
     """The shared cluster's scheduler, from the app's secrets (`[dask] scheduler`) or the environment."""
     return str((secrets or {}).get("scheduler") or os.environ.get("MNISTLAB_DASK_SCHEDULER", "")).strip()
+
+
+def scheduler_security(secrets: dict[str, Any] | None = None) -> Any:
+    """The app's TLS files for a shared scheduler (`distributed.security.Security`), from the app's secrets
+    (`[dask] tls_ca_file`, `tls_client_cert`, `tls_client_key`) or MNISTLAB_DASK_TLS_CA / _CERT / _KEY;
+    None when none is set."""
+    files = {name: str((secrets or {}).get(name) or os.environ.get(variable, "")).strip()
+             for name, variable in TLS_SETTINGS.items()}
+    if not any(files.values()):
+        return None
+    from distributed.security import Security
+
+    return Security(**{name: value for name, value in files.items() if value}, require_encryption=True)
 
 
 @dataclass
@@ -61,7 +76,7 @@ class Engine:
 
 
 def start_engine(n_workers: int | None = None, address: str = "", memory_limit: int | None = None,
-                 timeout: float = 180) -> Engine:
+                 timeout: float = 180, security: Any = None) -> Engine:
     """Connect to `address`, or start the embedded cluster. Blocks until workers are up (seconds).
 
     The embedded cluster runs in a process of its own (`python -m mnistlab.engine.cluster`), not in the
@@ -72,7 +87,11 @@ def start_engine(n_workers: int | None = None, address: str = "", memory_limit: 
     from distributed import Client
 
     if address:
-        client = Client(address, set_as_default=False, timeout="20s")
+        if not address.startswith("tls://"):
+            logger.warning("The Dask scheduler %s is reached without TLS: anyone who can reach it can run code on "
+                           "its workers. Keep the scheduler and its workers on a private network, or use tls:// "
+                           "(see the README: A class on several machines).", address)
+        client = Client(address, set_as_default=False, timeout="20s", security=security)
         limits = [w.get("memory_limit", 0) for w in client.scheduler_info().get("workers", {}).values()]
         return Engine(client, None, min(limits) if limits else 0)
     memory_limit = memory_limit or worker_memory()
@@ -110,6 +129,10 @@ def _serve(n_workers: int, memory_limit: int, parent: int) -> None:
     import dask
     from distributed import LocalCluster
 
+    from mnistlab.engine.lifetime import TrainingNanny, lifetime
+
+    duration, stagger = lifetime()
+
     dask.config.set({
         # one death of a training's worker is a verdict (too big for its memory), not bad luck to retry
         "distributed.scheduler.allowed-failures": 0,
@@ -127,7 +150,10 @@ def _serve(n_workers: int, memory_limit: int, parent: int) -> None:
     })
     cluster = LocalCluster(
         n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-        host="127.0.0.1", dashboard_address=None, preload=["mnistlab.engine.worker"],
+        host="127.0.0.1", dashboard_address=None, preload=["mnistlab.engine.worker"], worker_class=TrainingNanny,
+        # Dask's own lifetimes: a fresh process now and then under a line that never empties; a TrainingWorker
+        # retires only between trainings
+        lifetime=duration or None, lifetime_stagger=stagger or None, lifetime_restart=bool(duration),
         silence_logs=int(os.environ.get("MNISTLAB_DASK_LOG_LEVEL", logging.ERROR)),
     )
     print(cluster.scheduler_address, flush=True)

@@ -7,10 +7,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mnistlab.data.dataset import DATASET_NAMES
-from mnistlab.engine.cache import default_cache_dir
 from mnistlab.engine.follow import REFRESH_S
 from mnistlab.engine.job import FAILED, Job, max_training_seconds
-from mnistlab.engine.result import reason
+from mnistlab.engine.result import TrainingTask, reason
 from mnistlab.engine.worker import run_training
 from mnistlab.i18n import L_
 
@@ -44,7 +43,7 @@ class Dispatcher:
         """The waiting jobs that may start now, taken out of the line."""
         with self._lock:
             self._wake.wait(timeout=1.0)
-            if not self._held or self._recycle_busy:
+            if not self._held:
                 return []
             held = list(self._held)
         busy, threads = self._cluster_load()
@@ -72,18 +71,21 @@ class Dispatcher:
         """Keys the workers are running, and how many trainings the cluster runs at once."""
         client = self.engine.client
         busy = {str(key) for keys in client.processing().values() for key in keys}
-        return busy, sum(client.nthreads().values())
+        workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        # a worker retiring between trainings (paused: mnistlab.engine.lifetime) takes no new one
+        return busy, sum(w.get("nthreads", 0) for w in workers if w.get("status", "running") == "running")
 
     def _send(self, job: Job) -> None:
         """Outside the lock (an upload is pickled here); whatever goes wrong fails this job alone."""
         try:
-            payload = {
-                "key": job.key, "dask_key": job.dask_key, "spec_json": job.spec.to_json(),
-                "dataset": self._dataset_ref(job.dataset), "cache_dir": str(self.cache_dir or default_cache_dir()),
-                "store_url": self.store_url, "owner": job.owner, "max_seconds": max_training_seconds(),
-            }
+            task = TrainingTask(
+                job.key, job.dask_key, job.spec.to_json(), owner=job.owner, max_seconds=max_training_seconds(),
+                server=self.server, store_id=self._store_id(), known=self._store_knows(job.key),
+                cache_dir=str(self.cache_dir or ""),
+            )
+            dataset = self._dataset_ref(job.dataset)  # beside the task: Dask hands a scattered upload over
             self._mark(job, True)  # before the task can look
-            future = self.engine.client.submit(run_training, payload, key=job.dask_key, pure=False)
+            future = self.engine.client.submit(run_training, task, dataset, key=job.dask_key, pure=False)
         except Exception as exc:  # noqa: BLE001 — a dataset that cannot be sent, a closed client
             logger.exception("could not hand job %s to the trainers", job.key)
             with self._lock:
@@ -97,6 +99,25 @@ class Dispatcher:
         future.add_done_callback(lambda done, job=job: self._on_done(job, done))
         if stopping:  # everyone left while it was being sent
             self._leave(job, future, queued=True)
+
+    def _store_id(self) -> str:
+        """The name of the store the app lists ("" for none, or one that cannot be read: the app records)."""
+        if self.store is None:
+            return ""
+        if not self._store_name:
+            from mnistlab.store.runs import store_id
+
+            try:
+                self._store_name = store_id(self.store)
+            except Exception:  # noqa: BLE001 — the database is down: this server records, and says if it fails
+                logger.exception("could not read the run store's name")
+        return self._store_name
+
+    def _store_knows(self, key: str) -> bool:
+        try:
+            return self.store is not None and self.store.has_run(key)
+        except Exception:  # noqa: BLE001 — the database is down: measure the run, so it can be recorded later
+            return False
 
     def _dataset_ref(self, dataset: Dataset) -> Any:
         """A built-in dataset travels by name (the worker loads it once); an upload is sent to the

@@ -26,10 +26,11 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mnistlab.engine.cache import cache_key
-from mnistlab.engine.cluster import RECYCLE_AFTER, RECYCLE_AT, Engine, default_max_jobs, start_engine
+from mnistlab.engine.cluster import Engine, default_max_jobs, start_engine
 from mnistlab.engine.dispatch import Dispatcher
 from mnistlab.engine.failures import killed_message
 from mnistlab.engine.follow import mark, others_follow
@@ -54,6 +55,7 @@ from mnistlab.model.spec import MAX_JOBS_PER_NICKNAME
 if TYPE_CHECKING:
     from mnistlab.data.dataset import Dataset
     from mnistlab.model.spec import ModelSpec
+    from mnistlab.store.runs import Store
 
 ENGINE_RETRY_S = 30.0  # a failed engine start is tried again after this long (a fresh registry)
 
@@ -69,21 +71,21 @@ class JobRegistry(Dispatcher):
     """
 
     def __init__(self, max_jobs: int | None = None, cache_dir: Any = None, keep_finished: int = 16,
-                 on_finish: Any = None, store_url: str | None = None, engine: Engine | None = None,
-                 scheduler: str = "", follower_ttl: float = FOLLOWER_TTL):
+                 on_finish: Any = None, store: Store | str | None = None, engine: Engine | None = None,
+                 scheduler: str = "", follower_ttl: float = FOLLOWER_TTL, security: Any = None):
         self.max_jobs = max_jobs or default_max_jobs()
-        self.cache_dir = cache_dir
+        self.cache_dir = cache_dir  # None (the app's way): each worker's own; a folder for tests on one machine
         self.keep_finished = keep_finished
         self.on_finish = on_finish  # called with each job that ends with a model, in a callback thread
-        self.store_url = store_url  # the workers store each run there, once; else on_finish does
+        # the store the app lists: each run is recorded there once, by its worker when that reaches it, else here
+        self.store = _store(store)
+        self._store_name = ""
         self.follower_ttl = follower_ttl
         self.trainings_executed = 0  # trainings this registry saw run (cache hits do not count)
         self._lock = threading.RLock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._held: list[Job] = []  # waiting for a free trainer, first come first served
         self._wake = threading.Condition(self._lock)
-        self._recycle: set[str] = set()  # embedded workers due for a fresh process
-        self._recycle_busy = False
         self._ready = threading.Event()
         self._engine_error: Message | str = ""
         self._engine_failed_at: float | None = None  # time.monotonic() of a failed start
@@ -95,7 +97,7 @@ class JobRegistry(Dispatcher):
         if engine is not None:
             self._attach(engine)
         else:
-            threading.Thread(target=self._start_engine, args=(scheduler,), name="mnistlab-engine",
+            threading.Thread(target=self._start_engine, args=(scheduler, security), name="mnistlab-engine",
                              daemon=True).start()
 
     # --- what the pages use ---------------------------------------------------------
@@ -242,9 +244,9 @@ class JobRegistry(Dispatcher):
 
     # --- the engine -------------------------------------------------------------------
 
-    def _start_engine(self, scheduler: str) -> None:
+    def _start_engine(self, scheduler: str, security: Any) -> None:
         try:
-            engine = start_engine(self.max_jobs, scheduler)
+            engine = start_engine(self.max_jobs, scheduler, security=security)
         except Exception as exc:  # noqa: BLE001 — every page says why nothing trains
             logger.exception("the training engine could not start")
             self._engine_error = L_("The training engine could not start ({kind}: {reason}).",
@@ -291,9 +293,9 @@ class JobRegistry(Dispatcher):
 
         from distributed import KilledWorker
 
-        payload, error, state = None, "", DONE  # error: a Message or ""
+        result, error, state = None, "", DONE  # error: a Message or ""
         try:
-            payload = future.result()
+            result = future.result()
         except CancelledError:
             state, error = CANCELLED, L_("Cancelled before it started.")
         except KilledWorker as exc:  # its worker died: a memory kill by the nanny, or anything else
@@ -302,33 +304,39 @@ class JobRegistry(Dispatcher):
             state, error = FAILED, L_("Training failed: {kind}: {reason}", kind=type(exc).__name__, reason=reason(exc))
         finally:
             future.release()
-        result = None
-        if payload is not None:
-            result = TrainResult(
-                payload["model"], payload["history"], payload["seconds"], payload["epochs_done"],
-                stopped=payload["stopped"], diverged=payload["diverged"], cached=payload["cached"],
-                key=payload["key"], message=payload["message"], notice=payload["notice"],
-            )
+        if result is not None:
             state = DONE if result.complete or result.cached else STOPPED
+            result = self._record(job, result)  # before the job ends: a student who sees it done finds the run
         if job.marked:  # before the job ends: a fresh job of the same key marks itself only after
             self._mark(job, False)
         with self._lock:
-            job.result, job.run_id = result, (payload or {}).get("run_id")
+            job.result, job.run_id = result, result.run_id if result is not None else None
             if result is not None and not result.cached:
                 self.trainings_executed += 1
-            self._note_worker(payload)
             self._end(job, state, error)
             if not any(j.active and j.dataset.fingerprint == job.dataset.fingerprint for j in self._jobs.values()):
                 self._scattered.pop(job.dataset.fingerprint, None)  # its copy on the cluster is released
             self._wake.notify()
-        if self.on_finish is not None and result is not None and not (payload or {}).get("stored"):
+        if self.on_finish is not None and result is not None:
             try:
                 self.on_finish(job)
-            except Exception as exc:  # noqa: BLE001 — recording is a side effect: the student keeps the model
-                logger.exception("Recording the run of job %s failed", job.key)
-                result.notice = L_("This run could not be saved to the class's experiments ({reason}).",
-                                   reason=reason(exc))
-        self._maybe_recycle()
+            except Exception:  # noqa: BLE001 — a side effect: the student keeps the model
+                logger.exception("on_finish failed for job %s", job.key)
+
+    def _record(self, job: Job, result: TrainResult) -> TrainResult:
+        """Record the run here unless its worker did, or another server asked first (it records it): once."""
+        from mnistlab.store.runs import record_run
+
+        if result.recorded or self.store is None or result.requested_by not in ("", self.server):
+            return result
+        try:
+            return replace(result, recorded=True, run_id=record_run(self.store, job.spec, job.dataset, result,
+                                                                      job.owner))
+        except Exception as exc:  # noqa: BLE001 — recording is a side effect: the student keeps the model
+            logger.exception("Recording the run of job %s failed", job.key)
+            failed = L_("This run could not be saved to the class's experiments ({reason}).", reason=reason(exc))
+            return replace(result, notice=L_("{first} {second}", first=result.notice, second=failed)
+                           if result.notice else failed)
 
     # --- inside the lock ---------------------------------------------------------------
 
@@ -342,33 +350,6 @@ class JobRegistry(Dispatcher):
         finished = [key for key, job in self._jobs.items() if not job.active]
         for key in finished[: max(0, len(finished) - self.keep_finished)]:
             del self._jobs[key]
-
-    def _note_worker(self, payload: dict | None) -> None:
-        if not payload or self.engine is None or not self.engine.embedded:
-            return
-        limit = self.engine.memory_limit
-        used = payload.get("worker_rss", 0)
-        if payload.get("worker_trainings", 0) >= RECYCLE_AFTER or (limit and used > RECYCLE_AT * limit):
-            self._recycle.add(payload["worker"])
-
-    # --- recycling: fresh worker processes, so memory does not creep over a day of classes ---
-
-    def _maybe_recycle(self) -> None:
-        with self._lock:
-            if not self._recycle or self._recycle_busy or any(job.active for job in self._jobs.values()):
-                return
-            workers, self._recycle = sorted(self._recycle), set()
-            self._recycle_busy = True  # new jobs wait in _held until the fresh workers are up
-        threading.Thread(target=self._restart, args=(workers,), name="mnistlab-recycle", daemon=True).start()
-
-    def _restart(self, workers: list[str]) -> None:
-        try:
-            self.engine.client.restart_workers(workers, timeout=120, raise_for_error=False)
-        except Exception:  # noqa: BLE001 — a worker that will not restart is replaced by its nanny anyway
-            logger.exception("recycling %s failed", workers)
-        with self._lock:
-            self._recycle_busy = False
-            self._wake.notify()
 
     # --- the Class page: the class's line, its time, the teacher's Stop -----------------------
 
@@ -388,3 +369,11 @@ class JobRegistry(Dispatcher):
         with self._lock:
             job.followers.clear()
         return self.stop(job, "")
+
+
+def _store(store: Store | str | None) -> Store | None:
+    if store is None or not isinstance(store, str):
+        return store
+    from mnistlab.store.runs import Store
+
+    return Store(store)

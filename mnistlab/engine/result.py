@@ -1,7 +1,8 @@
-"""What a training gives back and where it is: the typed values the worker sends to the app.
+"""The typed values the app and its workers send each other (both sides import them).
 
-`Progress` is what the callbacks receive; `TrainResult` is the run, its model travelling as the
-bytes of its `.keras` file between processes and loaded on first use.
+`TrainingTask` is what the app asks a worker for (never where the app keeps its files or its database);
+`Progress` is what the callbacks receive; `TrainResult` is the run the worker sends back, its model
+travelling as the bytes of its `.keras` file and loaded on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,22 @@ if TYPE_CHECKING:
     import keras
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass(frozen=True)
+class TrainingTask:
+    """One training as a worker receives it (the dataset travels beside it: a name, or a scattered upload).
+    Nothing here names a folder or a database of the app's machine: the worker uses its own."""
+
+    key: str  # the cache key
+    dask_key: str
+    spec_json: str
+    owner: str = ""  # the nickname the run carries
+    max_seconds: float = 0.0  # 0: no limit
+    server: str = ""  # the app server that asks: it records the run unless the worker does
+    store_id: str = ""  # the name of the store the app lists (`mnistlab.store.runs.store_id`), not its address
+    known: bool = False  # that store has a complete run of this key already
+    cache_dir: str = ""  # "" (the app's way): the worker's own; tests and benchmarks on one machine may set one
 
 
 @dataclass(frozen=True)
@@ -43,11 +60,12 @@ class Progress:
         return self.elapsed * (1 - done) / done if done > 0 else None
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class TrainResult:
-    """What a training gives back. The model may arrive as the bytes of its `.keras` file
-    (from a worker process): it is then loaded on first use, so an app process that only
-    shows curves never imports TensorFlow."""
+    """What a training gives back, as the worker sends it to the app: one frozen value, pickled whole.
+    The model may arrive as the bytes of its `.keras` file (from a worker process): it is then loaded on
+    first use, so an app process that only shows curves never imports TensorFlow. A changed copy is
+    `dataclasses.replace(result, ...)`."""
 
     model_or_bytes: Any  # a keras.Model, or the bytes of its .keras file
     history: dict[str, Any]
@@ -61,16 +79,28 @@ class TrainResult:
     # `str(result.message)` is the text.
     message: Message | str = ""
     notice: Message | str = ""  # something the student should know that is not about the model (cache, store)
+    test_accuracy: float | None = None  # on the dataset's test set, measured where it trained (None: not yet)
+    test_loss: float | None = None
+    # Where the run was recorded (`mnistlab.store.runs.record_run`): `recorded` once the worker took care of it
+    # (in its own store, which is the app's), `run_id` its id there (None if it was stored before, or failed).
+    recorded: bool = False
+    run_id: int | None = None
+    requested_by: str = ""  # the app server whose request started the training: it records the run otherwise
 
     @property
     def complete(self) -> bool:
         return not (self.stopped or self.diverged)
 
     @property
+    def status(self) -> str:
+        """What the run store calls it: done, stopped or diverged."""
+        return "diverged" if self.diverged else "stopped" if self.stopped else "done"
+
+    @property
     def model(self) -> keras.Model:
         with _LOADING:
-            if isinstance(self.model_or_bytes, (bytes, bytearray)):
-                self.model_or_bytes = model_from_bytes(bytes(self.model_or_bytes))
+            if isinstance(self.model_or_bytes, (bytes, bytearray)):  # loaded once: a cache, not a change
+                object.__setattr__(self, "model_or_bytes", model_from_bytes(bytes(self.model_or_bytes)))
         return self.model_or_bytes
 
     def model_bytes(self) -> bytes:

@@ -7,6 +7,7 @@ model that comes out takes [0, 1] images like every MNIST tutorial's.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -109,13 +110,14 @@ def train(
         if hit is not None:
             return hit
     result = _fit(spec, dataset, on_epoch, on_batch, should_stop)
-    result.key = key
+    result = dataclasses.replace(result, key=key)
     if use_cache and result.complete:
         try:
             store_result(cache, result)
         except OSError as exc:  # a full or read-only disk costs the cache, never the model
-            result.notice = L_("The training cache is unavailable ({reason}), so this model was not kept for next "
-                               "time; you still have it now.", reason=exc.strerror or str(exc))
+            result = dataclasses.replace(result, notice=L_(
+                "The training cache is unavailable ({reason}), so this model was not kept for next time; you still "
+                "have it now.", reason=exc.strerror or str(exc)))
     return result
 
 

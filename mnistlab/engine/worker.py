@@ -6,8 +6,11 @@ TensorFlow before the first job arrives.
 
 The task reports progress with `log_event` on one topic, reads its stop switch (the
 servers that follow it, kept on the scheduler: `mnistlab.engine.follow`) between batches,
-stops on its own past `max_seconds`, and returns the model as the bytes of its `.keras`
-file, so nothing in the app process has to import TensorFlow to follow a training.
+stops on its own past `max_seconds`, and returns the `TrainResult` itself, its model as the bytes
+of its `.keras` file and its test scores measured, so nothing in the app process has to import
+TensorFlow to follow or record a training. A worker may be on another machine: it uses its own
+training cache (`MNISTLAB_CACHE_DIR` there), its own data, and its own run store (MNISTLAB_RUNS_URL
+there) only when that is the app's; nothing about the app's folders or database travels in a task.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import functools
 import logging
 import os
 import time
+from dataclasses import replace
 from typing import Any
 
+from mnistlab.engine.result import TrainingTask, TrainResult
 from mnistlab.i18n import L_, Ln_
 
 logger = logging.getLogger(__name__)
@@ -84,38 +89,31 @@ def resolve_dataset(dataset: Any):
 
 
 @functools.cache
-def _store(url: str):
+def own_store():
+    """The run store this worker reaches from its own settings: a database server in its own environment
+    (MNISTLAB_RUNS_URL), never the app's SQLite file on another machine. None when it has none."""
     from mnistlab.store.runs import Store
 
-    return Store(url)
+    url = os.environ.get("MNISTLAB_RUNS_URL", "").strip()
+    return Store(url) if url else None
 
 
-_trainings = 0
-
-
-def _process_rss() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def run_training(job: dict[str, Any]) -> dict[str, Any]:
-    """The Dask task: train (or take from the worker's disk cache), store the run, return it."""
+def run_training(task: TrainingTask, dataset: Any) -> TrainResult:
+    """The Dask task: train (or take from this worker's own disk cache), measure, record the run when this
+    worker reaches the app's store, and return the result itself: one frozen value, pickled whole."""
     from distributed import get_client, get_worker
 
     from mnistlab.engine.follow import nobody_follows
+    from mnistlab.engine.lifetime import note_training
     from mnistlab.engine.train import train
     from mnistlab.model.spec import ModelSpec
 
-    global _trainings
     lower_priority()
     worker = get_worker()
-    key = job["dask_key"]
+    key = task.dask_key
     worker.log_event(TOPIC, {"key": key, "kind": "started", "worker": worker.address})
     client = get_client()
-    limit = float(job.get("max_seconds") or 0)
+    limit = task.max_seconds
     state = {"stop_checked": 0.0, "stopped": False, "reported": 0.0, "began": time.monotonic(), "timed_out": False}
 
     def should_stop() -> bool:
@@ -140,26 +138,19 @@ def run_training(job: dict[str, Any]) -> dict[str, Any]:
                 "logs": progress.logs, "history": progress.history,
             })
 
-    spec = ModelSpec.from_json(job["spec_json"])
-    dataset = resolve_dataset(job["dataset"])
+    spec = ModelSpec.from_json(task.spec_json)
+    dataset = resolve_dataset(dataset)
     result = train(spec, dataset, on_epoch=lambda p: report(p, force=True), on_batch=report,
-                   should_stop=should_stop, cache_dir=job["cache_dir"])
+                   should_stop=should_stop, cache_dir=task.cache_dir or None)  # None: this worker's own folder
     if state["timed_out"] and result.stopped:
-        result.message = _time_limit_message(limit, result.epochs_done)
+        result = replace(result, message=_time_limit_message(limit, result.epochs_done))
+    if not (result.cached and task.known):  # the app's store has this run already: nothing to measure
+        result = _measured(result, dataset)
+    result = replace(result, model_or_bytes=result.model_bytes(), requested_by=task.server)
+    result = _record_here(task, spec, dataset, result)
     if not result.cached:
-        _trainings += 1
-    run_id, record_error = _record(job, result, spec, dataset)
-    notice = result.notice
-    if notice and record_error:
-        notice = L_("{first} {second}", first=notice, second=record_error)
-    return {
-        "model": result.model_bytes(), "history": result.history, "seconds": result.seconds,
-        "epochs_done": result.epochs_done, "stopped": result.stopped, "diverged": result.diverged,
-        "cached": result.cached, "key": result.key, "message": result.message,
-        "notice": notice or record_error or "",
-        "run_id": run_id, "stored": bool(job.get("store_url")) and not record_error,
-        "worker": worker.address, "worker_trainings": _trainings, "worker_rss": _process_rss(),
-    }
+        note_training(worker)
+    return result
 
 
 def _time_limit_message(limit: float, done: int):
@@ -169,23 +160,34 @@ def _time_limit_message(limit: float, done: int):
                "(MNISTLAB_MAX_TRAINING_S); the {n} complete epochs are kept.", done, seconds=limit)
 
 
-def _record(job: dict[str, Any], result, spec, dataset):
-    """Store the run: a fresh one always, one served from the cache when the store lacks it (its first
-    insert failed, or the teacher cleared the runs since). Returns (run id, the reason it was not saved)."""
-    from types import SimpleNamespace
+def _measured(result: TrainResult, dataset) -> TrainResult:
+    """The test scores, measured here where the model already is (the app then needs no TensorFlow to record)."""
+    if result.diverged:
+        return result
+    from mnistlab.insight.evaluate import evaluate
 
+    scores = evaluate(result.model, dataset)
+    return replace(result, test_accuracy=scores.accuracy, test_loss=scores.loss)
+
+
+def _record_here(task: TrainingTask, spec, dataset, result: TrainResult) -> TrainResult:
+    """Record the run in this worker's own store when it is the one the app lists (the same store id); else
+    the app records it. A failed insert is said in the notice: the student keeps the model."""
     from mnistlab.engine.result import reason
-    from mnistlab.store.runs import record_job
+    from mnistlab.store.runs import record_run, store_id
 
-    if not job.get("store_url"):
-        return None, None
-    done = SimpleNamespace(result=result, spec=spec, dataset=dataset, key=job["key"], owner=job.get("owner", ""))
     try:
-        store = _store(job["store_url"])
-        if result.cached and store.has_run(job["key"]):
-            return None, None
-        return record_job(store, done, again=True), None
+        store = own_store()
+        if store is None or not task.store_id or store_id(store) != task.store_id:
+            return result
+    except Exception:  # noqa: BLE001 — a store this worker cannot reach: the app records the run
+        logger.exception("the worker's own run store cannot be used; the app records %s", task.key)
+        return result
+    try:
+        return replace(result, recorded=True, run_id=record_run(store, spec, dataset, result, task.owner))
     except Exception as exc:  # noqa: BLE001 — the student keeps the model whatever the database says
-        logger.exception("storing the run of %s failed", job["dask_key"])
-        return None, L_("This run could not be saved to the class's experiments ({kind}: {reason}).",
-                        kind=type(exc).__name__, reason=reason(exc))
+        logger.exception("storing the run of %s failed", task.dask_key)
+        failed = L_("This run could not be saved to the class's experiments ({kind}: {reason}).",
+                    kind=type(exc).__name__, reason=reason(exc))
+        notice = L_("{first} {second}", first=result.notice, second=failed) if result.notice else failed
+        return replace(result, recorded=True, notice=notice)

@@ -28,7 +28,7 @@ from mnistlab.store.drawings import Drawing, add_drawing, delete_drawing, list_d
 from mnistlab.store.owners import clean_nickname, may_delete, refused
 from mnistlab.store.schema import RUNS, SchemaError, StoreError, database, database_said, prepare
 
-__all__ = ["RUNS", "Drawing", "Run", "Store", "StoreError", "record_job"]
+__all__ = ["RUNS", "Drawing", "Run", "Store", "StoreError", "record_run", "store_id"]
 
 
 @dataclass
@@ -251,23 +251,43 @@ def _english(text: str | Message) -> str:
     return text.english() if isinstance(text, Message) else str(text)
 
 
-def record_job(store: Store, job, again: bool = False) -> int | None:
-    """Store a finished job's run with its test scores; a result served from the cache was stored before,
-    unless `again` (the store lost it). A database failure is a StoreError whose message the student should
-    read: the run is not saved."""
-    from mnistlab.insight.evaluate import evaluate
-
-    result = job.result
-    if result is None or (result.cached and not again):
+def record_run(store: Store, spec, dataset, result, owner: str = "") -> int | None:
+    """The one place a run is recorded: a finished or stopped `TrainResult` of `spec` on `dataset`, with its
+    test scores (measured here only when the result has none). A result served from the training cache is
+    stored only when the store lacks its run (its first insert failed, or the teacher cleared the runs);
+    then None. A database failure is a StoreError whose message the student should read: the run is not saved."""
+    if result.cached and store.has_run(result.key):
         return None
-    status = "diverged" if result.diverged else "stopped" if result.stopped else "done"
-    accuracy = loss = None
-    if not result.diverged:
-        scores = evaluate(result.model, job.dataset)
+    accuracy, loss = result.test_accuracy, result.test_loss
+    if accuracy is None and not result.diverged:
+        from mnistlab.insight.evaluate import evaluate
+
+        scores = evaluate(result.model, dataset)
         accuracy, loss = scores.accuracy, scores.loss
     return store.add(
-        name=job.spec.name, dataset=job.dataset.name, source=_english(job.dataset.source), spec_json=job.spec.to_json(),
-        history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=status,
-        cache_key=job.key, model_bytes=result.model_bytes(), test_accuracy=accuracy, test_loss=loss,
-        owner=getattr(job, "owner", ""),
+        name=spec.name, dataset=dataset.name, source=_english(dataset.source), spec_json=spec.to_json(),
+        history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=result.status,
+        cache_key=result.key, model_bytes=result.model_bytes(), test_accuracy=accuracy, test_loss=loss, owner=owner,
     )
+
+
+def store_id(store: Store) -> str:
+    """The store's own name, kept in the database (never its URL or password): two processes that reach the
+    same database read the same id, so a worker knows whether its store is the one the app lists."""
+    import uuid
+
+    from mnistlab.store.schema import META
+
+    query = sa.select(META.c.value).where(META.c.key == "store_id")
+    with database(L_("read the store's name")):
+        with store.engine.connect() as connection:
+            found = connection.execute(query).scalar()
+        if found is None:
+            try:
+                with store.engine.begin() as connection:
+                    connection.execute(sa.insert(META).values(key="store_id", value=uuid.uuid4().hex))
+            except sa.exc.IntegrityError:  # another process named it first: theirs it is
+                pass
+            with store.engine.connect() as connection:
+                found = connection.execute(query).scalar()
+    return str(found)
