@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import math
 import os
+import random
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,6 +91,43 @@ def training_wrapper(model: keras.Model, augmentation: str = "off", seed: int = 
     )
 
 
+class _ThreadSeeds:
+    """Stands in for the `random` module where Keras draws the seed of each initializer and dropout layer
+    made without one (`keras.src.random.seed_generator.make_default_seed`). That module is the process's:
+    other threads draw from it at any moment (a Dask worker's heartbeat samples its message with
+    `random.sample`, dask.sizeof), and a draw between `set_random_seed` and the last layer gave the model
+    other initial weights. Here a thread inside `keras_seeds` draws from its own generator, seeded as the
+    global one would be (the same stream: the same weights as in a quiet process); any other thread draws
+    from the global one, as before."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __getattr__(self, name: str):
+        return getattr(getattr(self._local, "rng", None) or random, name)
+
+
+@functools.cache
+def _thread_seeds() -> _ThreadSeeds:
+    from keras.src.random import seed_generator
+
+    seeds = _ThreadSeeds()
+    if getattr(seed_generator, "python_random", None) is random:
+        seed_generator.python_random = seeds  # once per process; other threads see no difference
+    return seeds
+
+
+@contextmanager
+def keras_seeds(seed: int):
+    """Within this block, the layers this thread makes get seeds from `seed` alone, whatever other threads do."""
+    seeds = _thread_seeds()
+    seeds._local.rng = random.Random(seed)
+    try:
+        yield
+    finally:
+        seeds._local.rng = None
+
+
 def train(
     spec: ModelSpec,
     dataset: Dataset,
@@ -129,16 +169,17 @@ def _fit(spec, dataset, on_epoch, on_batch, should_stop) -> TrainResult:
     data = dataset.subset_train(spec.train_size, spec.seed) if spec.train_size else dataset
     x_fit, y_fit, x_val, y_val = split_validation(data.x_train, data.y_train, spec.validation_split, spec.seed)
     keras.utils.set_random_seed(spec.seed)
-    model = build_model(spec)
-    trainer = training_wrapper(model, spec.augmentation, spec.seed)
-    trainer.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
-    steps = weight_updates(len(data.x_train), spec.validation_split, spec.batch_size, spec.epochs).per_epoch
-    watcher = _make_watcher(spec, steps, on_epoch, on_batch, should_stop)
-    validation = (x_val, keras.utils.to_categorical(y_val, 10)) if x_val is not None else None
-    trainer.fit(
-        x_fit, keras.utils.to_categorical(y_fit, 10), batch_size=spec.batch_size, epochs=spec.epochs,
-        validation_data=validation, shuffle=True, verbose=0, callbacks=[watcher],
-    )
+    with keras_seeds(spec.seed):
+        model = build_model(spec)
+        trainer = training_wrapper(model, spec.augmentation, spec.seed)
+        trainer.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
+        steps = weight_updates(len(data.x_train), spec.validation_split, spec.batch_size, spec.epochs).per_epoch
+        watcher = _make_watcher(spec, steps, on_epoch, on_batch, should_stop)
+        validation = (x_val, keras.utils.to_categorical(y_val, 10)) if x_val is not None else None
+        trainer.fit(
+            x_fit, keras.utils.to_categorical(y_fit, 10), batch_size=spec.batch_size, epochs=spec.epochs,
+            validation_data=validation, shuffle=True, verbose=0, callbacks=[watcher],
+        )
     seconds = time.perf_counter() - watcher.started
     done = len(watcher.history.get("loss", []))
     watcher.stopped = watcher.stopped and done < spec.epochs  # a Stop that came with the last batch: complete
