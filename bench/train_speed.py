@@ -10,6 +10,9 @@ Three times are reported, medians over the rounds:
   epoch 1  the first epoch, which includes tracing the training step
   later    the median of epochs 2.. (steady state; needs --epochs 2 or more)
 Epochs are timed the same way on both sides (from on_epoch_begin to on_epoch_end).
+train() runs in float32 here, as plain fit does. Where the CPU computes in bfloat16 itself (AMX or
+AVX-512 BF16 in /proc/cpuinfo), a second table compares train() in float32 with train() in mixed
+bfloat16 (ratio = float32 / bfloat16); elsewhere it says so and prints none.
 
 How to read it: each ratio is plain / train(); above 1.0 means train() is faster, below
 1.0 slower. The machine is shared and noisy, so compare the two sides of one run only,
@@ -58,12 +61,12 @@ def plain_fit(spec, dataset) -> tuple[float, list[float]]:
     return time.perf_counter() - started, timer.seconds
 
 
-def ours(spec, dataset) -> tuple[float, list[float]]:
+def ours(spec, dataset, precision: str = "float32") -> tuple[float, list[float]]:
     """mnistlab.engine.train without its disk cache; returns (whole call seconds, per-epoch seconds)."""
     from mnistlab import train
 
     started = time.perf_counter()
-    result = train(spec, dataset, use_cache=False)
+    result = train(spec, dataset, use_cache=False, precision=precision)
     return time.perf_counter() - started, result.history["epoch_seconds"]
 
 
@@ -179,6 +182,26 @@ def main() -> None:
             for run, runs in sides if round_ % 2 == 0 else sides[::-1]:
                 runs.append(run(spec, dataset))
         print_rows(name, summarise(plain_runs), summarise(our_runs))
+    bfloat16_rows(args, dataset)
+
+
+def bfloat16_rows(args, dataset) -> None:
+    """train() in float32 against train() in mixed bfloat16, where the CPU computes in bfloat16 itself."""
+    from mnistlab import PRESETS
+    from mnistlab.engine.precision import MIXED_BFLOAT16, bfloat16_supported
+
+    if not bfloat16_supported():
+        print("bfloat16: not supported on this CPU (no amx_bf16 or avx512_bf16 in /proc/cpuinfo): float32 only")
+        return
+    print(f"bfloat16: ratio = train() in float32 / train() in {MIXED_BFLOAT16}, above 1.0: bfloat16 faster")
+    for name in args.presets.split(","):
+        spec = PRESETS[name].spec.replace(epochs=args.epochs, validation_split=0.0, train_size=0)
+        float32_runs, bf16_runs = [], []
+        for round_ in range(args.rounds):
+            sides = [("float32", float32_runs), (MIXED_BFLOAT16, bf16_runs)]
+            for precision, runs in sides if round_ % 2 == 0 else sides[::-1]:
+                runs.append(ours(spec, dataset, precision))
+        print_rows(name, summarise(float32_runs), summarise(bf16_runs))
 
 
 if __name__ == "__main__":

@@ -140,8 +140,6 @@ def test_stopping_a_queued_job_cancels_it(registry, tiny):
     assert reg.position(waiting) == 0
 
 
-@pytest.mark.xfail(reason="regression found at the end of the session that merged the engine, box and logging "
-                          "changes: two trainings at once no longer give their solo losses; to be found", strict=False)
 def test_two_jobs_at_once_give_their_solo_histories(registry, tiny, tmp_path):
     a, b = spec(seed=11, epochs=3, units=32), spec(seed=12, epochs=3, units=32)
     solo = registry(cache_dir=tmp_path / "solo")

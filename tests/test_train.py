@@ -140,3 +140,26 @@ def test_cache_entry_is_readable_json(tiny, isolated_cache):
 def test_a_cnn_preset_trains_one_epoch(tiny, name):
     result = train(PRESETS[name].spec.replace(epochs=1), tiny, use_cache=False)
     assert result.complete and result.history["accuracy"][0] > 0.1
+
+
+def test_another_thread_drawing_random_numbers_does_not_change_the_model(tiny, monkeypatch):
+    # A Dask worker's heartbeat samples its message with Python's global `random` (dask.sizeof) at any
+    # moment, also while a training builds its model: the draws land between the seeding and the layers
+    import random
+    import threading
+
+    import mnistlab.model.build
+
+    alone = train(SMALL.replace(epochs=1), tiny, use_cache=False)
+    real_build = mnistlab.model.build.build_model
+
+    def build_while_another_thread_draws(spec, compile=True):
+        other = threading.Thread(target=lambda: [random.random() for _ in range(10)])
+        other.start()
+        other.join()
+        return real_build(spec, compile)
+
+    monkeypatch.setattr(mnistlab.model.build, "build_model", build_while_another_thread_draws)
+    disturbed = train(SMALL.replace(epochs=1), tiny, use_cache=False)
+    assert disturbed.history["loss"] == alone.history["loss"]
+    assert disturbed.history["val_accuracy"] == alone.history["val_accuracy"]

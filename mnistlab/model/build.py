@@ -47,7 +47,8 @@ def build_model(spec: ModelSpec, compile: bool = True) -> keras.Model:
     for layer in spec.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
         layers.append(keras_layer(layer, f"{layer.kind}_{counts[layer.kind]}"))
-    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
+    # float32 whatever the policy: a mixed-precision training's probabilities and loss stay exact
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output", dtype="float32"))
     model = keras.Sequential(layers, name=spec.name if spec.name.isidentifier() else "mnistlab_model")
     if compile:
         model.compile(optimizer=make_optimizer(spec), loss="categorical_crossentropy", metrics=["accuracy"])
