@@ -26,7 +26,7 @@ AUGMENTATIONS = {"off": N_("off"), "light": N_("light"), "strong": N_("strong")}
 # The table's headers: its rows' keys, in the reader's language
 COLUMNS = (N_("Run"), N_("Owner"), N_("Model"), N_("Data"), N_("Optimizer"), N_("Learning rate"), N_("Batch size"),
            N_("Epochs"), N_("Augmentation"), N_("Parameters"), N_("Test accuracy"), N_("Time (s)"), N_("Status"),
-           N_("When"), N_("Note"))
+           N_("When"), N_("Computed in"), N_("Note"))
 # Shown without scrolling at 1280 px in either language (tests/test_browser_experiments.py); the rest on demand
 MAIN_COLUMNS = (N_("Run"), N_("Model"), N_("Test accuracy"), N_("Epochs"), N_("Time (s)"), N_("When"))  # in order
 EXTRA_COLUMNS = tuple(name for name in COLUMNS if name not in MAIN_COLUMNS)
@@ -46,6 +46,7 @@ def table_rows(runs: list[Run]) -> list[dict]:
             spec_parameters(run.spec_dict) if run.spec_dict else None, run.test_accuracy, round(run.seconds, 1),
             tr(STATUSES[run.status]) if run.status in STATUSES else run.status,
             dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M"),
+            run.precision or None,  # float32, or mixed_bfloat16 where the trainer's CPU has bfloat16
             str(run.problem) if run.problem else run.problem,
         )
         rows.append({tr(name): value for name, value in zip(COLUMNS, values, strict=True)})

@@ -67,9 +67,9 @@ def test_a_job_stores_its_owner(store, tiny):
     from mnistlab.model.spec import dense, flatten
 
     spec = ModelSpec((flatten(), dense(4)), epochs=1, name="owned")
-    result = TrainResult(build_model(spec), {"loss": [1.0]}, 0.5, 1, key="k")
+    result = TrainResult(build_model(spec), {"loss": [1.0], "precision": "mixed_bfloat16"}, 0.5, 1, key="k")
     run_id = record_run(store, spec, tiny, result, owner="ann")
-    assert store.get(run_id).owner == "ann"
+    assert (store.get(run_id).owner, store.get(run_id).precision) == ("ann", "mixed_bfloat16")
 
 
 def test_a_failed_save_is_a_store_error_the_student_can_read(store, tiny):

@@ -268,7 +268,14 @@ def record_run(store: Store, spec, dataset, result, owner: str = "") -> int | No
         name=spec.name, dataset=dataset.name, source=_english(dataset.source), spec_json=spec.to_json(),
         history=result.history, seconds=result.seconds, epochs_done=result.epochs_done, status=result.status,
         cache_key=result.key, model_bytes=result.model_bytes(), test_accuracy=accuracy, test_loss=loss, owner=owner,
+        precision=_precision(result.history),
     )
+
+
+def _precision(history: dict) -> str | None:
+    """The Keras dtype policy a training recorded in its history (mnistlab.engine.precision), if any."""
+    value = history.get("precision") if isinstance(history, dict) else None
+    return value if isinstance(value, str) and len(value) <= 20 else None
 
 
 def store_id(store: Store) -> str:
