@@ -46,7 +46,7 @@ def table_rows(runs: list[Run]) -> list[dict]:
             spec_parameters(run.spec_dict) if run.spec_dict else None, run.test_accuracy, round(run.seconds, 1),
             tr(STATUSES[run.status]) if run.status in STATUSES else run.status,
             dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M"),
-            run.precision or None,  # float32, or mixed_bfloat16 where the trainer's CPU has bfloat16
+            run.precision or "float32",  # mixed_bfloat16 where the trainer's CPU has it; before that, float32 always
             str(run.problem) if run.problem else run.problem,
         )
         rows.append({tr(name): value for name, value in zip(COLUMNS, values, strict=True)})
