@@ -19,7 +19,7 @@ ALLOWED = {
     "crossentropy", "english", "one", "hot", "kernel", "bias", "activation", "dot", "input", "output", "units",
     "filters", "model", "fit", "compile", "max", "min", "exp", "conv", "maxpooling", "nan", "spec", "decay",
     "epoch", "epochs", "batch", "batch_size", "validation_split", "learning_rate",
-    "float32", "mixed_bfloat16", "bfloat16",  # Keras dtype policies, as Keras names them
+    "float", "bfloat", "mixed",  # float32 and mixed_bfloat16: Keras dtype policies, as Keras names them
 }
 
 
