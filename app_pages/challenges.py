@@ -88,7 +88,7 @@ def the_class_challenges() -> None:
         st.error(str(exc))
         return
     if not challenges:
-        st.info(_("The class has no challenges yet: the teacher makes them on the Class page."))
+        st.info(_("The class has no challenges yet: the teacher makes them on the Classroom page."))
         return
     st.subheader(_("The class's challenges"))
     for challenge in challenges[:10]:
