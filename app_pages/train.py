@@ -123,7 +123,7 @@ def show_result(job: Job, dataset) -> None:
     elif result.stopped:
         st.warning(str(result.message), icon=":material/stop_circle:")
     elif result.cached:
-        st.success(_("{message} (This exact training was done before.)", message=str(result.message)))
+        st.success(_("{outcome} (This exact training was done before.)", outcome=str(result.message)))
     else:
         st.success(str(result.message))
     if result.notice:

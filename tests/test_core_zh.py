@@ -95,7 +95,7 @@ def test_training_curves_built_under_chinese_have_chinese_words(zh):
     figure = charts.history_chart(history, "loss")
     texts = [figure.layout.title.text, figure.layout.xaxis.title.text, charts.y_title(figure),
              *(trace.name for trace in figure.data)]
-    assert texts[:3] == ["损失", "轮（epoch）", "损失"]
+    assert texts[:3] == ["损失", "轮（epoch）", "交叉熵 · 越低越好"]  # the y axis says what the numbers are
     assert texts[3:5] == ["训练集", "验证集"]
     for text in texts:
         assert CJK.search(text) and not _english_words(text), text
