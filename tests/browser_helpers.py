@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from apptest import ROOT
 
@@ -67,3 +69,18 @@ def shoot(page, name):
 def no_exception(page):
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
+
+
+@contextmanager
+def server_store(url: str) -> Iterator[str]:
+    """MNISTLAB_RUNS_URL set to `url` while a module's server starts and runs (the store its pages show),
+    then put back as it was."""
+    previous = os.environ.get("MNISTLAB_RUNS_URL")
+    os.environ["MNISTLAB_RUNS_URL"] = url
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("MNISTLAB_RUNS_URL", None)
+        else:
+            os.environ["MNISTLAB_RUNS_URL"] = previous

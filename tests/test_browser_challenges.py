@@ -4,10 +4,8 @@ challenge's rules and both leaderboards, the student's own row marked, nothing w
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from browser_helpers import SLOW, no_exception, open_page, shoot, wait_idle
+from browser_helpers import SLOW, no_exception, open_page, server_store, shoot, wait_idle
 
 from mnistlab.model.spec import ModelSpec, dense, flatten
 
@@ -36,13 +34,8 @@ def challenge(tmp_path_factory, small_model):
         store.add(name="tiny", dataset="mnist", source="MNIST sample", spec_json=SPEC.to_json(), history={},
                   seconds=1.0, epochs_done=1, status="done", cache_key=f"k-{owner}", model_bytes=model, owner=owner)
     reveal(store, code)
-    previous = os.environ.get("MNISTLAB_RUNS_URL")
-    os.environ["MNISTLAB_RUNS_URL"] = url
-    yield code
-    if previous is None:
-        os.environ.pop("MNISTLAB_RUNS_URL", None)
-    else:
-        os.environ["MNISTLAB_RUNS_URL"] = previous
+    with server_store(url):
+        yield code
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,10 @@ accuracy among them, fit without a sideways scroll (screenshots in artifacts/scr
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from browser_helpers import SLOW, no_exception, open_page, shoot
+from browser_helpers import SLOW, no_exception, open_page, server_store, shoot
 
 from mnistlab.model.presets import PRESETS
 
@@ -35,13 +34,8 @@ def runs_url(tmp_path_factory):
         store.add(name=name, dataset="mnist", source="MNIST sample: 5,000 real digits", spec_json=spec.to_json(),
                   history=history, seconds=12.3 + number, epochs_done=4, status="stopped" if number == 3 else "done",
                   cache_key=f"browser-{number}", model_bytes=None, test_accuracy=accuracy, owner="ann")
-    previous = os.environ.get("MNISTLAB_RUNS_URL")
-    os.environ["MNISTLAB_RUNS_URL"] = url
-    yield url
-    if previous is None:
-        os.environ.pop("MNISTLAB_RUNS_URL", None)
-    else:
-        os.environ["MNISTLAB_RUNS_URL"] = previous
+    with server_store(url):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ Chinese on the pages that show it (screenshots in artifacts/screenshots/phone_*.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from browser_helpers import SHOTS, SLOW, no_exception, open_page, shoot, wait_idle
+from browser_helpers import SHOTS, SLOW, no_exception, open_page, server_store, shoot, wait_idle
 from english import english_words
 from test_browser_lang import BROWSER_ALLOWED, VISIBLE_WORDS
 
@@ -42,13 +41,8 @@ def runs_url(tmp_path_factory):
     Store(url).add(name=spec.name, dataset="mnist", source="MNIST sample: 5,000 real digits",
                    spec_json=spec.to_json(), history=result.history, seconds=result.seconds, epochs_done=1,
                    status="done", cache_key="phone-1", model_bytes=result.model_bytes(), test_accuracy=0.8, owner="ann")
-    previous = os.environ.get("MNISTLAB_RUNS_URL")
-    os.environ["MNISTLAB_RUNS_URL"] = url
-    yield url
-    if previous is None:
-        os.environ.pop("MNISTLAB_RUNS_URL", None)
-    else:
-        os.environ["MNISTLAB_RUNS_URL"] = previous
+    with server_store(url):
+        yield url
 
 
 @pytest.fixture(scope="module")
