@@ -6,6 +6,9 @@ validation split) on the 4,000 training digits of the embedded sample
 (../shared/data/mnist-test beside the checkout; none of its digits are in the sample).
 Fashion-MNIST: mlp_relu_adam and cnn_lenet_tanh on the full 60,000/10,000 set.
 
+Where the CPU computes in bfloat16 (AMX or AVX-512 BF16), each preset is trained again in mixed bfloat16,
+as the app then does, to compare its test accuracy with float32's (goal: within 0.5 %).
+
 For comparison some presets are also trained with a plain `model.fit` of the same
 build_model on float32 arrays: same seed, the same training and validation images, the
 same epochs, evaluated with the same code on the same test set. Their accuracy should
@@ -24,6 +27,7 @@ full on 2 CPU cores, most of it the Fashion-MNIST CNN.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -55,11 +59,11 @@ def with_official_test(sample, images, labels):
                    source=f"{len(sample.x_train):,} sample digits / official MNIST test set", is_sample=True)
 
 
-def run_ours(spec, dataset) -> tuple[float, float]:
-    """(train seconds, test accuracy) through mnistlab.engine.train, no cache."""
+def run_ours(spec, dataset, precision: str = "float32") -> tuple[float, float]:
+    """(train seconds, test accuracy) through mnistlab.engine.train in `precision`, no cache."""
     from mnistlab import evaluate, train
 
-    result = train(spec, dataset, use_cache=False)
+    result = train(spec, dataset, use_cache=False, precision=precision)
     if not result.complete:
         print(f"  warning: {spec.name}: {result.message}")
     return result.seconds, evaluate(result.model, dataset).accuracy
@@ -121,6 +125,11 @@ def main() -> None:
             print(f"Fashion-MNIST skipped: {error}")
     for key, dataset in datasets.items():
         print(f"{key}: {dataset.source}")
+    from mnistlab.engine.precision import MIXED_BFLOAT16, bfloat16_supported
+
+    bfloat16 = bfloat16_supported()  # then each preset is also trained in mixed bfloat16 (goal: within 0.5 %)
+    print("train() computes in float32; " + (f"each preset again in {MIXED_BFLOAT16}, as the app trains on this CPU"
+                                             if bfloat16 else "bfloat16: not supported on this CPU"))
 
     header = ["preset", "trained by", "data", "epochs", "train s", "test accuracy", "tutorial reports"]
     rows = []
@@ -128,7 +137,11 @@ def main() -> None:
         spec = PRESETS[name].spec
         if cap and spec.epochs > cap:
             spec = spec.replace(epochs=cap)
-        trainers = [("train()", run_ours)] + ([("plain Keras", run_plain)] if name in PLAIN_KERAS.get(key, ()) else [])
+        trainers = [("train()", run_ours)]
+        if bfloat16:
+            trainers.append((f"train() {MIXED_BFLOAT16}", functools.partial(run_ours, precision=MIXED_BFLOAT16)))
+        if name in PLAIN_KERAS.get(key, ()):
+            trainers.append(("plain Keras", run_plain))
         for trainer, run in trainers:
             seconds, accuracy = run(spec, datasets[key])
             tutorial = TUTORIAL.get(name, "—") if key == "mnist" and trainer == "train()" else ""

@@ -61,13 +61,19 @@ def plain_fit(spec, dataset) -> tuple[float, list[float]]:
     return time.perf_counter() - started, timer.seconds
 
 
-def ours(spec, dataset, precision: str = "float32") -> tuple[float, list[float]]:
-    """mnistlab.engine.train without its disk cache; returns (whole call seconds, per-epoch seconds)."""
+def ours(spec, dataset, precision: str = "float32", accuracies: list[float] | None = None) -> tuple[float, list[float]]:
+    """mnistlab.engine.train without its disk cache; returns (whole call seconds, per-epoch seconds).
+    With `accuracies`, the trained model's test accuracy is appended to it (measured after the timing)."""
     from mnistlab import train
 
     started = time.perf_counter()
     result = train(spec, dataset, use_cache=False, precision=precision)
-    return time.perf_counter() - started, result.history["epoch_seconds"]
+    seconds = time.perf_counter() - started
+    if accuracies is not None:
+        from mnistlab.insight.evaluate import evaluate
+
+        accuracies.append(evaluate(result.model, dataset).accuracy)
+    return seconds, result.history["epoch_seconds"]
 
 
 def summarise(runs: list[tuple[float, list[float]]]) -> tuple[float, float, float]:
@@ -80,9 +86,10 @@ def summarise(runs: list[tuple[float, list[float]]]) -> tuple[float, float, floa
     )
 
 
-def print_rows(name: str, plain: tuple[float, ...], mine: tuple[float, ...]) -> None:
-    print(f"{name:<16} {'plain':>8} " + " ".join(f"{v:>7.2f}s" for v in plain))
-    print(f"{'':<16} {'train()':>8} " + " ".join(f"{v:>7.2f}s" for v in mine))
+def print_rows(name: str, plain: tuple[float, ...], mine: tuple[float, ...],
+               sides: tuple[str, str] = ("plain", "train()")) -> None:
+    print(f"{name:<16} {sides[0]:>8} " + " ".join(f"{v:>7.2f}s" for v in plain))
+    print(f"{'':<16} {sides[1]:>8} " + " ".join(f"{v:>7.2f}s" for v in mine))
     print(f"{'':<16} {'ratio':>8} " + " ".join(f"{p / o:>8.2f}" for p, o in zip(plain, mine, strict=True)), flush=True)
 
 
@@ -193,15 +200,20 @@ def bfloat16_rows(args, dataset) -> None:
     if not bfloat16_supported():
         print("bfloat16: not supported on this CPU (no amx_bf16 or avx512_bf16 in /proc/cpuinfo): float32 only")
         return
-    print(f"bfloat16: ratio = train() in float32 / train() in {MIXED_BFLOAT16}, above 1.0: bfloat16 faster")
+    print(f"bfloat16: ratio = train() in float32 / train() in {MIXED_BFLOAT16}, above 1.0: bfloat16 faster; "
+          "test accuracy: the median over rounds of each side's model on the test set (goal: within 0.5 %)")
     for name in args.presets.split(","):
         spec = PRESETS[name].spec.replace(epochs=args.epochs, validation_split=0.0, train_size=0)
         float32_runs, bf16_runs = [], []
+        accuracy = {"float32": [], MIXED_BFLOAT16: []}
         for round_ in range(args.rounds):
             sides = [("float32", float32_runs), (MIXED_BFLOAT16, bf16_runs)]
             for precision, runs in sides if round_ % 2 == 0 else sides[::-1]:
-                runs.append(ours(spec, dataset, precision))
-        print_rows(name, summarise(float32_runs), summarise(bf16_runs))
+                runs.append(ours(spec, dataset, precision, accuracy[precision]))
+        print_rows(name, summarise(float32_runs), summarise(bf16_runs), ("float32", "bfloat16"))
+        f32, bf16 = median(accuracy["float32"]), median(accuracy[MIXED_BFLOAT16])
+        print(f"{'':<16} {'accuracy':>8} float32 {f32:.4f}, bfloat16 {bf16:.4f} ({(bf16 - f32) * 100:+.2f} %)",
+              flush=True)
 
 
 if __name__ == "__main__":

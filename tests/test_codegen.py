@@ -57,8 +57,9 @@ def test_numbers_are_exported_exactly():
 
 def test_the_script_trains_what_the_app_trains(sample, tmp_path):
     """Offline the script falls back to the app's sample, takes the app's subset and split, and so gets the
-    app's numbers: the same first-epoch loss, the same test accuracy."""
-    app = train(SMALL, sample, use_cache=False)
+    app's numbers: the same first-epoch loss, the same test accuracy. The script computes in float32 (Keras's
+    default); so does the app's training here, which on a CPU with bfloat16 would compute in that."""
+    app = train(SMALL, sample, use_cache=False, precision="float32")
     app_scores = evaluate(app.model, sample)
     (tmp_path / "small.py").write_text(to_keras_script(SMALL, dataset="mnist", model_file="small.keras"))
     run = subprocess.run([sys.executable, "small.py"], cwd=tmp_path, env=offline_env(tmp_path),

@@ -57,3 +57,17 @@ def test_a_run_records_its_policy_and_leaves_keras_as_it_was(tiny):
     plain = train(spec, tiny, use_cache=False, precision=FLOAT32)
     assert plain.history["precision"] == FLOAT32
     assert abs(mixed.history["accuracy"][0] - plain.history["accuracy"][0]) < 0.05
+
+
+@pytest.mark.parametrize("augmentation", ["off", "light", "strong"])
+def test_every_layer_kind_and_augmentation_trains_in_bfloat16(tiny, augmentation):
+    """On a CPU with bfloat16 the app trains every model in it: each layer kind and each augmentation (the
+    stroke-width layer mixed a float32 random amount into bfloat16 images and stopped the training)."""
+    from mnistlab import ModelSpec, train
+    from mnistlab.model.layers import LAYER_KINDS, batchnorm, conv2d, dense, dropout, flatten, maxpool2d
+
+    layers = (conv2d(4), batchnorm(), maxpool2d(), dropout(0.1), flatten(), dense(8))
+    assert {layer.kind for layer in layers} == set(LAYER_KINDS)
+    spec = ModelSpec(layers, epochs=1, batch_size=64, augmentation=augmentation)
+    result = train(spec, tiny, use_cache=False, precision=MIXED_BFLOAT16)
+    assert result.complete and result.history["precision"] == MIXED_BFLOAT16

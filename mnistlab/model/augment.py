@@ -111,6 +111,7 @@ def _stroke_width_class():
             thinner = -keras.ops.max_pool(-images, 3, strides=1, padding="same")
             amount = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), -self.factor, self.factor,
                                           seed=self.seed_generator)
+            amount = keras.ops.cast(amount, images.dtype)  # bfloat16 images where a training computes in it
             target = keras.ops.where(amount > 0, thicker, thinner)
             changed = images + keras.ops.abs(amount) * (target - images)
             # a thinned stroke keeps the image's brightest ink rather than turning grey
