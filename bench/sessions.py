@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -334,6 +335,36 @@ def _measure(browser, url: str, tries: int, server_pid: int,
     return homes, switches, peak
 
 
+def student_spec(spec, i: int):
+    """Student i's model: its own seed and its own name, which the Evaluate page shows in the model's label."""
+    return spec.replace(seed=700_000 + i, name=f"student_{i:02d}")
+
+
+def _check_results(pages, spec, busy: str, timeout_s: float = 1800) -> None:
+    """With every page kept open: once each student's training is over, the page shows no exception, and in the
+    same session Evaluate reads the student's own model (its name in the model line), never another's."""
+    deadline = time.monotonic() + timeout_s
+    waiting = list(pages)
+    done = "() => document.body.innerText.includes('Test accuracy')"
+    while waiting and time.monotonic() < deadline:
+        waiting = [page for page in waiting if page.evaluate(busy) or not page.evaluate(done)]
+        time.sleep(2)
+    own, others, exceptions = 0, [], 0
+    for i, page in enumerate(pages):
+        exceptions += page.locator('[data-testid="stException"]').count()
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Evaluate").first.click()
+        line = page.locator("p", has_text="Model:").first
+        line.wait_for(timeout=180_000)
+        text = line.inner_text()
+        names = set(re.findall(r"student_\d\d", text))
+        own += names == {student_spec(spec, i).name}
+        others += sorted(names - {student_spec(spec, i).name})
+        page.close()
+    print(f"every student's own result: {len(pages) - len(waiting)}/{len(pages)} trainings finished within "
+          f"{timeout_s:.0f} s; Evaluate read the student's own model in {own}/{len(pages)} sessions, another "
+          f"student's in {len(others)}; exceptions shown: {exceptions}", flush=True)
+
+
 def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep_pages: bool) -> None:
     import urllib.parse
 
@@ -344,7 +375,7 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
     pages = []
     t0 = time.perf_counter()
     for i in range(jobs):
-        link = urllib.parse.quote(spec.replace(seed=700_000 + i).to_json())
+        link = urllib.parse.quote(student_spec(spec, i).to_json())
         page = trainers.new_page()
         page.set_default_timeout(120_000)
         page.goto(f"{url}/train?spec={link}")
@@ -367,6 +398,8 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
     _, hurried, _ = _measure(browser, url, tries, server_pid, hurried=True)
     measured_s = time.perf_counter() - measuring
     left = sum(bool(pg.evaluate(busy)) for pg in pages)
+    if keep_pages:
+        _check_results(pages, spec, busy)
     trainers.close()
 
     def cells(values: list[float], reference: list[float], goal: float) -> str:
