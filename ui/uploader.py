@@ -5,9 +5,13 @@ into its JavaScript bundle in English, with no parameter, config option or local
 streamlit/streamlit#13500; the broader streamlit/streamlit#1353; a pull request adding parameters,
 streamlit/streamlit#10042, was closed unmerged). So, in any language but English, a style scoped to the
 uploader's key hides those words (`visibility: hidden`: out of sight, of `innerText` and of the
-accessibility tree) and shows ours, from the gettext catalog, as the same elements' `::after` content
-(which a screen reader reads as the button's name). The button and the dropzone stay Streamlit's own,
-clickable as before. tests/test_browser_uploader.py fails if Streamlit renames what this style selects.
+accessibility tree) and shows ours, from the gettext catalog, as `::after` content of the element around
+them: Chrome leaves out of the accessibility tree the `::after` of a hidden element, but reads the one
+of a shown element, so the button is named by our word. The button's word inherits the button's type;
+the limits copy Streamlit's look for them (its `fontSizes.sm`, its text at 70 %, 40 % when disabled).
+The words shown while a file is dragged over are only seen (the dragging is done with a mouse). The
+button and the dropzone stay Streamlit's own, clickable as before. tests/test_browser_uploader.py
+fails if Streamlit renames what this style selects.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from mnistlab import i18n
 from mnistlab.i18n import _
 
 # The size of Streamlit's own dropzone words (its theme's `fontSizes.sm`); rem, so a `theme.baseFontSize`
-# scales ours with the rest. Needed because the English words are shrunk to nothing (font-size 0) so that
-# they take no room, and the words shown in their place would otherwise inherit that 0.
+# scales ours with the rest. The English words are shrunk to nothing (font-size 0) so that they take no
+# room; the limits are shown by a larger element and the dragging words by the shrunk one.
 WORDS_SIZE = "0.875rem"
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -65,17 +69,20 @@ def dropzone_style(key: str, types: Sequence[str], multiple: bool, limit_mb: int
         raise ValueError(f"an uploader key must be a plain name, not {key!r}")
     words = dropzone_words(types, multiple, limit_mb)
     zone = f'.st-key-{key} [data-testid="stFileUploaderDropzone"]'
-    english = {  # where Streamlit writes each of its words
-        "button": f'{zone} button [data-testid="stMarkdownContainer"] p',
-        "limits": f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span',
-        "dragging": f'{zone} > div:not([data-testid]) > span',
-    }
-    rules = []
-    for name, selector in english.items():
-        rules.append(f"{selector} {{ visibility: hidden; font-size: 0; }}")
-        rules.append(f"{selector}::after {{ content: {_css_string(words[name])}; visibility: visible; "
-                     f"font-size: {WORDS_SIZE}; }}")
-    return "<style>\n" + "\n".join(rules) + "\n</style>"
+    button = f'{zone} button [data-testid="stMarkdownContainer"]'  # holds <p>Upload</p>
+    limits = f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] > div'  # holds <span>64MB per file</span>
+    dragging = f'{zone} > div:not([data-testid])'  # only while a file is dragged over: <span>Drag and drop…</span>
+    hidden = "{ visibility: hidden; font-size: 0; }"
+    return f"""<style>
+{button} > p {hidden}
+{button}::after {{ content: {_css_string(words["button"])}; }}
+{limits} > span {hidden}
+{limits}::after {{ content: {_css_string(words["limits"])}; display: block; font-size: {WORDS_SIZE}; opacity: 0.7;
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }}
+{zone}[aria-disabled="true"] [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ opacity: 0.4; }}
+{dragging} > span {hidden}
+{dragging} > span::after {{ content: {_css_string(words["dragging"])}; visibility: visible; font-size: {WORDS_SIZE}; }}
+</style>"""
 
 
 def _css_string(text: str) -> str:
