@@ -15,6 +15,7 @@ from mnistlab.insight.charts import class_labels
 from ui.guards import current_dataset
 from ui.session import DATASET_KEY, UPLOADED_KEY, dataset_name
 from ui.sidebar import dataset_title
+from ui.uploader import file_uploader
 
 PER_PAGE = 40
 ALL = -1
@@ -196,7 +197,7 @@ def upload() -> None:
                "four IDX files (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`, "
                "`t10k-labels-idx1-ubyte`, gzipped or not), at most {limit} MB in all. Images must be "
                "28×28 gray levels and labels 0–9.", limit=MAX_UPLOAD_MB))
-    files = st.file_uploader(_("Dataset files"), accept_multiple_files=True, key="upload_files")
+    files = file_uploader(_("Dataset files"), accept_multiple_files=True, key="upload_files")
     if not files:
         return
     signature = tuple(sorted((f.name, f.size, f.file_id) for f in files))

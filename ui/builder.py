@@ -46,6 +46,7 @@ from ui.concepts import (
 )
 from ui.resources import shared_dataset
 from ui.session import DATASET_KEY
+from ui.uploader import file_uploader
 
 LAYERS_KEY = "builder_layers"  # list of [uid, kind]
 SPEC_KEY = "spec"  # the current valid ModelSpec, or None
@@ -295,7 +296,7 @@ def _share_widgets(spec: ModelSpec | None) -> None:
             st.code("?spec=" + json.dumps(spec.to_dict(), separators=(",", ":")), language=None, wrap_lines=True)
             st.download_button(_("Download spec (JSON)"), spec.to_json(indent=2), file_name=f"{spec.name}.json",
                                mime="application/json", key="builder_export", help=export_help())
-        st.file_uploader(_("Import a spec (JSON)"), type=["json"], key="builder_import", on_change=_import_json,
-                         help=import_help(), disabled=locked("preset") or locked("layers"))
+        file_uploader(_("Import a spec (JSON)"), type=["json"], key="builder_import", on_change=_import_json,
+                      help=import_help(), disabled=locked("preset") or locked("layers"))
     if st.session_state.get("builder_import_error"):
         st.error(str(st.session_state["builder_import_error"]))

@@ -9,6 +9,7 @@ from mnistlab.i18n import L_, _
 from mnistlab.model.files import MAX_MODEL_BYTES, MAX_MODEL_PARAMS, load_model_bytes
 from ui.progress import record
 from ui.session import ActiveModel, dataset_name, set_active_model
+from ui.uploader import file_uploader
 
 
 def model_uploader(key: str) -> None:
@@ -18,7 +19,7 @@ def model_uploader(key: str) -> None:
                      "images and give 10 probabilities, be made of standard Keras layers (`Lambda` layers and custom "
                      "code are refused) and have at most {params:,} parameters; the file may be {megabytes} MB.",
                      params=MAX_MODEL_PARAMS, megabytes=MAX_MODEL_BYTES // 2**20))
-        upload = st.file_uploader(_("Keras model"), type=["keras"], key=key)
+        upload = file_uploader(_("Keras model"), type=["keras"], key=key)
         if upload is None:
             return
         data = upload.getvalue()
