@@ -171,7 +171,7 @@ MAPPING = ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 KEYWORDS = ("_", "n_:1,2", "N_", "L_", "Ln_:1,2")  # pybabel's --keywords: n_, Ln_ take singular, plural
 MARKERS = frozenset(keyword.split(":")[0] for keyword in KEYWORDS)
-WIDTH = "100"
+WIDTH = "120"
 
 
 def pybabel(*argv: str | Path, root: Path = ROOT) -> None:
