@@ -77,6 +77,7 @@ def board_rows(page) -> list[list[str]]:
     return [[cell.strip() for cell in row.locator("th, td").all_inner_texts()] for row in rows.all()]
 
 
+@pytest.mark.timeout(600)  # three trainings and three browsers: a minute, three or more on a busy machine
 def test_three_students_train_for_a_challenge_and_share_its_leaderboard(browser, server, challenge, sample):
     from mnistlab.challenges import leaderboard
 
