@@ -66,6 +66,15 @@ def shoot(page, name):
     page.set_viewport_size(size)
 
 
+def set_number(page, label, value, shows):
+    """Type a number into a box, and wait until its run is over and the page shows `shows`."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.get_by_text(shows).first.wait_for()
+    wait_idle(page)
+
+
 def no_exception(page):
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import SLOW, no_exception, open_page, shoot, wait_idle
+from browser_helpers import SLOW, no_exception, open_page, set_number, shoot, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -23,15 +23,6 @@ def test_pages_open_and_look_right(page, server, path, text):
     page.get_by_text(text).first.wait_for()
     no_exception(page)
     shoot(page, path or "home")
-
-
-def set_number(page, label, value, shows):
-    """Type a number into a box, and wait until its run is over and the page shows `shows`."""
-    box = page.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    page.get_by_text(shows).first.wait_for()
-    wait_idle(page)
 
 
 def train_quickly(page, server):
