@@ -164,9 +164,9 @@ def _set_quick_run(images: int, epochs: int) -> None:
 
 
 def quick_run_tip(spec: ModelSpec | None, dataset) -> None:
-    """Before the first training: start small, with a button that sets the sidebar's fields for it."""
+    """Before the first training: start small, with a button that sets the sidebar's fields for it. Nothing for a
+    model that cannot be built: the error above says what to fix, and Train is disabled."""
     if spec is None:
-        st.info(_("Press **Train** to train the model built in the sidebar."), icon=":material/lightbulb:")
         return
     images, epochs = quick_epochs(spec, dataset)
     st.info(n_("Press **Train** to train the model built in the sidebar. Start small: **Quick run** below sets "

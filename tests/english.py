@@ -83,7 +83,7 @@ def page_texts(at) -> list[str]:
                 except Exception:
                     pass
             elif proto.DESCRIPTOR.name == "Html":  # what a reader sees of HTML: its text and its tooltips
-                body = MessageToDict(proto).get("body", "")
+                body = re.sub(r"<style>.*?</style>", "", MessageToDict(proto).get("body", ""), flags=re.S)  # unseen
                 texts.extend(re.findall(r'title="([^"]*)"', body))
                 texts.extend(t for t in re.split(r"<[^>]*>", body) if t.strip())
             elif kind not in {"TextInput", "TextArea", "Code", "Json"}:  # user text, code

@@ -65,7 +65,7 @@ def test_the_link_asks_for_a_nickname_then_holds_the_builder_to_the_rules(store)
     assert at.sidebar.number_input(key="opt_epochs").value == 2  # the preset's 4, brought within the rule
     assert at.sidebar.selectbox(key="builder_new_kind").options == ["Dense", "Flatten"]
     assert any("At most 2 epochs" in info.value for info in at.sidebar.info)
-    assert any("This preset breaks a rule" in warning.value for warning in at.sidebar.warning)  # it has Dropout
+    assert any("if loaded, breaks a rule" in warning.value for warning in at.sidebar.warning)  # it has Dropout
     assert sidebar_errors(at) == ["Challenge rule: only Dense, Flatten layers; layer 3 is Dropout."]
 
     at.button(key="challenge_leave").click().run()

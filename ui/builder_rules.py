@@ -107,8 +107,9 @@ def rules_panel(preset: str) -> None:
             if preset in PRESETS:
                 rules.check(PRESETS[preset].spec)
         except SpecError as exc:
-            st.warning(_("This preset breaks a rule of the challenge. {problem}", problem=str(exc)),
-                       icon=":material/flag:")
+            # about the preset in "Start from", which may not be the model the student has built (a link's)
+            st.warning(_("The preset “{preset}”, if loaded, breaks a rule of the challenge. {problem}",
+                         preset=tr(PRESETS[preset].title), problem=str(exc)), icon=":material/flag:")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.caption(str(notice))
