@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -336,33 +335,43 @@ def _measure(browser, url: str, tries: int, server_pid: int,
 
 
 def student_spec(spec, i: int):
-    """Student i's model: its own seed and its own name, which the Evaluate page shows in the model's label."""
-    return spec.replace(seed=700_000 + i, name=f"student_{i:02d}")
+    """Student i's model: its own seed, and its Dense layers i units wider, which the Inside page says in words
+    ("262 units, each a weighted sum…"): the builder renames a model from a link, so its name cannot tell."""
+    from dataclasses import replace
+
+    layers = tuple(replace(layer, units=layer.units + i) if layer.kind == "dense" else layer for layer in spec.layers)
+    return spec.replace(seed=700_000 + i, layers=layers)
+
+
+def _dense_words(spec, i: int) -> str:
+    units = next(layer.units for layer in student_spec(spec, i).layers if layer.kind == "dense")
+    return f"{units:,} units, each a weighted sum"
 
 
 def _check_results(pages, spec, busy: str, timeout_s: float = 1800) -> None:
     """With every page kept open: once each student's training is over, the page shows no exception, and in the
-    same session Evaluate reads the student's own model (its name in the model line), never another's."""
+    same session Inside reads the student's own model (its Dense layer's width in words), never another's."""
     deadline = time.monotonic() + timeout_s
     waiting = list(pages)
     done = "() => document.body.innerText.includes('Test accuracy')"
     while waiting and time.monotonic() < deadline:
         waiting = [page for page in waiting if page.evaluate(busy) or not page.evaluate(done)]
         time.sleep(2)
-    own, others, exceptions = 0, [], 0
+    own, others, exceptions = 0, 0, 0
+    words = [_dense_words(spec, j) for j in range(len(pages))]
     for i, page in enumerate(pages):
         exceptions += page.locator('[data-testid="stException"]').count()
-        page.locator('[data-testid="stSidebarNav"] a', has_text="Evaluate").first.click()
-        line = page.locator("p", has_text="Model:").first
-        line.wait_for(timeout=180_000)
-        text = line.inner_text()
-        names = set(re.findall(r"student_\d\d", text))
-        own += names == {student_spec(spec, i).name}
-        others += sorted(names - {student_spec(spec, i).name})
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Inside").first.click()
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]')?.textContent"
+                               ".includes('units, each a weighted sum')", timeout=180_000)
+        text = page.locator('[data-testid="stMain"]').text_content()
+        exceptions += page.locator('[data-testid="stException"]').count()
+        own += words[i] in text
+        others += sum(words[j] in text for j in range(len(pages)) if j != i)
         page.close()
     print(f"every student's own result: {len(pages) - len(waiting)}/{len(pages)} trainings finished within "
-          f"{timeout_s:.0f} s; Evaluate read the student's own model in {own}/{len(pages)} sessions, another "
-          f"student's in {len(others)}; exceptions shown: {exceptions}", flush=True)
+          f"{timeout_s:.0f} s; Inside read the student's own model in {own}/{len(pages)} sessions, another "
+          f"student's in {others}; exceptions shown: {exceptions}", flush=True)
 
 
 def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep_pages: bool) -> None:
@@ -398,9 +407,6 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
     _, hurried, _ = _measure(browser, url, tries, server_pid, hurried=True)
     measured_s = time.perf_counter() - measuring
     left = sum(bool(pg.evaluate(busy)) for pg in pages)
-    if keep_pages:
-        _check_results(pages, spec, busy)
-    trainers.close()
 
     def cells(values: list[float], reference: list[float], goal: float) -> str:
         p50 = statistics.median(values)
@@ -421,6 +427,9 @@ def _drive(browser, url: str, spec, jobs: int, tries: int, server_pid: int, keep
           + (f"still queued or running when measuring ended: {left}/{jobs}; " if keep_pages
              else f"the last job queued still queued or running when measuring ended: {bool(left)}; ")
           + f"server process peak RSS: idle {mb(idle_peak)} MB, busy {mb(peak)} MB", flush=True)
+    if keep_pages:
+        _check_results(pages, spec, busy)
+    trainers.close()
 
 
 def main() -> None:
