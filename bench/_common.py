@@ -11,7 +11,7 @@ import statistics
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as the app (mnistlab/__init__.py)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The official MNIST test set sits beside the checkout (see its README); never in the repo.

@@ -189,7 +189,7 @@ class Report:
 def start_app(box: Box, cache: str) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNISTLAB_")}  # the app sizes itself
-    env.update(MNISTLAB_OFFLINE="1", MNISTLAB_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env.update(MNISTLAB_OFFLINE="1", MNISTLAB_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
     log = Path(cache) / "streamlit.log"
     argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]

@@ -101,7 +101,7 @@ def free_port() -> int:
 
 def start_server(cache: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": cache, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": cache, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],

@@ -248,7 +248,7 @@ def part_d(spec, jobs: int, train_size: int, epochs: int, keep_pages: bool, trie
           "(from a loaded page, until the new page's title shows)")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MNISTLAB_OFFLINE": "1", "MNISTLAB_CACHE_DIR": tmp,
-               "TF_CPP_MIN_LOG_LEVEL": "2"}
+               "TF_CPP_MIN_LOG_LEVEL": "3"}
         log = open(Path(tmp) / "streamlit.log", "w")
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
