@@ -200,5 +200,17 @@ def nickname_required() -> bool:
 
 
 def nickname_missing() -> bool:
-    """This session has no nickname and the teacher requires one: it may not train or keep a drawing."""
-    return not nickname() and nickname_required()
+    """This session has no nickname and the teacher requires one, or it is in a challenge (whose runs count by
+    nickname): it may not train or keep a drawing."""
+    from ui.challenge_session import CHALLENGE_KEY  # here: that module builds on this one
+
+    return not nickname() and (bool(st.session_state.get(CHALLENGE_KEY)) or nickname_required())
+
+
+def adopt_link_nickname() -> None:
+    """A link's `?nick=` into the nickname box's state, at the start of every run, before anything reads it or
+    changes page. Streamlit seeds a box bound to the address only when the box is drawn; a page switch before
+    that (a challenge's, a lesson's or a short link's) could lose it, and a student's run had no owner."""
+    wanted = clean_nickname(st.query_params.get(NICK_KEY, ""))
+    if wanted and not st.session_state.get(NICK_KEY):
+        st.session_state[NICK_KEY] = wanted
