@@ -7,7 +7,6 @@ from streamlit.runtime.scriptrunner import script_runner
 from mnistlab.i18n import _
 from ui.builder import model_builder
 from ui.challenge_session import follow_challenge_link
-from ui.identity import adopt_link_nickname
 from ui.lang import language_switch
 from ui.lesson_steps import follow_lesson_link
 from ui.progress import record_page
@@ -27,7 +26,6 @@ script_runner._clean_problem_modules = lambda: None
 st.set_page_config(page_title="mnistlab", page_icon="🔢", layout="wide")
 
 language_switch()  # first: every string of this run is said in the session's language
-adopt_link_nickname()  # ?nick= kept before any link below switches page
 PAGES = [
     st.Page("app_pages/home.py", title=_("Home"), icon=":material/home:", default=True),
     st.Page("app_pages/dataset.py", title=_("Dataset"), icon=":material/grid_view:"),

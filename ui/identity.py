@@ -205,12 +205,3 @@ def nickname_missing() -> bool:
     from ui.challenge_session import CHALLENGE_KEY  # here: that module builds on this one
 
     return not nickname() and (bool(st.session_state.get(CHALLENGE_KEY)) or nickname_required())
-
-
-def adopt_link_nickname() -> None:
-    """A link's `?nick=` into the nickname box's state, at the start of every run, before anything reads it or
-    changes page. Streamlit seeds a box bound to the address only when the box is drawn; a page switch before
-    that (a challenge's, a lesson's or a short link's) could lose it, and a student's run had no owner."""
-    wanted = clean_nickname(st.query_params.get(NICK_KEY, ""))
-    if wanted and not st.session_state.get(NICK_KEY):
-        st.session_state[NICK_KEY] = wanted

@@ -6,7 +6,7 @@ import streamlit as st
 from mnistlab.i18n import _, n_
 from mnistlab.model import naming
 from mnistlab.store.owners import NICKNAME_MAX_CHARS, clean_nickname
-from ui.identity import NICK_KEY, nickname, nickname_missing
+from ui.identity import NICK_KEY, nickname_missing
 from ui.resources import registry
 from ui.session import DATASET_KEY, JOB_KEY, UPLOADED_KEY, session_id
 
@@ -30,24 +30,13 @@ def _clean_input() -> None:
 
 
 def nickname_box() -> None:
-    """The sidebar box, kept in the URL's `?nick=`: a reload or a shared link keeps the nickname.
-
-    The app keeps the address itself (`ui.identity.adopt_link_nickname` reads it at the start of a run, this writes
-    it back) rather than Streamlit's `bind="query-params"`: with that binding, a box first drawn on the page a
-    link switched to showed empty in some browsers while the address still had the name, and the next click sent
-    the empty value back, so a challenge's student trained without a nickname."""
+    """The sidebar box, bound to the URL's `?nick=`: a reload or a shared link keeps the nickname."""
     st.sidebar.text_input(
-        _("Your nickname"), key=NICK_KEY, max_chars=NICKNAME_MAX_CHARS, on_change=_clean_input,
+        _("Your nickname"), key=NICK_KEY, max_chars=NICKNAME_MAX_CHARS, on_change=_clean_input, bind="query-params",
         placeholder=_("so your runs and drawings are yours"),
         help=_("Your runs and drawings carry it; only you (or the teacher) can delete them. "
                "It is kept in the page address, so bookmark it to keep it."),
     )
-    name = nickname()
-    if st.query_params.get(NICK_KEY, "") != name:
-        if name:
-            st.query_params[NICK_KEY] = name
-        else:
-            st.query_params.pop(NICK_KEY, None)
     if nickname_missing():
         st.sidebar.warning(_("Your teacher asks everyone for a nickname: type one above before you train or keep "
                              "a drawing."), icon=":material/badge:")
