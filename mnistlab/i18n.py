@@ -93,6 +93,12 @@ def n_(singular: str, plural: str, n: int, **params) -> str:
     return _fill(translations(current_language()).ngettext(singular, plural, n), params)
 
 
+def p_(context: str, message: str, **params) -> str:
+    """`_` for a word that means two things ("training": the data's training part, or a training under way):
+    `context` tells them apart in the catalogs, as gettext's `pgettext`."""
+    return _fill(translations(current_language()).pgettext(context, message), params)
+
+
 def tr(message: str, **params) -> str:
     """Translate a value that was marked with `N_` where it was defined (a constant, a preset's
     title): Babel extracted the definition, so this call takes a variable."""
@@ -169,7 +175,8 @@ def placeholders(text: str) -> set[str]:
 ROOT = Path(__file__).resolve().parent.parent  # the project: babel.cfg says which of its files to read
 MAPPING = ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-KEYWORDS = ("_", "n_:1,2", "N_", "L_", "Ln_:1,2")  # pybabel's --keywords: n_, Ln_ take singular, plural
+KEYWORDS = ("_", "n_:1,2", "N_", "L_", "Ln_:1,2", "p_:1c,2")  # pybabel's --keywords: n_, Ln_ take singular, plural;
+# p_ a context, then the message
 MARKERS = frozenset(keyword.split(":")[0] for keyword in KEYWORDS)
 WIDTH = "120"
 

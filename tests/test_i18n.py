@@ -95,7 +95,7 @@ def test_markers_take_literal_strings():
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in i18n.MARKERS:
-                count = 2 if node.func.id in ("n_", "Ln_") else 1
+                count = 2 if node.func.id in ("n_", "Ln_", "p_") else 1
                 args = node.args[:count]
                 if len(args) < count or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistlab.engine.jobs import QUEUED, Job
+from mnistlab.engine.roster import Listed
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import _, n_
+from mnistlab.i18n import _, n_, p_
 from mnistlab.model import naming
 from mnistlab.store.class_report import class_lesson_progress, events_by_owner, students_runs
 from mnistlab.store.runs import Run
@@ -24,7 +25,7 @@ def _state(job: Job) -> str:
         return _("stopping")
     if job.state == QUEUED:
         return _("waiting") if registry().position(job) else _("starting")
-    return _("training")
+    return p_("a training's state", "training")
 
 
 def _stop(job: Job) -> None:
@@ -32,26 +33,42 @@ def _stop(job: Job) -> None:
     st.session_state["teacher_stopped"] = naming.model_title(job.spec.name)
 
 
+def _stop_elsewhere(listed: Listed) -> None:
+    registry().stop_elsewhere(listed)
+    st.session_state["teacher_stopped_elsewhere"] = naming.model_title(listed.model)
+
+
+COLUMNS = [2, 3, 2, 1, 3, 1]
+
+
 @st.fragment(run_every=REFRESH_S)
 def training_now() -> None:
-    """The class's trainings on this server, refreshed every few seconds, each with Stop."""
-    jobs = registry().listing()
+    """The class's trainings, refreshed every few seconds, each with Stop: this server's, then those of the
+    class's other servers on the same scheduler (`mnistlab.engine.roster`)."""
+    jobs, elsewhere = registry().listing(), registry().class_listing()
     counts = registry().counts()
     st.caption(n_("{running} training, {queued} waiting; {n} trainer on this server.",
                   "{running} training, {queued} waiting; {n} trainers on this server.", registry().max_jobs,
                   running=counts["running"], queued=counts["queued"]))
+    if elsewhere:
+        st.caption(n_("And {n} training on the class's other servers, marked “other server” below.",
+                      "And {n} trainings on the class's other servers, marked “other server” below.", len(elsewhere)))
     stopped = st.session_state.pop("teacher_stopped", None)
     if stopped:
         st.info(_("Stopped {model} for everyone who followed it.", model=str(stopped)), icon=":material/stop_circle:")
-    if not jobs:
+    stopped = st.session_state.pop("teacher_stopped_elsewhere", None)
+    if stopped:
+        st.info(_("{model} trains for another server of the class: it stops there for everyone within a few "
+                  "seconds.", model=str(stopped)), icon=":material/stop_circle:")
+    if not jobs and not elsewhere:
         st.info(_("Nobody is training right now."), icon=":material/bedtime:")
         return
-    header = st.columns([2, 3, 2, 1, 3, 1])
+    header = st.columns(COLUMNS)
     for column, title in zip(header, (_("Nickname"), _("Model"), _("State"), _("Place"), _("Progress"), ""),
                              strict=True):
         column.markdown(f"**{title}**")
     for job in jobs:
-        cells = st.columns([2, 3, 2, 1, 3, 1], vertical_alignment="center")
+        cells = st.columns(COLUMNS, vertical_alignment="center")
         cells[0].text(job.owner or NO_NICKNAME)
         cells[1].text(str(naming.model_title(job.spec.name)))
         cells[2].text(_state(job))
@@ -65,6 +82,27 @@ def training_now() -> None:
                                                             epochs=job.progress.epochs))
         cells[5].button(_("Stop"), key=f"teacher_stop_{job.uid}", on_click=_stop, args=(job,),
                         disabled=job.stopping, icon=":material/stop:")
+    for listed in elsewhere:
+        _listed_row(listed)
+
+
+def _listed_row(listed: Listed) -> None:
+    """A training another server of the class follows, as that server's line shows it."""
+    cells = st.columns(COLUMNS, vertical_alignment="center")
+    cells[0].text(listed.owner or NO_NICKNAME)
+    cells[1].text(str(naming.model_title(listed.model)))
+    state = {"queued": _("waiting") if listed.place else _("starting"), "running": p_("a training's state", "training"),
+             "stopping": _("stopping")}.get(listed.state, listed.state)
+    cells[2].text(_("{state} · other server", state=state))
+    cells[3].text(str(listed.place) if listed.place else "")
+    if listed.place:
+        wait = wait_text(listed.wait_s)
+        cells[4].text(_("starts in {wait}", wait=wait) if wait else "")
+    elif listed.epoch:
+        cells[4].progress(min(max(listed.fraction, 0.0), 1.0),
+                          text=_("epoch {epoch} of {epochs}", epoch=listed.epoch, epochs=listed.epochs))
+    cells[5].button(_("Stop"), key=f"teacher_stop_{listed.server}_{listed.dask_key}", on_click=_stop_elsewhere,
+                    args=(listed,), disabled=listed.state == "stopping", icon=":material/stop:")
 
 
 def students(runs: list[Run]) -> None:

@@ -10,6 +10,7 @@ from mnistlab.data.dataset import DATASET_NAMES
 from mnistlab.engine.follow import REFRESH_S
 from mnistlab.engine.job import FAILED, Job, max_training_seconds
 from mnistlab.engine.result import TrainingTask, reason
+from mnistlab.engine.roster import PUBLISH_S
 from mnistlab.engine.worker import run_training
 from mnistlab.i18n import L_
 
@@ -27,12 +28,15 @@ class Dispatcher:
         whichever worker it picked first; holding them here keeps the line first-come first-served
         and lets Stop cancel a job nobody has started. A trainer freed by another app server on a
         shared cluster is noticed within a second. Nothing a job does can end this loop."""
-        renewed = time.monotonic()
+        renewed = shared = time.monotonic()
         while not self._closed and self.engine.client.status not in ("closing", "closed"):
             try:
                 if time.monotonic() - renewed >= REFRESH_S:
                     renewed = time.monotonic()
                     self._renew_marks()
+                if time.monotonic() - shared >= PUBLISH_S:
+                    shared = time.monotonic()
+                    self._share_line()  # mnistlab.engine.roster: the class's line across servers
                 for job in self._due():
                     self._send(job)
             except Exception:  # noqa: BLE001 — the scheduler is briefly away: try again in a second

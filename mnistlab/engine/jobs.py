@@ -47,6 +47,7 @@ from mnistlab.engine.job import (
 )
 from mnistlab.engine.line import wait_in_line
 from mnistlab.engine.result import Progress, TrainResult, reason
+from mnistlab.engine.roster import Roster
 from mnistlab.engine.worker import TOPIC
 from mnistlab.i18n import L_, Message
 from mnistlab.model.budget import check_server_limits
@@ -63,7 +64,7 @@ __all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "STOPPED", "Job",
            "default_max_jobs", "max_training_seconds"]
 
 logger = logging.getLogger(__name__)
-class JobRegistry(Dispatcher):
+class JobRegistry(Dispatcher, Roster):
     """One per app process. Thread-safe; every public method returns quickly.
 
     `engine` is started in the background on first use unless one is given, so the first
