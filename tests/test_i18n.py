@@ -155,11 +155,12 @@ def test_messages_are_said_in_the_source_language(monkeypatch):
 
 @pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE])
 def test_the_same_words_in_another_case_are_translated_the_same(language):
-    """'Epochs' on a slider and 'epochs' in a table are one word for the reader."""
-    said: dict[str, set] = {}
+    """'Epochs' on a slider and 'epochs' in a table are one word for the reader (a word given a context, `p_`,
+    means something else there: "training", the state, is not "training", the data's part)."""
+    said: dict[tuple, set] = {}
     for message in _catalog(language):
         if message.id and isinstance(message.id, str):
-            said.setdefault(message.id.casefold(), set()).add(message.string)
+            said.setdefault((message.context, message.id.casefold()), set()).add(message.string)
     differing = {words: translations for words, translations in said.items() if len(translations) > 1}
     assert not differing, differing
 
