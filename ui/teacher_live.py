@@ -38,7 +38,7 @@ def _stop_elsewhere(listed: Listed) -> None:
     st.session_state["teacher_stopped_elsewhere"] = naming.model_title(listed.model)
 
 
-COLUMNS = [2, 3, 2, 1, 3, 1]
+COLUMNS = [2, 2.5, 2, 1, 2.5, 1.5]  # room for Stop with its icon, 停止 too
 
 
 @st.fragment(run_every=REFRESH_S)
