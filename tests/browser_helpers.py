@@ -38,6 +38,16 @@ def wait_idle(page, timeout=SLOW):
     page.wait_for_function(IDLE, timeout=timeout)
 
 
+def new_page(browser, width):
+    """A page in a context of its own, `width` px wide: a phone (touch, mobile) below 500 px, a laptop above."""
+    phone = width < 500
+    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900}, is_mobile=phone,
+                                  has_touch=phone)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return context, page
+
+
 def open_page(page, server, path=""):
     page.goto(f"{server}/{path}")
     page.wait_for_selector('[data-testid="stSidebar"]')

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import SHOTS, SLOW, no_exception, open_page, server_store, shoot, wait_idle
+from browser_helpers import SHOTS, SLOW, new_page, no_exception, open_page, server_store, shoot, wait_idle
 from english import english_words
 from test_browser_lang import BROWSER_ALLOWED, VISIBLE_WORDS
 
@@ -55,15 +55,6 @@ def open_on_phone(page, server, path):
     page.goto(f"{server}/{path}")
     page.wait_for_selector('[data-testid="stSidebar"]', state="attached")
     wait_idle(page)
-
-
-def new_page(browser, width):
-    phone = width < 500
-    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900}, is_mobile=phone,
-                                  has_touch=phone)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    return context, page
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -11,7 +11,7 @@ import tomllib
 import numpy as np
 import pytest
 from apptest import ROOT
-from browser_helpers import SHOTS, SLOW, next_frames, no_exception, wait_idle
+from browser_helpers import SHOTS, SLOW, new_page, next_frames, no_exception, wait_idle
 from english import english_words
 
 from mnistlab import i18n
@@ -113,15 +113,6 @@ def spec_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("upload") / "imported.json"
     path.write_text(ModelSpec((flatten(), dense(77)), name="imported").to_json())
     return path
-
-
-def new_page(browser, width):
-    phone = width < 500
-    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900}, is_mobile=phone,
-                                  has_touch=phone)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    return context, page
 
 
 def open_uploader(page, server, uploader: Uploader, language: str):
