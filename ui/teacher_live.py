@@ -20,11 +20,11 @@ REFRESH_S = 3.0
 NO_NICKNAME = "—"
 
 
-def _state(job: Job) -> str:
-    if job.stopping:
+def _state(listed: Listed) -> str:
+    if listed.state == "stopping":
         return _("stopping")
-    if job.state == QUEUED:
-        return _("waiting") if registry().position(job) else _("starting")
+    if listed.state == QUEUED:
+        return _("waiting") if listed.place else _("starting")
     return p_("a training's state", "training")
 
 
@@ -68,32 +68,19 @@ def training_now() -> None:
                              strict=True):
         column.markdown(f"**{title}**")
     for job in jobs:
-        cells = st.columns(COLUMNS, vertical_alignment="center")
-        cells[0].text(job.owner or NO_NICKNAME)
-        cells[1].text(str(naming.model_title(job.spec.name)))
-        cells[2].text(_state(job))
-        place = registry().position(job)
-        cells[3].text(str(place) if place else "")
-        if place:
-            wait = wait_text(registry().estimated_wait(job))
-            cells[4].text(_("starts in {wait}", wait=wait) if wait else "")
-        elif job.progress is not None:
-            cells[4].progress(job.progress.fraction, text=_("epoch {epoch} of {epochs}", epoch=job.progress.epoch,
-                                                            epochs=job.progress.epochs))
-        cells[5].button(_("Stop"), key=f"teacher_stop_{job.uid}", on_click=_stop, args=(job,),
-                        disabled=job.stopping, icon=":material/stop:")
+        listed = registry().listed(job)
+        _row(listed, _state(listed), f"teacher_stop_{job.uid}", _stop, job)
     for listed in elsewhere:
-        _listed_row(listed)
+        _row(listed, _("{state} · other server", state=_state(listed)),
+             f"teacher_stop_{listed.server}_{listed.dask_key}", _stop_elsewhere, listed)
 
 
-def _listed_row(listed: Listed) -> None:
-    """A training another server of the class follows, as that server's line shows it."""
+def _row(listed: Listed, state: str, key: str, on_stop, target) -> None:
+    """One training of the class's line: this server's (`target` its Job) or another server's (its Listed)."""
     cells = st.columns(COLUMNS, vertical_alignment="center")
     cells[0].text(listed.owner or NO_NICKNAME)
     cells[1].text(str(naming.model_title(listed.model)))
-    state = {"queued": _("waiting") if listed.place else _("starting"), "running": p_("a training's state", "training"),
-             "stopping": _("stopping")}.get(listed.state, listed.state)
-    cells[2].text(_("{state} · other server", state=state))
+    cells[2].text(state)
     cells[3].text(str(listed.place) if listed.place else "")
     if listed.place:
         wait = wait_text(listed.wait_s)
@@ -101,8 +88,8 @@ def _listed_row(listed: Listed) -> None:
     elif listed.epoch:
         cells[4].progress(min(max(listed.fraction, 0.0), 1.0),
                           text=_("epoch {epoch} of {epochs}", epoch=listed.epoch, epochs=listed.epochs))
-    cells[5].button(_("Stop"), key=f"teacher_stop_{listed.server}_{listed.dask_key}", on_click=_stop_elsewhere,
-                    args=(listed,), disabled=listed.state == "stopping", icon=":material/stop:")
+    cells[5].button(_("Stop"), key=key, on_click=on_stop, args=(target,), disabled=listed.state == "stopping",
+                    icon=":material/stop:")
 
 
 def students(runs: list[Run]) -> None:

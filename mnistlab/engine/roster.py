@@ -90,21 +90,19 @@ class Roster:
         """The teacher's Stop for a training another server follows: done there within `PUBLISH_S`."""
         ask_stop(self.engine.client, listed.dask_key)
 
-    def _listed(self) -> list[Listed]:
-        line = []
-        for job in self.listing():
-            progress, place = job.progress, self.position(job)
-            line.append(Listed(
-                self.server, job.dask_key, job.owner, job.spec.name, "stopping" if job.stopping else job.state,
-                place, self.estimated_wait(job) if place else None, progress.epoch if progress else 0,
-                job.spec.epochs, float(progress.fraction) if progress else 0.0,
-            ))
-        return line
+    def listed(self, job: Any) -> Listed:
+        """This server's job as its line shows it (here, and to the class's other servers)."""
+        progress, place = job.progress, self.position(job)
+        return Listed(
+            self.server, job.dask_key, job.owner, job.spec.name, "stopping" if job.stopping else job.state,
+            place, self.estimated_wait(job) if place else None, progress.epoch if progress else 0,
+            job.spec.epochs, float(progress.fraction) if progress else 0.0,
+        )
 
     def _share_line(self) -> None:
         """Publish this server's line, and carry out the Stops a teacher pressed on another server."""
         client = self.engine.client
-        publish(client, self.server, self._listed())
+        publish(client, self.server, [self.listed(job) for job in self.listing()])
         asked = stops_asked(client)
         if not asked:
             return
