@@ -185,6 +185,21 @@ def test_a_nickname_is_cleaned_and_kept_in_the_address():
     assert "nick" not in reloaded.query_params
 
 
+def test_a_nickname_the_address_lost_on_a_page_switch_is_written_back():
+    """A page link clicked before the browser drew the sidebar (a challenge link's page switch, then Train at once)
+    leaves `?nick=` out of the next address; the session still knows the nickname and puts it back, so the box
+    shows it and the next click does not send an empty one (found by test_browser_challenge_students)."""
+    at = open_page()
+    at.text_input(key="nick").input("cyd").run()
+    at.query_params.pop("nick")
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert at.text_input(key="nick").value == "cyd"
+    assert at.query_params["nick"] == "cyd"
+    at.text_input(key="nick").input("").run()  # clearing it still clears it
+    assert at.text_input(key="nick").value == "" and "nick" not in at.query_params
+
+
 def test_a_student_can_delete_only_their_own_runs():
     mine = add(f"mine_{uuid.uuid4().hex[:6]}", owner="ann")
     theirs = add(f"theirs_{uuid.uuid4().hex[:6]}", owner="bob")

@@ -77,10 +77,6 @@ def board_rows(page) -> list[list[str]]:
     return [[cell.strip() for cell in row.locator("th, td").all_inner_texts()] for row in rows.all()]
 
 
-@pytest.mark.skip(reason="a known bug, not yet fixed: the sidebar's nickname box (bound to ?nick= with Streamlit's "
-                         "bind='query-params') sometimes shows empty after a challenge link's page switch, and the "
-                         "next click sends the empty value back; this test then fails for one student of three "
-                         "(reproduced 3 times of 3 on 2026-12-05; three app-side fixes tried did not hold)")
 @pytest.mark.timeout(600)  # three trainings and three browsers: a minute, three or more on a busy machine
 def test_three_students_train_for_a_challenge_and_share_its_leaderboard(browser, server, challenge, sample):
     from mnistlab.challenges import leaderboard
@@ -111,6 +107,8 @@ def test_three_students_train_for_a_challenge_and_share_its_leaderboard(browser,
             assert page.get_by_text("At most 30,000 parameters").count() >= 1  # the rules, on the page
             go(page, "Train", "train")
             page.get_by_text("· 2 epochs · 1,000 training images").wait_for()
+            # the box still shows the nickname, also when Train was clicked before the sidebar was drawn
+            expect(page.locator('[data-testid="stSidebar"]').get_by_label("Your nickname", exact=True)).to_have_value(nick)
             no_exception(page)
         for page in pages.values():  # the three press Train one after the other, without waiting
             page.get_by_role("button", name="Train", exact=True).click()

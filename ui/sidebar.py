@@ -29,8 +29,20 @@ def _clean_input() -> None:
     st.session_state[NICK_KEY] = clean_nickname(st.session_state.get(NICK_KEY, ""))
 
 
+def _keep_in_address() -> None:
+    """A page link clicked in the moment after a page switch, before the browser has drawn the sidebar (a challenge
+    link's switch to the Challenges page, then Train at once), leaves `?nick=` out of the new page's address while
+    the session keeps the nickname: the box would show empty, and the next click would send that empty value back
+    and leave the student without a name. Set again before the box is drawn, it is shown and written back into
+    the address. (A student who clears the box clears the session's nickname too, so this never undoes that.)"""
+    nick = st.session_state.get(NICK_KEY)
+    if nick and NICK_KEY not in st.query_params:
+        st.session_state[NICK_KEY] = nick
+
+
 def nickname_box() -> None:
     """The sidebar box, bound to the URL's `?nick=`: a reload or a shared link keeps the nickname."""
+    _keep_in_address()
     st.sidebar.text_input(
         _("Your nickname"), key=NICK_KEY, max_chars=NICKNAME_MAX_CHARS, on_change=_clean_input, bind="query-params",
         placeholder=_("so your runs and drawings are yours"),
