@@ -108,7 +108,8 @@ def test_three_students_train_for_a_challenge_and_share_its_leaderboard(browser,
             go(page, "Train", "train")
             page.get_by_text("· 2 epochs · 1,000 training images").wait_for()
             # the box still shows the nickname, also when Train was clicked before the sidebar was drawn
-            expect(page.locator('[data-testid="stSidebar"]').get_by_label("Your nickname", exact=True)).to_have_value(nick)
+            box = page.locator('[data-testid="stSidebar"]').get_by_label("Your nickname", exact=True)
+            expect(box).to_have_value(nick)
             no_exception(page)
         for page in pages.values():  # the three press Train one after the other, without waiting
             page.get_by_role("button", name="Train", exact=True).click()
