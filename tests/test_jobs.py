@@ -94,10 +94,11 @@ def test_stop_with_two_followers_stops_only_when_both_left(registry, tiny):
     assert reg.stop(job, "bob") is True
     assert job.wait(30) and job.state == STOPPED and job.result.stopped
     assert time.monotonic() - started < 10
-    # completed epochs only on the curves; the interrupted one is marked for what it is
-    partial = job.result.history["partial_epoch"]
-    assert partial["batches"] < partial["of"] and partial["epoch"] == job.result.epochs_done + 1
-    assert len(job.result.history["loss"]) == job.result.epochs_done
+    # completed epochs only on the curves; the interrupted one is marked for what it is (a Stop that lands
+    # before an epoch's last call of several steps lets that epoch end whole: nothing is partial then)
+    partial = job.result.history.get("partial_epoch")
+    assert partial is None or (partial["batches"] < partial["of"] and partial["epoch"] == job.result.epochs_done + 1)
+    assert len(job.result.history["loss"]) == job.result.epochs_done < slow().epochs
     # a stopped job is not handed to the next request: that one trains afresh
     again = reg.submit(spec(), tiny, "carol")
     assert again is not job

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mnistlab import PRESETS, ModelSpec, i18n, train
+from mnistlab.engine import train as training
 from mnistlab.engine.cache import cache_key
 from mnistlab.engine.train import split_validation
 from mnistlab.model.spec import dense, flatten
@@ -76,7 +77,8 @@ def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_model(tiny, tmp_
     assert "training cache is unavailable" in str(result.notice)
 
 
-def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
+def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache, monkeypatch):
+    monkeypatch.setattr(training, "MAX_STEPS_PER_EXECUTION", 1)  # one step per call, as a heavy model has
     calls = []
 
     def should_stop():
@@ -100,6 +102,37 @@ def test_stop_keeps_the_partial_model_and_is_not_cached(tiny, isolated_cache):
     assert not (isolated_cache / "runs" / result.key).exists()
 
 
+def test_steps_grouped_in_one_call_train_the_same_weights_and_stop_between_calls(tiny, isolated_cache, monkeypatch):
+    """A small model runs several steps per compiled call; the run is the same step for step, and a Stop
+    asked before a call lets that call's steps finish, then counts them in the partial epoch."""
+    spec = SMALL.replace(epochs=2, validation_split=0.0)  # 600 images: 19 batches of 32 an epoch
+    monkeypatch.setattr(training, "MAX_STEPS_PER_EXECUTION", 1)
+    one = train(spec, tiny, use_cache=False)
+    monkeypatch.setattr(training, "MAX_STEPS_PER_EXECUTION", 3)
+    grouped = train(spec, tiny, use_cache=False)
+    assert grouped.history["loss"] == one.history["loss"]
+    assert grouped.history["accuracy"] == one.history["accuracy"]
+    for mine, theirs in zip(grouped.model.get_weights(), one.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+    calls = []
+    stopped = train(spec, tiny, use_cache=False, should_stop=lambda: calls.append(1) or len(calls) > 1)
+    assert stopped.stopped and stopped.epochs_done == 0
+    assert stopped.history["partial_epoch"]["batches"] == 6 and stopped.history["partial_epoch"]["of"] == 19
+
+
+def test_a_small_model_runs_more_steps_per_call_than_a_heavy_one():
+    from mnistlab.model.build import build_model
+    from mnistlab.model.spec import conv2d
+
+    mlp = build_model(PRESETS["mlp_relu_adam"].spec)
+    heavy = build_model(ModelSpec((conv2d(64, padding="same"), conv2d(64, padding="same"), flatten(), dense(10))))
+    assert training.multiply_adds(mlp) == 784 * 512 + 512 * 512 + 512 * 10
+    assert training.steps_per_execution(mlp, 128, 469) == training.MAX_STEPS_PER_EXECUTION
+    assert training.steps_per_execution(mlp, 128, 20) == 5  # four calls an epoch or more
+    assert training.steps_per_execution(heavy, 128, 469) == 1
+
+
 def test_nan_loss_stops_with_an_explanation(tiny):
     wild = ModelSpec((flatten(), dense(256, "linear"), dense(256, "linear")), "sgd", 10.0, batch_size=16, epochs=3)
     result = train(wild, tiny)
@@ -111,7 +144,7 @@ def test_nan_loss_stops_with_an_explanation(tiny):
 def test_batch_callback_sees_progress(tiny):
     seen = []
     train(SMALL.replace(epochs=1), tiny, on_batch=seen.append, use_cache=False)
-    assert seen[-1].batch == seen[-1].batches and seen[0].batch == 1
+    assert seen[-1].batch == seen[-1].batches and 1 <= seen[0].batch < seen[-1].batch  # after the first call
     assert 0 < seen[0].fraction < seen[-1].fraction == 1.0
 
 
