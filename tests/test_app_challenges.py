@@ -91,6 +91,18 @@ def test_a_shared_spec_that_breaks_a_rule_is_refused_in_the_builder(store):
     assert at.button(key="train_start").disabled
 
 
+def test_the_quick_run_stays_within_the_rules(store):
+    code = create_challenge(store, "Small runs", Rules(max_epochs=2, max_train_size=1000))
+    at = opened(challenge=code, nick="ann", spec=json.dumps(SMALL.to_dict()))
+    at.switch_page(TRAIN).run()
+    quick = at.button(key="train_quick")
+    assert quick.label == "Quick run: 1,000 images, 2 epochs"
+    quick.click().run()
+    assert not at.exception and not sidebar_errors(at)
+    assert at.sidebar.number_input(key="opt_train_size").value == 1000
+    assert at.sidebar.number_input(key="opt_epochs").value == 2 and at.button(key="train_quick").disabled
+
+
 def test_the_train_page_checks_the_rules_again_at_submit(store, monkeypatch):
     """A builder that let a rule-breaking spec through (here: its check switched off) still trains nothing."""
     code = create_challenge(store, "Tiny nets", Rules(max_params=1000))
