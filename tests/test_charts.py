@@ -147,7 +147,9 @@ def test_a_stopped_runs_partial_epoch_is_marked_apart_from_the_curve():
     assert list(curve.x) == [1, 2] and list(curve.y) == [0.9, 0.5]  # completed epochs only
     assert partial.mode == "markers" and list(partial.x) == [3] and list(partial.y) == [1.7]
     assert "stopped after 4 of 17 batches" in partial.name
-    assert len(history_chart({"loss": [0.9]}, "loss").data) == 1
+    assert fig.layout.legend.yanchor == "top" and fig.layout.legend.y < 0  # under the plot: its long entry wraps
+    complete = history_chart({"loss": [0.9]}, "loss")
+    assert len(complete.data) == 1 and complete.layout.legend.yanchor == "bottom" and complete.layout.legend.y > 1
 
 
 @pytest.mark.parametrize("names", [DIGITS, CLASS_NAMES["fashion_mnist"]])

@@ -228,8 +228,12 @@ def history_chart(history: Mapping[str, Sequence[float]], metric: str) -> go.Fig
         fig.add_trace(go.Scatter(x=[partial["epoch"]], y=[partial[metric]], mode="markers", name=label,
                                  marker=dict(symbol="circle-open", size=11, color=TRAIN_COLOR),
                                  hovertemplate=f"{label}<br>{_metric_title(metric)} %{{y:.4f}}<extra></extra>"))
-    _epoch_axis(fig, max(len(train), len(val), partial["epoch"] if isinstance(partial, Mapping) else 0))
+    stopped = isinstance(partial, Mapping)
+    _epoch_axis(fig, max(len(train), len(val), partial["epoch"] if stopped else 0))
     _y_title(fig, _metric_axis(metric))
+    if stopped:  # three entries, one long, wrap in a half-width column: under the plot, not over its titles
+        return _layout(fig, 380, _metric_title(metric),
+                       legend=dict(orientation="h", y=-0.3, x=0, xanchor="left", yanchor="top"))
     return _layout(fig, 320, _metric_title(metric),
                    legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
 
