@@ -16,8 +16,7 @@ from mnistlab.model.script import to_keras_script
 from mnistlab.model.spec import OPTIMIZER_TITLES, ModelSpec, param_count
 from ui.builder import ERROR_KEY, SPEC_KEY, summary_rows
 from ui.builder_draft import set_value
-from ui.builder_rules import refused_by_rules
-from ui.challenge_session import active_rules
+from ui.builder_rules import highest, locked, refused_by_rules
 from ui.guards import current_dataset
 from ui.identity import nickname, nickname_missing
 from ui.progress import record
@@ -155,10 +154,9 @@ QUICK_IMAGES, QUICK_UPDATES = 3000, 150  # a quick run: seconds on a laptop, eno
 def quick_epochs(spec: ModelSpec, dataset) -> tuple[int, int]:
     """The training images and the fewest epochs that give a quick run about QUICK_UPDATES weight updates; in an
     open challenge, no more of either than its rules allow (a quick run must not be refused)."""
-    rules = active_rules()
-    images = min(QUICK_IMAGES, len(dataset.x_train), (rules and rules.max_train_size) or QUICK_IMAGES)
+    images = min(QUICK_IMAGES, len(dataset.x_train), highest("train_size") or QUICK_IMAGES)
     per_epoch = max(weight_updates(images, spec.validation_split, spec.batch_size, 1).total, 1)
-    return images, min(max(-(-QUICK_UPDATES // per_epoch), 1), (rules and rules.max_epochs) or QUICK_UPDATES)
+    return images, min(max(-(-QUICK_UPDATES // per_epoch), 1), highest("epochs") or QUICK_UPDATES)
 
 
 def _set_quick_run(images: int, epochs: int) -> None:
@@ -181,7 +179,7 @@ def quick_run_tip(spec: ModelSpec | None, dataset) -> None:
             icon=":material/lightbulb:")
     st.button(_("Quick run: {images:,} images, {epochs} epochs", images=images, epochs=epochs), key="train_quick",
               on_click=_set_quick_run, args=(images, epochs), icon=":material/bolt:",
-              disabled=(spec.train_size, spec.epochs) == (images, epochs))
+              disabled=(spec.train_size, spec.epochs) == (images, epochs) or locked("train_size") or locked("epochs"))
 
 
 def warn_if_too_few_updates(spec: ModelSpec, dataset) -> None:

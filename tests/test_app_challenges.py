@@ -151,6 +151,7 @@ def test_the_teachers_lock_disables_the_controls_for_the_whole_class(store):
     assert at.sidebar.selectbox(key="builder_preset").disabled
     assert at.sidebar.button(key="builder_add").disabled and at.sidebar.selectbox(key="builder_new_kind").disabled
     assert at.sidebar.number_input(key="opt_epochs").disabled
+    assert at.button(key="train_quick").disabled  # it would set the locked epochs
     assert not at.sidebar.number_input(key="opt_batch_size").disabled
     assert any("The teacher locked these for the class: Start from, Layers, Epochs." in caption.value
                for caption in at.sidebar.caption)

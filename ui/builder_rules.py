@@ -74,14 +74,20 @@ def optimizer_fixed() -> bool:
     return locked("optimizer") or (rules is not None and "optimizer" in rules.fixed())
 
 
+def highest(name: str) -> int | None:
+    """The most a number setting ("epochs", "train_size") may be under the open challenge's rules; None without
+    such a rule."""
+    rules = active_rules()
+    return rules.fixed()[name][1] if rules is not None and name in rules.fixed() else None
+
+
 def bounds(name: str, key: str) -> dict[str, Any]:
     """A number setting's widget bounds under the rules; the draft brought within them first (before the
     widget is drawn), so that a fixed maximum holds. 0 (all images) is over any image limit."""
     low, high = LIMITS[name]
-    rules = active_rules()
-    if rules is not None and name in rules.fixed():
-        high = rules.fixed()[name][1]
-        value = draft()[key]
+    ruled = highest(name)
+    if ruled is not None:
+        high, value = ruled, draft()[key]
         if value > high or (name == "train_size" and value == 0):
             set_value(key, high)
     return {"min_value": low, "max_value": high}
